@@ -1,0 +1,74 @@
+"""The one entry point: a directory in, a ScanReport out. The CLI and the worker both call it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from .model import CategoryScore, CheckResult, Evidence, ScanReport, Status
+from .project import HealthFacts, build_project
+from .registry import all_checks
+from .scoring import CATEGORY_TITLES, ScoredItem, score_items
+
+ENGINE_VERSION = "0.1.0"
+
+logger = logging.getLogger(__name__)
+
+
+def analyze(
+    root: str | Path,
+    *,
+    health: HealthFacts | None = None,
+    only: Iterable[str] | None = None,
+    skip: Iterable[str] | None = None,
+) -> ScanReport:
+    """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``."""
+    from .config import load_config
+
+    root = Path(root)
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root} is not a directory")
+    project = build_project(root, health=health)
+    config = load_config(project)
+    only = set(only or ())
+    skip = set(skip or ())
+
+    results: list[CheckResult] = []
+    config_skips: list[dict] = []
+    for meta, func in all_checks():
+        if only and meta.id not in only or meta.id in skip:
+            continue
+        active_skip = config.active_skip(meta.id)
+        if active_skip is not None:
+            config_skips.append(active_skip)
+            continue
+        try:
+            result = func(project)
+        except Exception as exc:  # one broken check must not sink the scan
+            logger.exception("check %s crashed", meta.id)
+            result = CheckResult(
+                meta.id,
+                Status.ERROR,
+                [Evidence("", None, f"internal error in check: {type(exc).__name__}: {exc}")],
+            )
+        results.append(result)
+
+    metas = {meta.id: meta for meta, _ in all_checks()}
+    items = [ScoredItem(metas[r.id].category, metas[r.id].weight, r.status) for r in results]
+    overall, by_category = score_items(items)
+    categories = [
+        CategoryScore(id=cat, title=title, score=by_category[cat])
+        for cat, title in CATEGORY_TITLES.items()
+        if cat in by_category
+    ]
+    return ScanReport(
+        version=ENGINE_VERSION,
+        path=str(root),
+        score=overall,
+        categories=categories,
+        results=results,
+        skipped=list(project.inventory.skipped),
+        config_skips=config_skips,
+        notes=project.notes + config.notes,
+    )

@@ -1,0 +1,134 @@
+"""Plain data the engine returns: statuses, evidence, check results and the scan report.
+
+Everything here is JSON-friendly (see ``as_dict``) so the CLI, the worker and the API
+serialise one shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    NA = "na"
+    ERROR = "error"
+
+
+# Worst first: used to merge per-file statuses into one repository status.
+STATUS_SEVERITY_ORDER = [Status.ERROR, Status.FAIL, Status.WARN, Status.PASS, Status.NA]
+
+
+class Severity(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One place a check looked at: a file (relative to the scan root, POSIX separators) and line."""
+
+    file: str
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckMeta:
+    """The catalog entry of a check (../shared/checks.md)."""
+
+    id: str
+    title: str
+    category: str
+    severity: Severity
+    soft: bool = False
+    sources: tuple[str, ...] = ()
+    # Ids of overlapping rules in other tools (hadolint DL..., Checkov CKV_..., Trivy DS-...).
+    refs: tuple[str, ...] = ()
+    remediation: str = ""
+
+    @property
+    def weight(self) -> float:
+        from .scoring import SEVERITY_WEIGHT
+
+        return SEVERITY_WEIGHT[self.severity]
+
+
+@dataclass
+class CheckResult:
+    id: str
+    status: Status
+    evidence: list[Evidence] = field(default_factory=list)
+    # Specific remediation for this finding; falls back to the catalog's.
+    remediation: str = ""
+    # Files that are development files: reported, but never decide the status.
+    dev_evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file the engine did not read, and why (size cap, symlink out of root, count cap...)."""
+
+    file: str
+    reason: str
+
+
+@dataclass
+class CategoryScore:
+    id: str
+    title: str
+    score: float | None  # None when every check of the category is na
+
+
+@dataclass
+class ScanReport:
+    version: str
+    path: str
+    score: float | None
+    categories: list[CategoryScore]
+    results: list[CheckResult]
+    skipped: list[Skipped] = field(default_factory=list)
+    # Checks skipped by .readiness.yml: {"id", "reason", "expires"}
+    config_skips: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def result(self, check_id: str) -> CheckResult:
+        for result in self.results:
+            if result.id == check_id:
+                return result
+        raise KeyError(check_id)
+
+    def as_dict(self) -> dict:
+        from .registry import get_meta
+
+        checks = []
+        for result in self.results:
+            meta = get_meta(result.id)
+            checks.append(
+                {
+                    "id": result.id,
+                    "title": meta.title,
+                    "category": meta.category,
+                    "status": str(result.status),
+                    "severity": str(meta.severity),
+                    "soft": meta.soft,
+                    "refs": list(meta.refs),
+                    "evidence": [asdict(e) for e in result.evidence],
+                    "dev_evidence": [asdict(e) for e in result.dev_evidence],
+                    "remediation": result.remediation or meta.remediation,
+                }
+            )
+        return {
+            "version": self.version,
+            "path": self.path,
+            "score": self.score,
+            "categories": [asdict(c) for c in self.categories],
+            "checks": checks,
+            "skipped": [asdict(s) for s in self.skipped]
+            + [{"file": None, "reason": f"check {s['id']} skipped: {s['reason']}"} for s in self.config_skips],
+            "notes": self.notes,
+        }

@@ -1,0 +1,53 @@
+"""The parsed repository every check reads: discovered files, parsed, and linked together.
+
+``Project`` is built once per scan by ``build_project`` and passed to every check function.
+Parsing never raises: a file that cannot be read carries an ``error`` string instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .discover import Inventory, discover
+
+
+@dataclass
+class HealthFacts:
+    """What the probes saw for a repository's registered endpoints (filled by the web app).
+
+    ``endpoints`` is a list of dicts; see readiness/engine/checks/health.py for the keys.
+    None of it is read from disk; the CLI passes no health facts, so ``health.*`` are ``na``.
+    """
+
+    endpoints: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Project:
+    root: Path
+    inventory: Inventory
+    # Filled by build_project; types live in dockerfile.py, compose.py, dockerignore.py, ci.py.
+    dockerfiles: list = field(default_factory=list)  # list[dockerfile.Dockerfile]
+    compose_files: list = field(default_factory=list)  # list[compose.ComposeFile]
+    dockerignores: dict = field(default_factory=dict)  # rel path -> dockerignore.DockerIgnore
+    ci_files: list = field(default_factory=list)  # list[ci.CIFile]
+    health: HealthFacts | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def dockerfile(self, rel: str):
+        """The parsed Dockerfile at a relative path, or None when there is none."""
+        for df in self.dockerfiles:
+            if df.path == rel:
+                return df
+        return None
+
+
+def build_project(root: str | Path, *, health: HealthFacts | None = None) -> Project:
+    from . import linking
+
+    root = Path(root).resolve()
+    inventory = discover(root)
+    project = Project(root=root, inventory=inventory, health=health)
+    linking.parse_and_link(project)
+    return project

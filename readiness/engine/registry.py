@@ -1,0 +1,65 @@
+"""The check registry: each check is a function over a ``Project`` registered with its catalog entry.
+
+Shaped like Django's system checks: a small function returning a result with a stable id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .model import CheckMeta, CheckResult, Severity
+
+CheckFunction = Callable[["Project"], CheckResult]  # noqa: F821 - Project lives in project.py
+
+_CHECKS: dict[str, tuple[CheckMeta, CheckFunction]] = {}
+
+
+def check(
+    id: str,
+    *,
+    title: str,
+    category: str,
+    severity: Severity | str,
+    soft: bool = False,
+    sources: tuple[str, ...] = (),
+    refs: tuple[str, ...] = (),
+    remediation: str = "",
+):
+    """Register ``func(project) -> CheckResult`` under a catalog id."""
+
+    def decorator(func: CheckFunction) -> CheckFunction:
+        if id in _CHECKS:
+            raise ValueError(f"check {id} registered twice")
+        meta = CheckMeta(
+            id=id,
+            title=title,
+            category=category,
+            severity=Severity(severity),
+            soft=soft,
+            sources=tuple(sources),
+            refs=tuple(refs),
+            remediation=remediation.strip("\n"),
+        )
+        _CHECKS[id] = (meta, func)
+        return func
+
+    return decorator
+
+
+def _load() -> None:
+    # Importing the check modules registers them.
+    from .checks import ci, compose, dockerfile, dockerignore, health  # noqa: F401
+
+
+def all_checks() -> list[tuple[CheckMeta, CheckFunction]]:
+    _load()
+    return list(_CHECKS.values())
+
+
+def get_meta(check_id: str) -> CheckMeta:
+    _load()
+    return _CHECKS[check_id][0]
+
+
+def all_ids() -> list[str]:
+    return [meta.id for meta, _ in all_checks()]
