@@ -1,0 +1,1 @@
+"""Checks of this family register themselves with @check (see ../registry.py)."""
