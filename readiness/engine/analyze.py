@@ -37,7 +37,7 @@ def analyze(
     results: list[CheckResult] = []
     config_skips: list[dict] = []
     for meta, func in all_checks():
-        if only and meta.id not in only or meta.id in skip:
+        if (only and meta.id not in only) or meta.id in skip:
             continue
         active_skip = config.active_skip(meta.id)
         if active_skip is not None:
@@ -71,4 +71,5 @@ def analyze(
         skipped=list(project.inventory.skipped),
         config_skips=config_skips,
         notes=project.notes + config.notes,
+        fail_under=config.fail_under,
     )

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a status, not a password
     FAIL = "fail"
     WARN = "warn"
     NA = "na"
@@ -50,6 +50,8 @@ class CheckMeta:
     # Ids of overlapping rules in other tools (hadolint DL..., Checkov CKV_..., Trivy DS-...).
     refs: tuple[str, ...] = ()
     remediation: str = ""
+    # What "pass" means, from the check function's docstring (docs/checks.md, SARIF rules).
+    description: str = ""
 
     @property
     def weight(self) -> float:
@@ -95,6 +97,8 @@ class ScanReport:
     # Checks skipped by .readiness.yml: {"id", "reason", "expires"}
     config_skips: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The gate from .readiness.yml (fail_under), if any; the CLI's --fail-under overrides it.
+    fail_under: float | None = None
 
     def result(self, check_id: str) -> CheckResult:
         for result in self.results:
@@ -129,6 +133,10 @@ class ScanReport:
             "categories": [asdict(c) for c in self.categories],
             "checks": checks,
             "skipped": [asdict(s) for s in self.skipped]
-            + [{"file": None, "reason": f"check {s['id']} skipped: {s['reason']}"} for s in self.config_skips],
+            + [
+                {"file": None, "reason": f"check {skip['id']} skipped: {skip['reason']}"}
+                for skip in self.config_skips
+            ],
+            "config_skips": list(self.config_skips),
             "notes": self.notes,
         }

@@ -5,6 +5,7 @@ Shaped like Django's system checks: a small function returning a result with a s
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 from .model import CheckMeta, CheckResult, Severity
@@ -39,11 +40,17 @@ def check(
             sources=tuple(sources),
             refs=tuple(refs),
             remediation=remediation.strip("\n"),
+            description=_first_paragraph(func.__doc__),
         )
         _CHECKS[id] = (meta, func)
         return func
 
     return decorator
+
+
+def _first_paragraph(docstring: str | None) -> str:
+    paragraph = inspect.cleandoc(docstring or "").split("\n\n")[0]
+    return " ".join(paragraph.split())
 
 
 def _load() -> None:

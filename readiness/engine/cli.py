@@ -1,0 +1,205 @@
+"""``python -m readiness``: scan a directory, or print the check catalog. No Django, no network.
+
+Exit codes: 0 done; 1 the score is under --fail-under (or the config's fail_under); 2 a usage or
+I/O error, reported as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .analyze import ENGINE_VERSION, analyze
+from .discover import discover
+from .lint import LintReport, LintUnavailable, run_hadolint
+from .model import ScanReport
+from .output.catalog import render_catalog_json, render_catalog_markdown, replace_catalog_block
+from .output.json import render_json
+from .output.sarif import render_sarif
+from .output.text import render_text
+from .registry import all_ids
+
+EXAMPLES = """\
+examples:
+  python -m readiness scan .
+  python -m readiness scan . --format sarif --output readiness.sarif
+  python -m readiness scan services/api --fail-under 7 --skip dockerfile.buildkit_cache
+  python -m readiness scan . --only dockerfile,dockerignore --with-hadolint
+  python -m readiness catalog --format markdown
+"""
+
+
+class UsageError(Exception):
+    """Reported as one line on stderr with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse prints the whole usage and exits; we want one line and our own exit path.
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m readiness",
+        description="Readiness: check a repository's Docker setup for production readiness.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"readiness {ENGINE_VERSION}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    scan = commands.add_parser(
+        "scan",
+        help="scan a directory and report its checks and score",
+        description="Scan the Dockerfiles, compose files, .dockerignore and CI files under PATH, "
+        "run every catalog check and print the report. Reads .readiness.yml at PATH if present.",
+        epilog="exit codes: 0 done, 1 score under --fail-under, 2 usage or I/O error",
+    )
+    scan.add_argument("path", metavar="PATH", help="the directory to scan (a repository checkout)")
+    scan.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="default: text")
+    scan.add_argument(
+        "--fail-under",
+        type=_score,
+        metavar="N",
+        help="exit 1 when the score is under N (0-10); overrides fail_under in .readiness.yml",
+    )
+    scan.add_argument(
+        "--only",
+        action="append",
+        metavar="IDS",
+        help="run only these checks: comma-separated ids or families (dockerfile, compose...)",
+    )
+    scan.add_argument("--skip", action="append", metavar="IDS", help="do not run these checks (same form)")
+    scan.add_argument(
+        "--with-hadolint",
+        action="store_true",
+        help="also lint each Dockerfile with hadolint; shown apart and never scored",
+    )
+    scan.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    scan.add_argument(
+        "--docs-url",
+        metavar="URL",
+        help="address of docs/checks.md, for the helpUri of each SARIF rule (URL#check-id)",
+    )
+    scan.set_defaults(handler=_scan)
+
+    catalog = commands.add_parser(
+        "catalog", help="print the check catalog", description="Print every registered check."
+    )
+    catalog.add_argument(
+        "--format", choices=("markdown", "json"), default="markdown", help="default: markdown"
+    )
+    catalog.add_argument(
+        "--update",
+        metavar="FILE",
+        help="rewrite the generated block of FILE (docs/checks.md) instead of printing",
+    )
+    catalog.set_defaults(handler=_catalog)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.handler(args)
+    except UsageError as exc:
+        print(f"readiness: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _scan(args: argparse.Namespace) -> int:
+    root = Path(args.path)
+    if not root.exists():
+        raise UsageError(f"{args.path}: no such directory")
+    if not root.is_dir():
+        raise UsageError(f"{args.path}: not a directory")
+    only = _check_ids(args.only, "--only")
+    skip = _check_ids(args.skip, "--skip")
+    try:
+        report = analyze(root, only=only, skip=skip)
+        lint = _lint(root) if args.with_hadolint else None
+    except OSError as exc:
+        raise UsageError(f"{args.path}: {exc.strerror or exc}") from exc
+    _write(_render(report, lint, args), args.output)
+    threshold = args.fail_under if args.fail_under is not None else report.fail_under
+    if threshold is not None and (report.score is None or report.score < threshold):
+        score = "no score (no check applied)" if report.score is None else f"score {report.score:.1f}"
+        print(f"readiness: {score} is under the required {threshold:g}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _render(report: ScanReport, lint: LintReport | None, args: argparse.Namespace) -> str:
+    if args.format == "json":
+        return render_json(report, lint=lint)
+    if args.format == "sarif":
+        return render_sarif(report, lint=lint, docs_url=args.docs_url)
+    return render_text(report, lint=lint, color=args.output is None and _stdout_wants_color())
+
+
+def _stdout_wants_color() -> bool:
+    # https://no-color.org: any non-empty NO_COLOR turns colour off.
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _lint(root: Path) -> LintReport:
+    inventory = discover(root)
+    unread = {skipped.file for skipped in inventory.skipped}
+    try:
+        return run_hadolint(root, [path for path in inventory.dockerfiles if path not in unread])
+    except LintUnavailable as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def _check_ids(values: list[str] | None, option: str) -> set[str]:
+    """Expand comma-separated ids and family names (``dockerfile``) into check ids."""
+    known = all_ids()
+    selected: set[str] = set()
+    for item in (part.strip() for value in values or () for part in value.split(",")):
+        if not item:
+            continue
+        matches = [check_id for check_id in known if check_id == item or check_id.startswith(item + ".")]
+        if not matches:
+            raise UsageError(f"unknown check id {item!r} in {option} (see: python -m readiness catalog)")
+        selected.update(matches)
+    return selected
+
+
+def _score(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 10, not {text!r}")
+    return value
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    if args.update is None:
+        sys.stdout.write(render_catalog_json() if args.format == "json" else render_catalog_markdown())
+        return 0
+    if args.format != "markdown":
+        raise UsageError("--update writes the markdown catalog; drop --format json")
+    path = Path(args.update)
+    try:
+        document = path.read_text(encoding="utf-8")
+        path.write_text(replace_catalog_block(document), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot update {args.update}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise UsageError(f"{args.update}: {exc}") from exc
+    return 0

@@ -1,0 +1,135 @@
+"""SARIF 2.1.0 for GitHub code scanning: one rule per catalog check, one result per failing place.
+
+Only ``fail``/``error`` (level ``error``) and ``warn`` (level ``warning``) produce results.
+Each result has exactly one location, as code scanning requires: the evidence's file relative to
+the scan root (``%SRCROOT%``), with a region only where the line is known. A finding that names no
+file (e.g. "no CI pipeline") gets the placeholder location code scanning tools use for
+repository-wide alerts. hadolint findings (``--with-hadolint``) form a second run of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from urllib.parse import quote
+
+from ..lint import LintReport
+from ..model import CheckMeta, Evidence, ScanReport, Status
+from ..registry import all_checks, get_meta
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+NO_FILE_URI = "no file associated with this alert"
+HADOLINT_URI = "https://github.com/hadolint/hadolint"
+
+RESULT_LEVEL = {Status.FAIL: "error", Status.ERROR: "error", Status.WARN: "warning"}
+# GitHub ranks security alerts by this 0-10 figure (only for rules tagged "security").
+SECURITY_SEVERITY = {"high": "8.0", "medium": "5.5", "low": "3.0"}
+HADOLINT_LEVEL = {"error": "error", "warning": "warning", "info": "note", "style": "note"}
+
+
+def render_sarif(report: ScanReport, *, lint: LintReport | None = None, docs_url: str | None = None) -> str:
+    runs = [_readiness_run(report, docs_url)]
+    if lint is not None:
+        runs.append(_hadolint_run(lint))
+    sarif = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": runs}
+    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+
+
+def _readiness_run(report: ScanReport, docs_url: str | None) -> dict:
+    metas = [meta for meta, _ in all_checks()]
+    rule_index = {meta.id: index for index, meta in enumerate(metas)}
+    results = []
+    for result in report.results:
+        level = RESULT_LEVEL.get(result.status)
+        if level is None:
+            continue
+        meta = get_meta(result.id)
+        for evidence in result.evidence or [Evidence("", None, meta.title)]:
+            results.append(
+                {
+                    "ruleId": meta.id,
+                    "ruleIndex": rule_index[meta.id],
+                    "level": level,
+                    "message": {"text": evidence.message or meta.title},
+                    "locations": [_location(evidence.file, evidence.line)],
+                    "partialFingerprints": {"readinessFinding/v1": _fingerprint(meta.id, evidence)},
+                }
+            )
+    driver = {
+        "name": "Readiness",
+        "version": report.version,
+        "semanticVersion": report.version,
+        "rules": [_rule(meta, docs_url) for meta in metas],
+    }
+    return {"tool": {"driver": driver}, "results": results}
+
+
+def _rule(meta: CheckMeta, docs_url: str | None) -> dict:
+    tags = ["readiness", meta.category, meta.id.split(".")[0]]
+    properties: dict = {"tags": tags, "precision": "high"}
+    if meta.category == "security":
+        properties["security-severity"] = SECURITY_SEVERITY[str(meta.severity)]
+    rule = {
+        "id": meta.id,
+        "shortDescription": {"text": meta.title},
+        "fullDescription": {"text": meta.description or meta.title},
+        "defaultConfiguration": {"level": "warning" if meta.soft else "error"},
+        "properties": properties,
+    }
+    if meta.remediation:
+        rule["help"] = {"text": meta.remediation, "markdown": meta.remediation}
+    if docs_url:
+        rule["helpUri"] = f"{docs_url}#{meta.id}"
+    return rule
+
+
+def _hadolint_run(lint: LintReport) -> dict:
+    rules: list[dict] = []
+    rule_index: dict[str, int] = {}
+    results = []
+    for finding in lint.findings:
+        if finding.code not in rule_index:
+            rule_index[finding.code] = len(rules)
+            rules.append(_hadolint_rule(finding.code, finding.message, finding.check))
+        result = {
+            "ruleId": finding.code,
+            "ruleIndex": rule_index[finding.code],
+            "level": HADOLINT_LEVEL.get(finding.level, "warning"),
+            "message": {"text": finding.message},
+            "locations": [_location(finding.file, finding.line)],
+        }
+        if finding.check:
+            result["properties"] = {"readinessCheck": finding.check}
+        results.append(result)
+    driver = {"name": "hadolint", "version": lint.version, "informationUri": HADOLINT_URI, "rules": rules}
+    return {"tool": {"driver": driver}, "results": results}
+
+
+def _hadolint_rule(code: str, message: str, check: str | None) -> dict:
+    wiki = "https://www.shellcheck.net/wiki/" if code.startswith("SC") else f"{HADOLINT_URI}/wiki/"
+    properties: dict = {"tags": ["hadolint", "dockerfile"]}
+    if check:
+        properties["readinessCheck"] = check
+    return {
+        "id": code,
+        "shortDescription": {"text": message.splitlines()[0] if message else code},
+        "helpUri": wiki + code,
+        "properties": properties,
+    }
+
+
+def _location(file: str, line: int | None) -> dict:
+    # A URL (health evidence) or nothing is not a file in the repository.
+    if not file or "://" in file:
+        return {"physicalLocation": {"artifactLocation": {"uri": NO_FILE_URI}}}
+    physical: dict = {"artifactLocation": {"uri": quote(file.lstrip("/")), "uriBaseId": SRCROOT}}
+    if line is not None and line >= 1:
+        physical["region"] = {"startLine": line}
+    return {"physicalLocation": physical}
+
+
+def _fingerprint(check_id: str, evidence: Evidence) -> str:
+    # Line-independent, so an alert survives edits above it.
+    key = f"{check_id}\0{evidence.file}\0{evidence.message}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
