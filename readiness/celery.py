@@ -1,0 +1,16 @@
+"""The Celery application. Tasks live in each app's tasks.py and stay thin: ids in, a service call."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "readiness.settings")
+
+app = Celery("readiness")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# The worker records a heartbeat in the database so GET /ready can tell a worker is alive.
+from readiness.core.heartbeat import HeartbeatStep  # noqa: E402
+
+app.steps["worker"].add(HeartbeatStep)

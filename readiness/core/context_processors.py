@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def version(request):
+    return {"readiness_version": settings.VERSION}

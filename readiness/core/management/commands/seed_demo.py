@@ -1,0 +1,79 @@
+"""Create the demo team, user and repository that `make run` shows. Safe to run again."""
+
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from readiness.repos.models import Repository
+from readiness.repos.services import repository_register
+from readiness.teams.models import Role, Team
+from readiness.teams.services import membership_add, team_create
+
+DEMO_SOURCE = Path(__file__).resolve().parents[3] / "demo" / "sample-service"
+GIT_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": "/nonexistent",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Readiness demo",
+    "GIT_AUTHOR_EMAIL": "demo@readiness.invalid",
+    "GIT_COMMITTER_NAME": "Readiness demo",
+    "GIT_COMMITTER_EMAIL": "demo@readiness.invalid",
+}
+
+
+class Command(BaseCommand):
+    help = "Create a demo team, a demo user (printing the login) and a demo repository."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="demo")
+
+    def handle(self, *args, username, **options):
+        var_dir = Path(settings.VAR_DIR)
+        var_dir.mkdir(parents=True, exist_ok=True)
+        password = self._password(var_dir / "demo-password.txt")
+
+        User = get_user_model()
+        user, created = User.objects.get_or_create(username=username, defaults={"email": "demo@example.com"})
+        if created or not user.check_password(password):
+            user.set_password(password)
+            user.save()
+
+        team = Team.objects.filter(slug="demo-team").first() or team_create(name="Demo team")
+        membership_add(team=team, user=user, role=Role.LEAD)
+
+        repo_dir = var_dir / "demo" / "sample-service"
+        self._prepare_git_repository(repo_dir)
+        if not Repository.objects.filter(team=team, url=str(repo_dir)).exists():
+            repository_register(team=team, name="sample-service", url=str(repo_dir), branch="main")
+
+        self.stdout.write(self.style.SUCCESS("Demo ready."))
+        self.stdout.write(f"  Log in at {settings.SITE_URL}/accounts/login/")
+        self.stdout.write(f"  username: {username}")
+        self.stdout.write(f"  password: {password}")
+
+    def _password(self, path: Path) -> str:
+        if path.exists():
+            return path.read_text().strip()
+        password = secrets.token_urlsafe(12)
+        path.write_text(password + "\n")
+        path.chmod(0o600)
+        return password
+
+    def _prepare_git_repository(self, repo_dir: Path) -> None:
+        """Copy the shipped sample into var/ as a git repository, so runs record a commit."""
+        if (repo_dir / ".git").exists():
+            return
+        shutil.copytree(DEMO_SOURCE, repo_dir, dirs_exist_ok=True)
+        for args in (
+            ["init", "-q", "-b", "main"],
+            ["add", "-A"],
+            ["commit", "-q", "-m", "Sample service"],
+        ):
+            result = subprocess.run(["git", *args], cwd=repo_dir, env=GIT_ENV, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise CommandError(f"git {args[0]} failed in {repo_dir}: {result.stderr.strip()}")

@@ -1,0 +1,117 @@
+from django.db import models
+
+from readiness.teams.models import Team
+
+
+class Repository(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="repositories")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200)
+    # An https git URL, or a local folder / file:// URL where READINESS_ALLOW_LOCAL_SOURCES permits.
+    url = models.CharField(max_length=2000)
+    branch = models.CharField(max_length=255, default="main")
+    subfolder = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "slug"], name="repository_slug_unique_in_team")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+FINISHED_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
+class Trigger(models.TextChoices):
+    MANUAL = "manual", "Button"
+    WEBHOOK = "webhook", "Push webhook"
+    SCHEDULE = "schedule", "Schedule"
+    API = "api", "API"
+
+
+class AnalysisRun(models.Model):
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
+    requested_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    commit_sha = models.CharField(max_length=64, blank=True, default="")
+    engine_version = models.CharField(max_length=32, blank=True, default="")
+    score = models.FloatField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # A message a user can read (never a traceback).
+    error = models.TextField(blank=True, default="")
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+        indexes = [models.Index(fields=["repository", "-queued_at"])]
+
+    def __str__(self):
+        return f"Run {self.pk} of {self.repository} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class CheckResult(models.Model):
+    """One catalog check's outcome in one run (check ids from ../shared/checks.md)."""
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="check_results")
+    check_id = models.CharField(max_length=100)
+    category = models.CharField(max_length=50)
+    status = models.CharField(max_length=8)
+    severity = models.CharField(max_length=8)
+    title = models.CharField(max_length=200)
+    # [{"file", "line", "message"}]
+    evidence = models.JSONField(default=list)
+    remediation = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["check_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "check_id"], name="one_result_per_check_per_run")
+        ]
+
+    def __str__(self):
+        return f"{self.check_id}: {self.status}"
+
+
+class ScoreSnapshot(models.Model):
+    """Scores of one run: one row per category plus one with category "overall"."""
+
+    OVERALL = "overall"
+
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="scores")
+    category = models.CharField(max_length=50)
+    title = models.CharField(max_length=100)
+    score = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "category"], name="one_score_per_category_per_run")
+        ]
+
+    def __str__(self):
+        return f"{self.category}: {self.score}"

@@ -1,0 +1,102 @@
+"""Pages for repositories and runs. One function per page; htmx requests get the page's partial."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from readiness.repos import selectors, services
+from readiness.repos.forms import RepositoryForm
+from readiness.repos.models import Trigger
+from readiness.teams.models import Role
+from readiness.teams.selectors import membership_get, role_at_least
+
+RUNS_PER_PAGE = 20
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_detail(request, team_slug):
+    membership = membership_get(user=request.user, team_slug=team_slug)
+    team = membership.team
+    can_register = role_at_least(membership, Role.LEAD)
+    form = RepositoryForm()
+    if request.method == "POST":
+        if not can_register:
+            return HttpResponseForbidden("Only team leads can register repositories.")
+        form = RepositoryForm(request.POST)
+        if form.is_valid():
+            repository = services.repository_register(team=team, **form.cleaned_data)
+            messages.success(request, f"Registered {repository.name}.")
+            return redirect("repository_detail", team_slug=team.slug, repo_slug=repository.slug)
+    context = {
+        "team": team,
+        "membership": membership,
+        "repositories": selectors.repository_list_for_team(team=team),
+        "form": form,
+        "can_register": can_register,
+    }
+    status = 400 if form.is_bound else 200  # a re-shown form with errors is a client error
+    return render(request, "repos/team_detail.html", context, status=status)
+
+
+def _run_panel_context(membership, repository, run):
+    show_scorecard = run is None or run.is_finished
+    latest_ok = selectors.run_latest_succeeded(repository=repository) if show_scorecard else None
+    return {
+        "team": membership.team,
+        "repository": repository,
+        "run": run,
+        "can_analyze": role_at_least(membership, Role.ENGINEER),
+        "scorecard": selectors.scorecard_for_run(run=latest_ok),
+    }
+
+
+@login_required
+@require_GET
+def repository_detail(request, team_slug, repo_slug):
+    membership = membership_get(user=request.user, team_slug=team_slug)
+    repository = selectors.repository_get(team=membership.team, slug=repo_slug)
+    run = selectors.run_latest(repository=repository)
+    context = _run_panel_context(membership, repository, run)
+    if request.htmx:
+        return render(request, "repos/_run_panel.html", context)
+    page = Paginator(selectors.run_list(repository=repository), RUNS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context["runs_page"] = page
+    return render(request, "repos/repository_detail.html", context)
+
+
+@login_required
+@require_POST
+def analysis_start(request, team_slug, repo_slug):
+    membership = membership_get(user=request.user, team_slug=team_slug)
+    repository = selectors.repository_get(team=membership.team, slug=repo_slug)
+    if not role_at_least(membership, Role.ENGINEER):
+        return HttpResponseForbidden("Viewers cannot start analyses.")
+    run = services.analysis_request(repository=repository, trigger=Trigger.MANUAL, user=request.user)
+    if request.htmx:
+        return render(request, "repos/_run_panel.html", _run_panel_context(membership, repository, run))
+    messages.info(request, "Analysis queued.")
+    return redirect("repository_detail", team_slug=team_slug, repo_slug=repo_slug)
+
+
+@login_required
+@require_GET
+def run_detail(request, team_slug, repo_slug, run_id):
+    membership = membership_get(user=request.user, team_slug=team_slug)
+    repository = selectors.repository_get(team=membership.team, slug=repo_slug)
+    run = selectors.run_get(repository=repository, run_id=run_id)
+    context = _run_panel_context(membership, repository, run)
+    if request.htmx:
+        response = render(request, "repos/_run_panel.html", context)
+        if run.is_finished:
+            # 286 tells htmx to stop polling; the finished panel (with scores) is still swapped in.
+            return HttpResponseStopPolling(response.content)
+        return response
+    context["scorecard"] = selectors.scorecard_for_run(run=run) if run.status == "succeeded" else None
+    return render(request, "repos/run_detail.html", context)

@@ -1,0 +1,29 @@
+"""Read logic for teams. Every query for team data starts from the user's memberships."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from readiness.teams.models import Membership, Role, Team
+
+# Roles allowed to do things, from weakest to strongest.
+ROLE_RANK = {Role.VIEWER: 0, Role.ENGINEER: 1, Role.LEAD: 2}
+
+
+def team_list_for_user(*, user) -> QuerySet[Team]:
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(memberships__user=user).order_by("name")
+
+
+def membership_get(*, user, team_slug: str) -> Membership:
+    """The user's membership of a team, or 404: another team's existence is never confirmed."""
+    if not user.is_authenticated:
+        raise Http404
+    try:
+        return Membership.objects.select_related("team").get(user=user, team__slug=team_slug)
+    except Membership.DoesNotExist:
+        raise Http404 from None
+
+
+def role_at_least(membership: Membership, role: str) -> bool:
+    return ROLE_RANK[Role(membership.role)] >= ROLE_RANK[Role(role)]

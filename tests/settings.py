@@ -1,0 +1,17 @@
+"""Test settings: the real PostgreSQL and Redis of this machine (see Makefile's TEST_* variables)."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ["DATABASE_URL"] = os.environ.get(
+    "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/readiness"
+)
+os.environ["CELERY_BROKER_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("READINESS_VAR_DIR", tempfile.mkdtemp(prefix="readiness-test-var-"))
+
+from readiness.settings import *  # noqa: F403
+
+READINESS_ALLOW_LOCAL_SOURCES = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -1,0 +1,121 @@
+import pytest
+from django.urls import reverse
+
+from readiness.repos.models import AnalysisRun, CheckResult, RunStatus, ScoreSnapshot
+from tests.factories import AnalysisRunFactory, MembershipFactory, RepositoryFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, membership):
+    client.force_login(membership.user)
+    return membership
+
+
+def repo_url(name, repo, **extra):
+    return reverse(name, kwargs={"team_slug": repo.team.slug, "repo_slug": repo.slug, **extra})
+
+
+def test_login_required_redirects_to_login(client):
+    repo = RepositoryFactory()
+    response = client.get(repo_url("repository_detail", repo))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_repository_of_another_team_is_404(client):
+    member = login(client, MembershipFactory())
+    other_repo = RepositoryFactory()  # in a team the user does not belong to
+    assert client.get(repo_url("repository_detail", other_repo)).status_code == 404
+    assert client.post(repo_url("analysis_start", other_repo)).status_code == 404
+    assert client.get(reverse("team_detail", kwargs={"team_slug": other_repo.team.slug})).status_code == 404
+    assert member.team != other_repo.team
+
+
+def test_run_of_another_repository_is_404(client):
+    member = login(client, MembershipFactory())
+    repo = RepositoryFactory(team=member.team)
+    foreign_run = AnalysisRunFactory()
+    assert client.get(repo_url("run_detail", repo, run_id=foreign_run.pk)).status_code == 404
+
+
+def test_repository_page_full_and_partial(client):
+    member = login(client, MembershipFactory())
+    repo = RepositoryFactory(team=member.team)
+    full = client.get(repo_url("repository_detail", repo))
+    assert full.status_code == 200
+    assert b"<html" in full.content and b"Run history" in full.content
+    partial = client.get(repo_url("repository_detail", repo), headers={"HX-Request": "true"})
+    assert partial.status_code == 200
+    assert b"<html" not in partial.content
+    assert b'id="run-panel"' in partial.content
+
+
+def test_analyze_creates_one_queued_run_and_coalesces(client, django_capture_on_commit_callbacks):
+    member = login(client, MembershipFactory(role="engineer"))
+    repo = RepositoryFactory(team=member.team)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(repo_url("analysis_start", repo), headers={"HX-Request": "true"})
+        client.post(repo_url("analysis_start", repo), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert b'hx-trigger="every 1s"' in response.content  # the panel polls while queued
+    assert AnalysisRun.objects.filter(repository=repo, status=RunStatus.QUEUED).count() == 1
+    assert len(callbacks) == 1  # enqueued once, after commit
+
+
+def test_viewer_cannot_analyze(client):
+    member = login(client, MembershipFactory(role="viewer"))
+    repo = RepositoryFactory(team=member.team)
+    assert client.post(repo_url("analysis_start", repo)).status_code == 403
+    assert not AnalysisRun.objects.exists()
+
+
+def test_run_status_polling_stops_when_finished(client):
+    member = login(client, MembershipFactory())
+    repo = RepositoryFactory(team=member.team)
+    run = AnalysisRunFactory(repository=repo, status=RunStatus.RUNNING)
+    url = repo_url("run_detail", repo, run_id=run.pk)
+    running = client.get(url, headers={"HX-Request": "true"})
+    assert running.status_code == 200 and b"every 1s" in running.content
+    run.status = RunStatus.SUCCEEDED
+    run.score = 7.5
+    run.save()
+    CheckResult.objects.create(
+        run=run,
+        check_id="dockerfile.non_root_user",
+        category="security",
+        status="fail",
+        severity="high",
+        title="Runs as a non-root user",
+        evidence=[{"file": "Dockerfile", "line": 1, "message": "no USER"}],
+    )
+    ScoreSnapshot.objects.create(run=run, category="overall", title="Overall", score=7.5)
+    ScoreSnapshot.objects.create(run=run, category="security", title="Security", score=4.0)
+    done = client.get(url, headers={"HX-Request": "true"})
+    assert done.status_code == 286
+    assert b"every 1s" not in done.content
+    assert b"7.5" in done.content and b"Dockerfile:1" in done.content
+
+
+def test_team_page_lists_only_own_repositories(client):
+    member = login(client, MembershipFactory(role="lead"))
+    mine = RepositoryFactory(team=member.team, name="mine-svc", slug="mine-svc")
+    RepositoryFactory(team=TeamFactory(), name="theirs-svc", slug="theirs-svc")
+    page = client.get(reverse("team_detail", kwargs={"team_slug": member.team.slug}))
+    assert mine.name.encode() in page.content
+    assert b"theirs-svc" not in page.content
+
+
+def test_lead_registers_repository_and_bad_url_is_rejected(client, settings):
+    settings.READINESS_ALLOW_LOCAL_SOURCES = False
+    member = login(client, MembershipFactory(role="lead"))
+    url = reverse("team_detail", kwargs={"team_slug": member.team.slug})
+    bad = client.post(url, {"name": "x", "url": "ext::sh%20-c%20touch%20/tmp/x", "branch": "main"})
+    assert bad.status_code == 400 and b"Only https://" in bad.content
+    spaced = client.post(url, {"name": "x", "url": "https://h/x --upload-pack=touch", "branch": "main"})
+    assert spaced.status_code == 400 and b"spaces or control characters" in spaced.content
+    local = client.post(url, {"name": "x", "url": "/srv/repo", "branch": "main"})
+    assert local.status_code == 400 and b"Local folders are not allowed" in local.content
+    ok = client.post(url, {"name": "Payments API", "url": "https://git.example.com/p.git", "branch": "main"})
+    assert ok.status_code == 302
+    assert member.team.repositories.get().slug == "payments-api"
