@@ -1,0 +1,267 @@
+"""Fetching a registered repository into a folder of plain files, and checking it can be reached.
+
+The flow of a fetch, every step under one deadline and one size cap:
+
+1. validate the URL, branch and folder and judge the host (before git runs at all);
+2. ``git clone --bare --depth 1 --filter=blob:none`` into a private temporary directory: commits
+   and trees only, never a working tree, so nothing from the repository is checked out or executed;
+3. ``git ls-tree`` to list paths, keeping the wanted regular files (no links, no submodules);
+4. one ``git fetch`` of exactly those blobs, then ``git cat-file --batch`` to write them out;
+5. remove the temporary directory, whether the fetch worked or not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .diagnose import classify
+from .errors import FetchError
+from .export import write_blobs
+from .hosts import JudgeHost
+from .names import validate_branch, validate_subfolder
+from .runner import TOKEN_USER, Git, basic_credentials, hardened_config, tree_size
+from .urls import ValidatedURL, validate_repo_url
+from .wanted import WantedPredicate, is_wanted, select
+
+logger = logging.getLogger("readiness.sources")
+
+MiB = 1024 * 1024
+SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=15"
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    commit_sha: str
+    files_written: list[str]  # relative to dest_dir, "/" separated
+    skipped: list[tuple[str, str]]  # (path, reason)
+    bytes_fetched: int  # size of the temporary object store when the fetch ended
+
+
+def fetch_repository(
+    *,
+    url: str,
+    branch: str,
+    token: str | None = None,
+    subfolder: str = "",
+    dest_dir: str | os.PathLike[str],
+    allow_local: bool = False,
+    allow_ssh: bool = False,
+    allow_http_hosts: Collection[str] = (),
+    timeout_s: float = 120,
+    max_bytes: int = 200 * MiB,
+    max_file_bytes: int = 1 * MiB,
+    max_files: int = 5000,
+    wanted: WantedPredicate | None = None,
+    judge_host: JudgeHost | None = None,
+) -> FetchResult:
+    """Write the wanted files of ``branch`` (under ``subfolder``) into ``dest_dir`` as regular files.
+
+    ``dest_dir`` must be missing or empty; paths in it are relative to ``subfolder``. On failure it
+    is left empty and FetchError (RepoURLError for refused input) is raised.
+    """
+    target = validate_repo_url(
+        url,
+        allow_local=allow_local,
+        allow_ssh=allow_ssh,
+        allow_http_hosts=allow_http_hosts,
+        judge_host=judge_host,
+    )
+    branch = validate_branch(branch)
+    folder = validate_subfolder(subfolder)
+    dest, created = _claim_destination(Path(dest_dir))
+    try:
+        with _git_session(target, token, timeout_s, max_bytes) as (git, scratch):
+            repo = clone_bare(git, scratch, url=target.url, branch=branch, has_token=bool(token))
+            sha = _commit_sha(git, scratch, repo)
+            listing = _run_ok(git, ["ls-tree", "-r", "-z", "--full-tree", sha], scratch, repo, branch, token)
+            selection = select(listing, folder=folder, wanted=wanted or is_wanted, max_files=max_files)
+            if folder and not selection.folder_seen:
+                raise FetchError("not_found", f"The folder {folder!r} does not exist on branch {branch!r}")
+            paths_by_oid: dict[str, list[str]] = {}
+            for entry in selection.files:
+                paths_by_oid.setdefault(entry.oid, []).append(entry.path)
+            skipped = list(selection.skipped)
+            written = _export(git, scratch, repo, paths_by_oid, dest, skipped, max_file_bytes, branch, token)
+            return FetchResult(
+                commit_sha=sha, files_written=written, skipped=skipped, bytes_fetched=tree_size(repo)
+            )
+    except BaseException:
+        _clear(dest, created)
+        raise
+
+
+def check_reachable(
+    *,
+    url: str,
+    branch: str,
+    token: str | None = None,
+    allow_local: bool = False,
+    allow_ssh: bool = False,
+    allow_http_hosts: Collection[str] = (),
+    timeout_s: float = 20,
+    judge_host: JudgeHost | None = None,
+) -> None:
+    """Raise FetchError unless the repository answers ``git ls-remote`` and has ``branch``."""
+    target = validate_repo_url(
+        url,
+        allow_local=allow_local,
+        allow_ssh=allow_ssh,
+        allow_http_hosts=allow_http_hosts,
+        judge_host=judge_host,
+    )
+    branch = validate_branch(branch)
+    ref = f"refs/heads/{branch}"
+    with _git_session(target, token, timeout_s, max_bytes=1 * MiB) as (git, scratch):
+        result = git.run(["ls-remote", "--heads", "--", target.url, ref], cwd=scratch)
+        if result.returncode:
+            raise classify(result.stderr, has_token=bool(token), branch=branch)
+    refs = {line.split("\t", 1)[-1] for line in result.stdout.decode("utf-8", "replace").splitlines()}
+    if ref not in refs:
+        raise FetchError("branch_missing", f"The branch {branch!r} does not exist in the repository")
+
+
+def clone_bare(git: Git, scratch: Path, *, url: str, branch: str, has_token: bool) -> Path:
+    """Shallow, blob-less, bare clone of one branch; ``--`` ends options so a URL is never one."""
+    repo = scratch / "repo.git"
+    args = ["clone", "--bare", "--quiet", "--depth=1", "--single-branch", f"--branch={branch}", "--no-tags"]
+    # No template: no sample hooks or other files copied into the repository.
+    args += ["--filter=blob:none", "--template=", "--", url, str(repo)]
+    result = git.run(args, cwd=scratch, watch=scratch)
+    if result.returncode:
+        raise classify(result.stderr, has_token=has_token, branch=branch)
+    return repo
+
+
+@contextlib.contextmanager
+def _git_session(
+    target: ValidatedURL, token: str | None, timeout_s: float, max_bytes: int
+) -> Iterator[tuple[Git, Path]]:
+    """A Git for ``target`` and a private scratch directory, removed afterwards even on failure."""
+    scratch = Path(tempfile.mkdtemp(prefix="readiness-fetch-"))
+    try:
+        home = scratch / "home"
+        home.mkdir()
+        git = Git(
+            home=home,
+            config=hardened_config(schemes=[target.scheme], token=token, curl_resolve=target.curl_resolve()),
+            timeout_s=timeout_s,
+            max_bytes=max_bytes,
+            secrets=_secrets(token),
+            extra_env={"GIT_SSH_COMMAND": SSH_COMMAND} if target.scheme == "ssh" else None,
+        )
+        yield git, scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _secrets(token: str | None) -> list[str]:
+    if not token:
+        return []
+    return [token, basic_credentials(token), f"{TOKEN_USER}:{token}"]
+
+
+def _run_ok(git: Git, args: list[str], scratch: Path, repo: Path, branch: str, token: str | None) -> bytes:
+    result = git.run(args, cwd=scratch, git_dir=repo, watch=scratch)
+    if result.returncode:
+        raise classify(result.stderr, has_token=bool(token), branch=branch)
+    return result.stdout
+
+
+def _commit_sha(git: Git, scratch: Path, repo: Path) -> str:
+    args = ["rev-parse", "--verify", "--end-of-options", "HEAD^{commit}"]
+    result = git.run(args, cwd=scratch, git_dir=repo)
+    if result.returncode:
+        raise FetchError("git_error", "The fetched branch has no commit")
+    return result.stdout.decode("ascii").strip()
+
+
+def _export(
+    git: Git,
+    scratch: Path,
+    repo: Path,
+    paths_by_oid: dict[str, list[str]],
+    dest: Path,
+    skipped: list[tuple[str, str]],
+    max_file_bytes: int,
+    branch: str,
+    token: str | None,
+) -> list[str]:
+    """Fetch the chosen blobs in one request, drop the oversized ones, write the rest into ``dest``."""
+    if not paths_by_oid:
+        return []
+    oids = "".join(f"{oid}\n" for oid in paths_by_oid).encode("ascii")
+    # What git's own lazy fetch runs, but for all blobs at once instead of one request per blob.
+    prefetch = ["-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet", "--no-tags"]
+    prefetch += [
+        "--no-write-fetch-head",
+        "--recurse-submodules=no",
+        "--filter=blob:none",
+        "--stdin",
+        "origin",
+    ]
+    result = git.run(prefetch, cwd=scratch, git_dir=repo, stdin=oids, watch=scratch)
+    if result.returncode:
+        raise classify(result.stderr, has_token=bool(token), branch=branch)
+    sizes = _blob_sizes(git, scratch, repo, oids)
+    keep: list[str] = []
+    for oid, paths in paths_by_oid.items():
+        size = sizes.get(oid)
+        if size is None:
+            skipped.extend((p, "blob missing from the fetched objects") for p in paths)
+        elif size > max_file_bytes:
+            skipped.extend((p, f"larger than {max_file_bytes // 1024} KiB") for p in paths)
+        else:
+            keep.append(oid)
+    total = sum(sizes[oid] * len(paths_by_oid[oid]) for oid in keep)
+    if total > git.max_bytes:
+        # Compressed blobs can expand far beyond what was fetched; the cap holds for what is written too.
+        raise FetchError("too_large", "The files to analyse are larger than the fetch limit")
+    with tempfile.TemporaryFile(dir=scratch) as blobs:
+        stdin = "".join(f"{oid}\n" for oid in keep).encode("ascii")
+        result = git.run(["cat-file", "--batch"], cwd=scratch, git_dir=repo, stdin=stdin, stdout=blobs)
+        if result.returncode:
+            raise classify(result.stderr, has_token=bool(token), branch=branch)
+        blobs.seek(0)
+        written, unwritten = write_blobs(blobs, oids=keep, paths_by_oid=paths_by_oid, dest=dest)
+    skipped.extend(unwritten)
+    return written
+
+
+def _blob_sizes(git: Git, scratch: Path, repo: Path, oids: bytes) -> dict[str, int]:
+    result = git.run(["cat-file", "--batch-check"], cwd=scratch, git_dir=repo, stdin=oids, watch=scratch)
+    sizes: dict[str, int] = {}
+    for line in result.stdout.decode("ascii", "replace").splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[1] == "blob":
+            sizes[fields[0]] = int(fields[2])
+    return sizes
+
+
+def _claim_destination(dest: Path) -> tuple[Path, bool]:
+    """Make sure ``dest`` is an empty real directory; True when this call created it."""
+    if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
+        raise ValueError(f"{dest} is not a directory")
+    if dest.exists():
+        if any(dest.iterdir()):
+            raise ValueError(f"{dest} is not empty")
+        return dest, False
+    dest.mkdir(parents=True)
+    return dest, True
+
+
+def _clear(dest: Path, created: bool) -> None:
+    if created:
+        shutil.rmtree(dest, ignore_errors=True)
+        return
+    for child in dest.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)

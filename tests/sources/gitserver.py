@@ -1,0 +1,235 @@
+"""Real git repositories, served by ``git http-backend`` on 127.0.0.1, for the fetcher's tests.
+
+``make_repo`` commits files (including symlinks and submodule entries) into a bare repository;
+``GitHTTPServer`` serves a folder of bare repositories over smart HTTP, optionally demanding a token
+per repository the way GitHub does (401 with WWW-Authenticate until the Authorization header
+carries it); ``SilentServer`` accepts connections and never answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import socket
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+GIT_EXEC_PATH = Path(
+    subprocess.run(["git", "--exec-path"], capture_output=True, text=True, check=True).stdout.strip()
+)
+HTTP_BACKEND = GIT_EXEC_PATH / "git-http-backend"
+# The test's own git commands must not read the developer's configuration either.
+CLEAN_GIT_ENV = {
+    "PATH": os.environ.get("PATH", os.defpath),
+    "HOME": "/nonexistent",
+    "LC_ALL": "C",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_AUTHOR_NAME": "Test",
+    "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test",
+    "GIT_COMMITTER_EMAIL": "test@example.com",
+}
+
+
+def git(*args: str, cwd: Path | None = None, stdin: bytes | None = None) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, env=CLEAN_GIT_ENV, input=stdin, capture_output=True, check=False
+    )
+    if result.returncode:
+        raise RuntimeError(f"git {' '.join(args)} failed: {result.stderr.decode(errors='replace')}")
+    return result.stdout.decode().strip()
+
+
+@dataclass(frozen=True)
+class Symlink:
+    target: str
+
+
+@dataclass(frozen=True)
+class Submodule:
+    commit: str = "1" * 40
+
+
+FileSpec = bytes | str | Symlink | Submodule
+
+
+@dataclass
+class Repo:
+    path: Path  # the bare repository
+    commit: str
+    branch: str
+
+
+def make_repo(root: Path, name: str, files: dict[str, FileSpec], *, branch: str = "main") -> Repo:
+    """Commit ``files`` to ``branch`` of a new bare repository ``root/<name>.git``, ready to be served."""
+    work = root / f"{name}.work"
+    work.mkdir(parents=True)
+    git("init", "--quiet", f"--initial-branch={branch}", cwd=work)
+    for rel, spec in files.items():
+        path = work / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(spec, Symlink):
+            path.symlink_to(spec.target)
+        elif isinstance(spec, Submodule):
+            git("update-index", "--add", "--cacheinfo", f"160000,{spec.commit},{rel}", cwd=work)
+            continue
+        else:
+            path.write_bytes(spec.encode() if isinstance(spec, str) else spec)
+        git("add", "--", rel, cwd=work)
+    git("commit", "--quiet", "-m", "fixture", cwd=work)
+    bare = root / f"{name}.git"
+    git("clone", "--quiet", "--bare", str(work), str(bare))
+    # Partial clone needs the server to accept filters and wants of any blob.
+    git("config", "uploadpack.allowFilter", "true", cwd=bare)
+    git("config", "uploadpack.allowAnySHA1InWant", "true", cwd=bare)
+    return Repo(path=bare, commit=git("rev-parse", "HEAD", cwd=work), branch=branch)
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@dataclass
+class SeenRequest:
+    method: str
+    path: str
+    authorization: str
+
+
+@dataclass
+class GitHTTPServer:
+    """Serves every bare repository under ``root`` at ``http://127.0.0.1:<port>/<name>.git``."""
+
+    root: Path
+    tokens: dict[str, str] = field(default_factory=dict)  # repository name -> required token
+    requests: list[SeenRequest] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._server = make_server(
+            "127.0.0.1", 0, self._app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+        )
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> GitHTTPServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def host_port(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{name}.git"
+
+    def _app(self, environ: dict, start_response):
+        path = environ.get("PATH_INFO", "")
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        self.requests.append(SeenRequest(environ["REQUEST_METHOD"], path, authorization))
+        name = path.lstrip("/").split("/", 1)[0].removesuffix(".git")
+        required = self.tokens.get(name)
+        if required and authorization not in _accepted_authorizations(required):
+            start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="git"')])
+            return [b"authentication required\n"]
+        return self._backend(environ, start_response)
+
+    def _backend(self, environ: dict, start_response):
+        body = _request_body(environ)
+        cgi_env = {
+            **CLEAN_GIT_ENV,
+            "GIT_PROJECT_ROOT": str(self.root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": environ.get("PATH_INFO", ""),
+            "QUERY_STRING": environ.get("QUERY_STRING", ""),
+            "REQUEST_METHOD": environ["REQUEST_METHOD"],
+            "CONTENT_TYPE": environ.get("CONTENT_TYPE", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "REMOTE_ADDR": environ.get("REMOTE_ADDR", "127.0.0.1"),
+            # Git-Protocol (v2) and Content-Encoding (gzip) reach the backend as HTTP_* variables.
+            **{k: v for k, v in environ.items() if k.startswith("HTTP_") and k != "HTTP_AUTHORIZATION"},
+        }
+        output = subprocess.run(
+            [str(HTTP_BACKEND)], input=body, env=cgi_env, capture_output=True, check=False
+        ).stdout
+        end_of_headers = re.search(rb"\r?\n\r?\n", output)
+        head, payload = (output, b"")
+        if end_of_headers:
+            head, payload = output[: end_of_headers.start()], output[end_of_headers.end() :]
+        status = "200 OK"
+        headers = []
+        for line in head.decode("latin-1").splitlines():
+            key, _, value = line.partition(":")
+            if key.lower() == "status":
+                status = value.strip()
+            elif key:
+                headers.append((key, value.strip()))
+        start_response(status, headers)
+        return [payload]
+
+
+def _accepted_authorizations(token: str) -> set[str]:
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    return {f"Basic {basic}", f"Bearer {token}"}
+
+
+def _request_body(environ: dict) -> bytes:
+    stream = environ["wsgi.input"]
+    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+        # git streams large requests in chunks, which wsgiref does not decode.
+        chunks = []
+        while True:
+            size = int(stream.readline().split(b";")[0], 16)
+            if size == 0:
+                stream.readline()
+                return b"".join(chunks)
+            chunks.append(stream.read(size))
+            stream.readline()
+    return stream.read(int(environ.get("CONTENT_LENGTH") or 0))
+
+
+class SilentServer:
+    """Accepts TCP connections on 127.0.0.1 and never sends a byte."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(16)
+        self._socket.settimeout(0.1)
+        self.port = self._socket.getsockname()[1]
+        self._connections: list[socket.socket] = []
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            self._connections.append(connection)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{name}.git"
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+        self._socket.close()
+        for connection in self._connections:
+            connection.close()
