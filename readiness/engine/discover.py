@@ -20,9 +20,25 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_FILES = 5000
 
 SKIP_DIRS = {
-    ".git", ".hg", ".svn", "node_modules", "vendor", "third_party", ".venv", "venv", "env",
-    "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages",
-    "bower_components", ".terraform", "dist-packages",
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "vendor",
+    "third_party",
+    ".venv",
+    "venv",
+    "env",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "site-packages",
+    "bower_components",
+    ".terraform",
+    "dist-packages",
 }
 
 CI_FILE_PATTERNS = (
@@ -35,11 +51,16 @@ CI_FILE_PATTERNS = (
 )
 
 
+# `Dockerfile.md`, `Dockerfile.orig`...: documents and leftovers, not Dockerfiles.
+NOT_DOCKERFILE_SUFFIXES = (".dockerignore", ".md", ".rst", ".txt", ".orig", ".bak", ".rej", ".swp", ".sh")
+
+
 def is_dockerfile_name(name: str) -> bool:
+    if name.endswith(NOT_DOCKERFILE_SUFFIXES):
+        return False
     return (
         name in ("Dockerfile", "Containerfile", "dockerfile")
         or name.startswith(("Dockerfile.", "Containerfile."))
-        and not name.endswith(".dockerignore")
         or name.endswith((".Dockerfile", ".dockerfile", ".Containerfile"))
     )
 
@@ -77,15 +98,19 @@ class Inventory:
     skipped: list[Skipped] = field(default_factory=list)
 
     def read(self, rel: str) -> bytes:
-        """Read a discovered file, refusing anything that is not a regular file inside the root."""
+        """Read a discovered file, refusing anything that is not a regular file inside the root.
+
+        The OSError's message is a short reason ("symlink not followed") that parsers put in
+        their ``error`` as it is; the evidence names the file beside it.
+        """
         path = self.root / rel
         st = os.lstat(path)
         if stat.S_ISLNK(st.st_mode):
-            raise OSError(f"{rel} is a symlink; links are not followed")
+            raise OSError("symlink not followed")
         if not stat.S_ISREG(st.st_mode):
-            raise OSError(f"{rel} is not a regular file")
+            raise OSError("not a regular file")
         if st.st_size > MAX_FILE_BYTES:
-            raise OSError(f"{rel} is larger than {MAX_FILE_BYTES} bytes")
+            raise OSError(f"larger than {MAX_FILE_BYTES // 1024} KiB")
         with open(path, "rb") as fh:
             return fh.read(MAX_FILE_BYTES + 1)
 

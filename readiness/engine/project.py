@@ -32,6 +32,8 @@ class Project:
     compose_files: list = field(default_factory=list)  # list[compose.ComposeFile]
     dockerignores: dict = field(default_factory=dict)  # rel path -> dockerignore.DockerIgnore
     ci_files: list = field(default_factory=list)  # list[ci.CIFile]
+    # One per (context, Dockerfile) pair that is built; see linking.BuildContext.
+    build_contexts: list = field(default_factory=list)  # list[linking.BuildContext]
     health: HealthFacts | None = None
     notes: list[str] = field(default_factory=list)
 

@@ -1,0 +1,71 @@
+"""Merge per-file (or per-build-context) findings into one repository result, by checks.md's rules.
+
+Shared by the Dockerfile and .dockerignore checks; any other per-file check may import it.
+
+- Development files never decide: everything they show goes to ``dev_evidence``.
+- A production failure anywhere decides ``fail`` (``warn`` for a *soft* check), evidence naming
+  each failing place.
+- Otherwise a production file that could not be read or parsed makes it ``error``.
+- Otherwise partial findings make it ``warn``; a production file the check applied to makes
+  it ``pass``; nothing it applied to makes it ``na``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..model import CheckResult, Evidence, Status
+
+
+@dataclass
+class Findings:
+    """What a check found in one file (or build context)."""
+
+    file: str
+    is_dev: bool
+    fail: list[Evidence] = field(default_factory=list)
+    warn: list[Evidence] = field(default_factory=list)
+    # Why it could not be decided (unreadable, unparsable).
+    error: list[Evidence] = field(default_factory=list)
+    # False when there was nothing here the check applies to.
+    applies: bool = True
+    ok_message: str = "passes"
+
+    @classmethod
+    def unreadable(cls, file: str, is_dev: bool, reason: str) -> Findings:
+        return cls(file, is_dev, error=[Evidence(file, None, f"could not be read: {reason}")])
+
+    @classmethod
+    def not_applicable(cls, file: str, is_dev: bool) -> Findings:
+        return cls(file, is_dev, applies=False)
+
+
+def judge_files(check_id: str, findings: Iterable[Findings], *, soft: bool = False) -> CheckResult:
+    result = CheckResult(check_id, Status.NA)
+    fails: list[Evidence] = []
+    warns: list[Evidence] = []
+    errors: list[Evidence] = []
+    passes: list[Evidence] = []
+    for found in findings:
+        if found.is_dev:
+            result.dev_evidence += found.fail + found.warn + found.error
+            continue
+        fails += found.fail
+        warns += found.warn
+        errors += found.error
+        if found.applies and not (found.fail or found.warn or found.error):
+            passes.append(Evidence(found.file, None, found.ok_message))
+    if fails:
+        result.status = Status.WARN if soft else Status.FAIL
+        result.evidence = fails + warns + errors
+    elif errors:
+        result.status = Status.ERROR
+        result.evidence = errors + warns
+    elif warns:
+        result.status = Status.WARN
+        result.evidence = warns
+    elif passes:
+        result.status = Status.PASS
+        result.evidence = passes
+    return result
