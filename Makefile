@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 
 # Embedded defaults for `make run`: SQLite and a filesystem broker under var/, DEBUG on.
-RUN_ENV := DEBUG=true READINESS_ALLOW_LOCAL_SOURCES=true PORT=$(PORT)
+RUN_ENV := DEBUG=true READINESS_ALLOW_LOCAL_SOURCES=true PORT=$(PORT) SITE_URL=http://127.0.0.1:$(PORT)
 
 # Real services for `make test` (override to point elsewhere).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/readiness

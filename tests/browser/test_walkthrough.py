@@ -1,0 +1,54 @@
+"""A new user's first minutes: log in, open the repository, analyze it, watch it finish, read scores."""
+
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connection
+
+from readiness.celery import app
+from tests.factories import MembershipFactory, RepositoryFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _close_thread_connection(**kwargs):
+    connection.close()
+
+
+@pytest.fixture
+def celery_worker():
+    task_postrun.connect(_close_thread_connection, weak=False)
+    with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, queues=["analysis"]):
+        yield
+    task_postrun.disconnect(_close_thread_connection)
+
+
+def test_login_analyze_and_watch_the_run_finish(page, live_server, celery_worker, sample_repo_dir):
+    member = MembershipFactory(role="lead", team__name="Payments team", team__slug="payments")
+    RepositoryFactory(
+        team=member.team, name="sample-service", slug="sample-service", url=str(sample_repo_dir)
+    )
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(member.user.username)
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/t/payments/")
+    page.get_by_role("link", name="sample-service").click()
+    page.get_by_text("This repository has not been analysed yet.").wait_for()
+
+    page.get_by_role("button", name="Analyze").click()
+    # htmx swaps in the queued/running panel, then polls until the run ends.
+    page.locator("[data-run-status=queued], [data-run-status=running]").first.wait_for(timeout=10_000)
+    page.locator("[data-run-status=succeeded]").wait_for(timeout=30_000)
+    page.get_by_text("Overall").first.wait_for()
+    assert page.locator(".scorecard .score").count() > 1
+    assert page.locator("#run-panel[hx-trigger]").count() == 0  # polling stopped
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "repository.png"))
+    assert page.console_errors == []
