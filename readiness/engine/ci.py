@@ -1,0 +1,115 @@
+"""Read a CI pipeline file into the commands it runs, each with its line.
+
+YAML pipelines (GitHub Actions, GitLab CI, CircleCI, Azure Pipelines, Bitbucket) are loaded with
+the same limits as compose files, and every shell line under a step key (``run``, ``script``...)
+plus every action or template reference (``uses``, ``include``, ``pipe``, ``task``) is collected.
+A Jenkinsfile is Groovy: each line of it is kept, with ``sh '...'`` wrappers removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import safe_yaml
+
+# Keys whose string values (or lists of strings) are shell commands.
+_SHELL_KEYS = {
+    "run", "script", "scripts", "before_script", "after_script", "command", "commands",
+    "bash", "sh", "pwsh", "powershell", "inlineScript", "args",
+}  # fmt: skip
+# Keys whose values name an action, orb, pipe, task or template that does the work.
+_REFERENCE_KEYS = {"uses", "pipe", "task", "template", "include", "image", "extends", "orb"}
+_JENKINS_STEP = re.compile(
+    r"""^\s*(?:sh|bat|powershell|pwsh)\s*\(?\s*(?:script\s*:\s*)?(?:'''|\"\"\"|'|")?"""
+)
+
+
+@dataclass
+class CIFile:
+    path: str
+    kind: str  # github, gitlab, jenkins, circleci, azure, bitbucket
+    error: str | None = None
+    # Every shell line and action/template reference, with its 1-based line.
+    commands: list[tuple[str, int | None]] = field(default_factory=list)
+
+
+def ci_kind(rel: str) -> str:
+    if rel.startswith(".github/workflows/"):
+        return "github"
+    if rel.startswith(".gitlab-ci"):
+        return "gitlab"
+    if rel.startswith(".circleci/"):
+        return "circleci"
+    if rel.startswith("azure-pipelines"):
+        return "azure"
+    if rel.startswith("bitbucket-pipelines"):
+        return "bitbucket"
+    return "jenkins"
+
+
+def parse_ci(rel: str, raw: bytes | None, error: str | None) -> CIFile:
+    """Never raises: a file that cannot be read or parsed comes back with ``error`` set."""
+    ci = CIFile(path=rel, kind=ci_kind(rel))
+    if error is not None or raw is None:
+        ci.error = error or "could not be read"
+        return ci
+    if ci.kind == "jenkins":
+        try:
+            ci.commands = _jenkins_commands(safe_yaml.decode(raw))
+        except safe_yaml.YAMLLimitError as exc:
+            ci.error = str(exc)
+        return ci
+    try:
+        loaded = safe_yaml.load(raw)
+    except safe_yaml.YAMLLimitError as exc:
+        ci.error = str(exc)
+        return ci
+    if not isinstance(loaded.data, dict):
+        ci.error = "not a mapping"
+        return ci
+    ci.commands = _yaml_commands(loaded)
+    return ci
+
+
+def _yaml_commands(loaded: safe_yaml.LoadedYAML) -> list[tuple[str, int | None]]:
+    commands: list[tuple[str, int | None]] = []
+    stack: list[tuple[object, tuple, str | None]] = [(loaded.data, (), None)]
+    while stack:
+        value, path, key = stack.pop()
+        if isinstance(value, dict):
+            if "task" in value and isinstance(value.get("inputs"), dict):
+                # Azure: "task: Docker@2" says what runs only together with inputs.command.
+                task = f"task {value['task']} {value['inputs'].get('command', '')}".strip()
+                commands.append((task, loaded.line_of((*path, "task"))))
+            stack.extend((v, (*path, str(k)), str(k)) for k, v in value.items())
+        elif isinstance(value, list):
+            # Items inherit their key, so "script: [a, b]" and CircleCI's "steps: [docker/build]" count.
+            stack.extend((item, (*path, i), key) for i, item in enumerate(value))
+        elif isinstance(value, str) and key in _SHELL_KEYS | _REFERENCE_KEYS | {"steps"}:
+            commands.extend(_lines(value, key, loaded.line_of(path)))
+    commands.sort(key=lambda item: item[1] or 0)
+    return commands
+
+
+def _lines(text: str, key: str, line: int | None) -> list[tuple[str, int | None]]:
+    if key in _REFERENCE_KEYS or key == "steps":
+        return [(f"{key}: {text.strip()}", line)]
+    lines = text.splitlines()
+    # A block scalar ("run: |") starts on the line after its key.
+    first = line + 1 if line is not None and len(lines) > 1 else line
+    return [
+        (part.strip(), first + offset if first is not None else None)
+        for offset, part in enumerate(lines)
+        if part.strip() and not part.strip().startswith("#")
+    ]
+
+
+def _jenkins_commands(text: str) -> list[tuple[str, int | None]]:
+    commands = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("//", "*", "/*")):
+            continue
+        commands.append((_JENKINS_STEP.sub("", stripped).rstrip("'\")").strip() or stripped, number))
+    return commands

@@ -1,0 +1,232 @@
+"""Load a compose file: safe YAML, Compose Specification validation, ``extends`` and interpolation.
+
+``load_compose`` never raises. A file that cannot be read or parsed comes back with ``error`` set;
+a file that parses but breaks the specification comes back usable, with ``schema_errors``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import compose_schema, safe_yaml
+from .compose_extends import ExtendsError, resolve_extends
+from .compose_interpolate import InterpolationError, interpolate
+from .model import Evidence
+
+# Names Compose itself looks for or that say "compose" plainly; these are always compose files.
+_CANONICAL = re.compile(r"^(compose\.ya?ml|docker-compose.*\.ya?ml|compose\..+\.ya?ml)$", re.IGNORECASE)
+_OVERRIDE = re.compile(r"^(docker-)?compose\.override\.ya?ml$", re.IGNORECASE)
+_TOP_KEYS = {"version", "name", "include", "services", "networks", "volumes", "secrets", "configs", "models"}
+# Words in a file or folder name that mark it as development or test (checks.md "Development file").
+_DEV_WORDS = {"dev", "devel", "develop", "development", "local", "test", "tests", "testing", "debug"}
+
+Reader = Callable[[str], bytes]
+
+
+@dataclass
+class BuildSpec:
+    context: str | None  # root-relative posix folder ("" = root); None when remote or outside the root
+    dockerfile: str | None  # root-relative path of the Dockerfile; None with dockerfile_inline
+    target: str | None
+    line: int | None
+    cache_from: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ComposeService:
+    name: str
+    data: dict  # after extends and interpolation defaults
+    line: int | None
+    build: BuildSpec | None = None
+    # Before interpolation: tells a literal from a ``${VAR}`` (no_plaintext_secrets, images_pinned).
+    raw: dict = field(default_factory=dict)
+    # Line of each key under the service, by path relative to it (("healthcheck", "test") -> 12).
+    key_lines: dict[tuple, int] = field(default_factory=dict)
+    # Set by linking.py to the parsed Dockerfile this service builds, if any.
+    dockerfile: object | None = None
+
+    def line_of(self, *path: str | int) -> int | None:
+        """Line of a key under the service, else of its nearest ancestor, else of the service."""
+        while path:
+            if path in self.key_lines:
+                return self.key_lines[path]
+            path = path[:-1]
+        return self.line
+
+
+@dataclass
+class ComposeFile:
+    path: str
+    dir: str
+    error: str | None = None
+    schema_errors: list[Evidence] = field(default_factory=list)
+    data: dict | None = None
+    services: dict[str, ComposeService] = field(default_factory=dict)
+    is_dev: bool = False
+    is_override: bool = False
+    # (name, has a default, line) of every interpolated variable.
+    variables: list[tuple[str, bool, int | None]] = field(default_factory=list)
+    networks: dict = field(default_factory=dict)
+    volumes: dict = field(default_factory=dict)
+    lines: dict[tuple, int] = field(default_factory=dict)
+
+
+def is_canonical_name(name: str) -> bool:
+    return bool(_CANONICAL.match(name))
+
+
+def is_development_path(rel: str) -> bool:
+    folder, name = posixpath.split(rel)
+    if _OVERRIDE.match(name):
+        return True
+    words = set(re.split(r"[._-]", name.lower()))
+    for part in folder.lower().split("/"):
+        words.update(re.split(r"[._-]", part))
+    return bool(words & _DEV_WORDS)
+
+
+def load_compose(
+    rel: str, raw: bytes | None, error: str | None, *, read: Reader | None = None
+) -> ComposeFile | None:
+    """Parse one compose candidate. ``read(rel)`` reads another project file, for ``extends: file:``."""
+    folder, name = posixpath.split(rel)
+    canonical = is_canonical_name(name)
+    compose = ComposeFile(
+        path=rel,
+        dir=folder,
+        is_dev=is_development_path(rel),
+        is_override=bool(_OVERRIDE.match(name)),
+    )
+    if error is not None or raw is None:
+        compose.error = error or "could not be read"
+        return compose if canonical else None
+    try:
+        loaded = safe_yaml.load(raw)
+    except safe_yaml.YAMLLimitError as exc:
+        compose.error = str(exc)
+        return compose if canonical else None
+    if not isinstance(loaded.data, dict):
+        if not canonical:
+            return None
+        kind = "empty" if loaded.data is None else f"a {type(loaded.data).__name__}"
+        compose.error = f"not a mapping: the top level is {kind}"
+        return compose
+    if not canonical and not _looks_like_compose(loaded.data):
+        return None
+    _fill(compose, loaded, read)
+    return compose
+
+
+def _looks_like_compose(data: dict) -> bool:
+    keys = {str(k) for k in data}
+    if keys & {"services", "include"}:
+        return True
+    return bool(keys & _TOP_KEYS) and all(k in _TOP_KEYS or k.startswith("x-") for k in keys)
+
+
+def _fill(compose: ComposeFile, loaded: safe_yaml.LoadedYAML, read: Reader | None) -> None:
+    data = loaded.data
+    compose.lines = loaded.lines
+    for path, line in loaded.duplicate_keys:
+        compose.schema_errors.append(
+            Evidence(compose.path, line, f"{compose_schema.dotted(path)}: duplicate key")
+        )
+    interpolated = _interpolate_tree(data, (), compose, loaded)
+    for path, message in compose_schema.violations(interpolated):
+        where = compose_schema.dotted(path) or "(top level)"
+        compose.schema_errors.append(Evidence(compose.path, loaded.line_of(path), f"{where}: {message}"))
+    compose.data = interpolated
+    compose.networks = _mapping(interpolated.get("networks"))
+    compose.volumes = _mapping(interpolated.get("volumes"))
+    raw_services = data.get("services")
+    if not isinstance(raw_services, dict):
+        return
+    for name, raw_service in raw_services.items():
+        if not isinstance(raw_service, dict):
+            continue
+        name = str(name)
+        line = loaded.lines.get(("services", name))
+        try:
+            resolved = resolve_extends(name, raw_services, compose.dir, read)
+        except ExtendsError as exc:
+            where = loaded.line_of(("services", name, "extends")) or line
+            compose.schema_errors.append(Evidence(compose.path, where, f"services.{name}.extends: {exc}"))
+            resolved = raw_service
+        service_data = _interpolate_tree(resolved, None, None, None)
+        prefix = ("services", name)
+        key_lines = {p[2:]: ln for p, ln in loaded.lines.items() if p[:2] == prefix and len(p) > 2}
+        service = ComposeService(name=name, data=service_data, line=line, raw=resolved, key_lines=key_lines)
+        service.build = _build_spec(service, compose.dir)
+        compose.services[name] = service
+    if isinstance(interpolated.get("services"), dict):
+        interpolated["services"] = {name: s.data for name, s in compose.services.items()}
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _interpolate_tree(value, path, compose: ComposeFile | None, loaded: safe_yaml.LoadedYAML | None):
+    """Copy of ``value`` with every string value interpolated; keys are left alone, as Compose does.
+
+    With ``compose`` given, variables and interpolation errors are recorded against it (by ``path``).
+    """
+    if isinstance(value, dict):
+        return {
+            k: _interpolate_tree(v, (*path, str(k)) if path is not None else None, compose, loaded)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _interpolate_tree(v, (*path, i) if path is not None else None, compose, loaded)
+            for i, v in enumerate(value)
+        ]
+    if not isinstance(value, str) or "$" not in value:
+        return value
+    try:
+        text, variables = interpolate(value)
+    except InterpolationError as exc:
+        if compose is not None:
+            where = compose_schema.dotted(path)
+            compose.schema_errors.append(Evidence(compose.path, loaded.line_of(path), f"{where}: {exc}"))
+        return value
+    if compose is not None:
+        line = loaded.line_of(path)
+        compose.variables.extend((v.name, v.has_default, line) for v in variables)
+    return text
+
+
+def _build_spec(service: ComposeService, compose_dir: str) -> BuildSpec | None:
+    build = service.data.get("build")
+    if isinstance(build, str):
+        build = {"context": build}
+    if not isinstance(build, dict):
+        return None
+    context = _within_root(compose_dir, str(build.get("context") or "."))
+    dockerfile = None
+    if context is not None and not build.get("dockerfile_inline"):
+        dockerfile = _within_root(context, str(build.get("dockerfile") or "Dockerfile"))
+    cache_from = build.get("cache_from")
+    target = build.get("target")
+    return BuildSpec(
+        context=context,
+        dockerfile=dockerfile,
+        target=str(target) if target else None,
+        line=service.line_of("build"),
+        cache_from=[str(c) for c in cache_from] if isinstance(cache_from, list) else [],
+    )
+
+
+def _within_root(base: str, relative: str) -> str | None:
+    """``relative`` resolved against the root-relative folder ``base``; None if remote or outside."""
+    if "://" in relative or relative.startswith(("git@", "/", "~")) or re.match(r"^[A-Za-z]:", relative):
+        return None
+    joined = posixpath.normpath(posixpath.join(base, relative.replace("\\", "/")))
+    if joined == ".":
+        return ""
+    if joined == ".." or joined.startswith("../"):
+        return None
+    return joined

@@ -1,0 +1,219 @@
+"""Load untrusted YAML safely: size, alias and depth limits, and the line of every key.
+
+PyYAML's safe loader shares aliased nodes, so a "billion laughs" file composes cheaply but explodes
+in anything that walks the result. The composer below counts what each alias would expand to while
+composing, and stops at the limits before any walk happens. Depth is checked while composing too,
+so a 10,000-level nested list never reaches Python's recursion limit.
+
+Scalars follow YAML 1.2 as Docker Compose does: only true/false are booleans (``restart: no`` stays
+the string "no", a workflow's ``on:`` stays "on") and dates stay strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+MAX_BYTES = 1024 * 1024
+MAX_ALIAS_DEREFERENCES = 10_000
+# Nodes that aliases may copy in all: keeps walking the expanded document cheap.
+MAX_ALIAS_EXPANSION = 200_000
+MAX_DEPTH = 100
+
+Path = tuple[str | int, ...]
+
+
+class YAMLLimitError(Exception):
+    """The document broke a limit or is not valid YAML; the message says which, for a user."""
+
+
+@dataclass
+class LoadedYAML:
+    data: object
+    # Line (1-based) of every mapping key and sequence item, by path of str keys and int indices.
+    lines: dict[Path, int] = field(default_factory=dict)
+    # Keys given twice in one mapping: (path of the repeated key, line).
+    duplicate_keys: list[tuple[Path, int]] = field(default_factory=list)
+
+    def line_of(self, path: Path) -> int | None:
+        """The line of ``path`` or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
+
+@dataclass
+class _Frame:
+    size: int = 0
+    aliases: int = 0
+    depth: int = 0
+
+
+@dataclass(frozen=True)
+class _Stats:
+    size: int
+    aliases: int
+    depth: int
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._frames: list[_Frame] = [_Frame()]
+        self._stats: dict[int, _Stats] = {}
+        self._dereferences = 0
+        self._copied = 0
+        self.duplicate_keys: list[tuple[Node, Node]] = []
+
+    def compose_node(self, parent, index):
+        if self.check_event(AliasEvent):
+            self._count_alias(self.peek_event())
+            return super().compose_node(parent, index)
+        if len(self._frames) > MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise YAMLLimitError(f"nested deeper than {MAX_DEPTH} levels (line {mark.line + 1})")
+        self._frames.append(_Frame())
+        node = super().compose_node(parent, index)
+        frame = self._frames.pop()
+        stats = _Stats(1 + frame.size, frame.aliases, frame.depth + 1)
+        self._stats[id(node)] = stats
+        self._add_to_parent(stats, alias=False)
+        if isinstance(node, MappingNode):
+            self._note_duplicates(node)
+        return node
+
+    def _count_alias(self, event) -> None:
+        node = self.anchors.get(event.anchor)
+        if node is None:
+            return  # the composer raises "undefined alias"
+        stats = self._stats.get(id(node))
+        if stats is None:
+            raise YAMLLimitError(f"alias *{event.anchor} refers to itself (line {event.start_mark.line + 1})")
+        self._dereferences += 1 + stats.aliases
+        self._copied += stats.size
+        if self._dereferences > MAX_ALIAS_DEREFERENCES:
+            raise YAMLLimitError(f"more than {MAX_ALIAS_DEREFERENCES:,} alias dereferences")
+        if self._copied > MAX_ALIAS_EXPANSION:
+            raise YAMLLimitError(f"aliases expand to more than {MAX_ALIAS_EXPANSION:,} nodes")
+        if len(self._frames) - 1 + stats.depth > MAX_DEPTH:
+            raise YAMLLimitError(f"alias *{event.anchor} nests deeper than {MAX_DEPTH} levels")
+        self._add_to_parent(stats, alias=True)
+
+    def _add_to_parent(self, stats: _Stats, *, alias: bool) -> None:
+        parent = self._frames[-1]
+        parent.size += stats.size
+        parent.aliases += stats.aliases + (1 if alias else 0)
+        parent.depth = max(parent.depth, stats.depth)
+
+    def _note_duplicates(self, node: MappingNode) -> None:
+        seen: set[str] = set()
+        for key, _ in node.value:
+            if isinstance(key, ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if key.value in seen:
+                    self.duplicate_keys.append((node, key))
+                seen.add(key.value)
+
+
+# YAML 1.2 core booleans only, and no timestamps (see the module docstring).
+_LimitedLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_LimitedLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 text of a YAML file, or YAMLLimitError for oversize, NUL bytes or invalid UTF-8."""
+    if len(raw) > MAX_BYTES:
+        raise YAMLLimitError(f"larger than {MAX_BYTES // 1024} KiB")
+    if b"\x00" in raw:
+        raise YAMLLimitError("contains NUL bytes (binary file?)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise YAMLLimitError(f"not valid UTF-8 (byte {exc.start})") from None
+
+
+def load(raw: bytes) -> LoadedYAML:
+    """Parse one YAML document within the limits; raise YAMLLimitError with a one-line reason."""
+    text = decode(raw)
+    loader = _LimitedLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except YAMLLimitError:
+        raise
+    except yaml.YAMLError as exc:
+        raise YAMLLimitError(_one_line(exc)) from None
+    except RecursionError:  # defensive: the depth limit should make this unreachable
+        raise YAMLLimitError(f"nested deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
+    loaded = LoadedYAML(data)
+    if node is not None:
+        _record_lines(node, (), loaded.lines)
+        parents = _paths_of_mappings(node)
+        for mapping, key in loader.duplicate_keys:
+            if id(mapping) in parents:
+                path = (*parents[id(mapping)], key.value)
+                loaded.duplicate_keys.append((path, key.start_mark.line + 1))
+    return loaded
+
+
+def _one_line(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem and mark is not None:
+        return f"invalid YAML: {problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return "invalid YAML: " + " ".join(str(exc).split())
+
+
+def _record_lines(node: Node, path: Path, lines: dict[Path, int]) -> None:
+    # Iterative, and after construction, so merge keys are already flattened into node.value.
+    stack: list[tuple[Node, Path]] = [(node, path)]
+    while stack:
+        current, here = stack.pop()
+        if isinstance(current, MappingNode):
+            for key, value in current.value:
+                if isinstance(key, ScalarNode):
+                    child = (*here, key.value)
+                    lines[child] = key.start_mark.line + 1  # explicit keys follow merged ones
+                    stack.append((value, child))
+        elif isinstance(current, SequenceNode):
+            for index, item in enumerate(current.value):
+                child = (*here, index)
+                lines[child] = item.start_mark.line + 1
+                stack.append((item, child))
+
+
+def _paths_of_mappings(node: Node) -> dict[int, Path]:
+    """First path at which each mapping node appears (for naming duplicate keys)."""
+    paths: dict[int, Path] = {}
+    stack: list[tuple[Node, Path]] = [(node, ())]
+    while stack:
+        current, here = stack.pop()
+        if isinstance(current, MappingNode):
+            if id(current) in paths:
+                continue
+            paths[id(current)] = here
+            stack.extend(
+                (value, (*here, key.value)) for key, value in current.value if isinstance(key, ScalarNode)
+            )
+        elif isinstance(current, SequenceNode):
+            stack.extend((item, (*here, i)) for i, item in enumerate(current.value))
+    return paths
