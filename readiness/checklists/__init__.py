@@ -1,0 +1,1 @@
+"""Checklists: production-readiness templates (data in ``builtin/``) and their items' states."""
