@@ -16,8 +16,9 @@ from .compose_extends import ExtendsError, resolve_extends
 from .compose_interpolate import InterpolationError, interpolate
 from .model import Evidence
 
-# Names Compose itself looks for or that say "compose" plainly; these are always compose files.
-_CANONICAL = re.compile(r"^(compose\.ya?ml|docker-compose.*\.ya?ml|compose\..+\.ya?ml)$", re.IGNORECASE)
+# Names Compose itself looks for, and their dotted variants (docker-compose.prod.yml): always
+# compose files. Other *compose*.y(a)ml names (docker-compose-notes.yml) must look like one.
+_CANONICAL = re.compile(r"^(docker-)?compose(\.[^/]+)?\.ya?ml$", re.IGNORECASE)
 _OVERRIDE = re.compile(r"^(docker-)?compose\.override\.ya?ml$", re.IGNORECASE)
 _TOP_KEYS = {"version", "name", "include", "services", "networks", "volumes", "secrets", "configs", "models"}
 # Words in a file or folder name that mark it as development or test (checks.md "Development file").

@@ -1,0 +1,190 @@
+"""ci.parse_ci and the ci.* checks over tests/engine/fixtures/<check id>/<case>/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from readiness.engine import analyze
+from readiness.engine.checks.ci import IMAGE_BUILDS, LINTS, SECURITY_SCANS, TESTS
+from readiness.engine.ci import parse_ci
+from readiness.engine.model import Status
+from readiness.engine.registry import all_checks
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def analyze_one(check_id: str, root: Path):
+    return analyze(root, only=[check_id]).result(check_id)
+
+
+# (check id, case folder, status, the (file, line) of every evidence item)
+CASES = [
+    ("ci.pipeline_present", "pass", Status.PASS, [(".gitlab-ci.yml", None)]),
+    ("ci.pipeline_present", "fail", Status.FAIL, [("", None)]),
+    ("ci.runs_tests", "pass", Status.PASS, [(".github/workflows/ci.yml", 18)]),
+    ("ci.runs_tests", "fail", Status.FAIL, [(".github/workflows/deploy.yml", None)]),
+    ("ci.runs_tests", "fail_none", Status.FAIL, [("", None)]),
+    ("ci.runs_tests", "error", Status.ERROR, [(".github/workflows/ci.yml", None)]),
+    ("ci.lints", "pass", Status.PASS, [("Jenkinsfile", 6)]),
+    ("ci.lints", "fail", Status.FAIL, [("Jenkinsfile", None)]),
+    ("ci.security_scan", "pass", Status.PASS, [(".circleci/config.yml", 8)]),
+    ("ci.security_scan", "fail", Status.FAIL, [("bitbucket-pipelines.yml", None)]),
+    ("ci.builds_image", "pass", Status.PASS, [("azure-pipelines.yml", 8)]),
+    ("ci.builds_image", "fail", Status.FAIL, [(".gitlab-ci.yml", None)]),
+]
+
+
+@pytest.mark.parametrize(
+    ("check_id", "case", "status", "expected"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
+)
+def test_check_over_fixture(check_id, case, status, expected):
+    result = analyze_one(check_id, FIXTURES / check_id / case)
+    assert result.status == status, result.evidence
+    assert [(e.file, e.line) for e in result.evidence] == expected, result.evidence
+    assert all(e.message for e in result.evidence)
+
+
+def test_every_ci_check_has_passing_and_failing_fixture():
+    ids = {meta.id for meta, _ in all_checks() if meta.id.startswith("ci.")}
+    assert ids == {"ci.pipeline_present", "ci.runs_tests", "ci.lints", "ci.security_scan", "ci.builds_image"}
+    covered = {(c[0], c[2]) for c in CASES}
+    for check_id in ids:
+        assert {(check_id, Status.PASS), (check_id, Status.FAIL)} <= covered, check_id
+
+
+@pytest.mark.parametrize("check_id", ["ci.runs_tests", "ci.lints", "ci.security_scan", "ci.builds_image"])
+def test_no_pipeline_fails_and_is_never_na(check_id):
+    assert analyze_one(check_id, FIXTURES / "ci.pipeline_present" / "fail").status == Status.FAIL
+
+
+def test_a_match_in_one_file_passes_despite_an_unreadable_one(tmp_path):
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "broken.yml").write_text("jobs: [\n")
+    (workflows / "test.yml").write_text("on: push\njobs:\n  t:\n    steps:\n      - run: go test ./...\n")
+    result = analyze_one("ci.runs_tests", tmp_path)
+    assert result.status == Status.PASS
+    assert [(e.file, e.line) for e in result.evidence] == [(".github/workflows/test.yml", 5)]
+
+
+# Parsing --------------------------------------------------------------------------------------
+
+
+def test_github_workflow_commands_and_lines():
+    text = (
+        "name: CI\n"
+        "on:\n"
+        "  push:\n"
+        "jobs:\n"
+        "  build:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: |\n"
+        "          pip install .\n"
+        "\n"
+        "          pytest -q\n"
+        "      - uses: docker/build-push-action@v6\n"
+        "        with:\n"
+        "          push: false\n"
+    )
+    ci = parse_ci(".github/workflows/ci.yml", text.encode(), None)
+    assert (ci.kind, ci.error) == ("github", None)
+    assert ci.commands == [
+        ("uses: actions/checkout@v4", 8),
+        ("pip install .", 10),
+        ("pytest -q", 12),
+        ("uses: docker/build-push-action@v6", 13),
+    ]
+
+
+def test_yaml_11_on_key_is_harmless():
+    # PyYAML's YAML 1.1 would load `on:` as True; the loader keeps it as "on".
+    ci = parse_ci(
+        ".github/workflows/ci.yml", b"on: [push]\njobs:\n  a:\n    steps:\n      - run: tox\n", None
+    )
+    assert ci.commands == [("tox", 5)]
+
+
+def test_gitlab_scripts_and_includes():
+    text = (
+        "include:\n"
+        "  - template: Jobs/Dependency-Scanning.gitlab-ci.yml\n"
+        "build:\n"
+        "  image: gcr.io/kaniko-project/executor:debug\n"
+        "  before_script: [echo hi]\n"
+        "  script:\n"
+        "    - /kaniko/executor --context . --destination $IMAGE\n"
+    )
+    ci = parse_ci(".gitlab-ci.yml", text.encode(), None)
+    assert ci.kind == "gitlab"
+    commands = dict(ci.commands)
+    assert commands["template: Jobs/Dependency-Scanning.gitlab-ci.yml"] == 2
+    assert commands["/kaniko/executor --context . --destination $IMAGE"] == 7
+    assert commands["echo hi"] == 5
+
+
+def test_jenkinsfile_sh_blocks_and_plain_text():
+    text = (
+        "pipeline {\n"
+        "  stages {\n"
+        "    stage('t') {\n"
+        "      steps {\n"
+        "        sh 'npm test'\n"
+        '        sh """\n'
+        "          trivy image app\n"
+        '        """\n'
+        "      }\n"
+        "    }\n"
+        "  }\n"
+        "}\n"
+    )
+    ci = parse_ci("ci/Jenkinsfile", text.encode(), None)
+    assert ci.kind == "jenkins"
+    assert ("npm test", 5) in ci.commands
+    assert ("trivy image app", 7) in ci.commands
+
+
+@pytest.mark.parametrize(
+    ("rel", "raw", "error", "reason"),
+    [
+        (".gitlab-ci.yml", None, "is a symlink; links are not followed", "symlink"),
+        (".gitlab-ci.yml", b"- a\n- b\n", None, "not a mapping"),
+        ("azure-pipelines.yml", b"steps: [\n", None, "invalid YAML"),
+        (".circleci/config.yml", b"a: &a [*a]\n", None, "refers to itself"),
+        ("Jenkinsfile", b"\xff\xfe", None, "UTF-8"),
+    ],
+)
+def test_unreadable_ci_files_carry_the_reason(rel, raw, error, reason):
+    ci = parse_ci(rel, raw, error)
+    assert reason in ci.error
+    assert ci.commands == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "command", "matches"),
+    [
+        (TESTS, "python -m pytest -q", True),
+        (TESTS, "npm run test", True),
+        (TESTS, "./mvnw -B verify", True),
+        (TESTS, "make -C backend test", True),
+        (TESTS, "npm run build", False),
+        (LINTS, "black --check .", True),
+        (LINTS, "black .", False),
+        (LINTS, "uses: hadolint/hadolint-action@v3.1.0", True),
+        (LINTS, "npx prettier --check .", True),
+        (SECURITY_SCANS, "uses: aquasecurity/trivy-action@0.28.0", True),
+        (SECURITY_SCANS, "docker scout cves app:1", True),
+        (SECURITY_SCANS, "npm audit --audit-level=high", True),
+        (SECURITY_SCANS, "npm install", False),
+        (IMAGE_BUILDS, "docker buildx build --push -t app .", True),
+        (IMAGE_BUILDS, "docker compose -f compose.yaml build", True),
+        (IMAGE_BUILDS, "buildah bud -t app .", True),
+        (IMAGE_BUILDS, "docker push app:1", False),
+        (IMAGE_BUILDS, "uses: docker/setup-buildx-action@v3", False),
+    ],
+)
+def test_command_patterns(pattern, command, matches):
+    assert bool(pattern.search(command)) is matches
