@@ -91,7 +91,7 @@ class _AliasFreeLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise TemplateError(f"line {event.start_mark.line + 1}: YAML aliases are not allowed")
+            raise TemplateError(f"invalid YAML: line {event.start_mark.line + 1}: aliases are not allowed")
         return super().compose_node(parent, index)
 
 
@@ -117,11 +117,24 @@ def _parse_yaml(text: str) -> object:
         raise TemplateError("invalid YAML: nested too deeply") from None
 
 
+def _error_message(error: jsonschema.ValidationError) -> str:
+    if error.validator != "oneOf":
+        return error.message
+    # A oneOf failure's own message dumps the whole instance: say what is allowed instead, plus the
+    # most telling failure of a branch (a missing key, a bad value), if there is one.
+    message = error.schema.get("description", "does not match any allowed shape")
+    hint = jsonschema.exceptions.best_match(e for e in error.context if e.validator not in ("type", "not"))
+    if hint is None:
+        return message
+    where = f"{_key_path(hint.relative_path)}: " if hint.relative_path else ""
+    return f"{message}; {where}{hint.message}"
+
+
 def validate_template_data(data: object) -> None:
     """Raise ``TemplateError`` unless ``data`` (parsed YAML or JSON) is a valid template."""
     error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(data))
     if error is not None:
-        raise TemplateError(f"{_key_path(error.absolute_path)}: {error.message}")
+        raise TemplateError(f"{_key_path(error.absolute_path)}: {_error_message(error)}")
     seen_categories: set[str] = set()
     seen_items: set[str] = set()
     for c, category in enumerate(data["categories"]):

@@ -46,7 +46,10 @@ _ITEM_SOURCE = {
 
 def _one_or_many(schema: dict) -> dict:
     # Most things have one source; merged items list several.
-    return {"oneOf": [schema, {"type": "array", "minItems": 1, "maxItems": 50, "items": schema}]}
+    return {
+        "description": "one mapping or a list of them",
+        "oneOf": [schema, {"type": "array", "minItems": 1, "maxItems": 50, "items": schema}],
+    }
 
 
 _ITEM = {
@@ -72,6 +75,10 @@ _ITEM = {
         "fix": _TEXT,
     },
     # Either automated (checks decide the status) or manual (an engineer ticks it), never both.
+    "description": (
+        "an item is either automated (checks, and optionally combine) or manual (manual: true, and "
+        "optionally reattest_days and evidence_required), never both"
+    ),
     "oneOf": [
         {
             "required": ["checks"],

@@ -114,15 +114,21 @@ def test_schema_errors_name_the_offending_key(old, new, expected):
     assert expected in _error(_with(old, new))
 
 
+def test_a_source_error_names_the_source_and_the_missing_key():
+    message = _error(_with('section: Security, quote: "- ✅ Non', 'quote: "- ✅ Non'))
+    assert message.startswith("categories[0].items[0].source")
+    assert message.endswith("'section' is a required property")
+
+
 def test_an_item_cannot_be_both_automated_and_manual():
     message = _error(_with("checks: [dockerfile.non_root_user]", "checks: [a.b]\n        manual: true"))
-    assert message.startswith("categories[0].items[0]")
+    assert message.startswith("categories[0].items[0]: an item is either automated")
 
 
 def test_an_item_must_be_automated_or_manual():
-    assert _error(_with("        checks: [dockerfile.non_root_user]\n", "")).startswith(
-        "categories[0].items[0]"
-    )
+    message = _error(_with("        checks: [dockerfile.non_root_user]\n", ""))
+    assert message.startswith("categories[0].items[0]: an item is either automated")
+    assert message.endswith("'checks' is a required property")
 
 
 def test_duplicate_item_ids_are_rejected_across_categories():
