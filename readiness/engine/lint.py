@@ -75,14 +75,17 @@ def run_hadolint(root: Path, dockerfiles: list[str], *, executable: str | None =
     output = _run([executable, "--format", "json", "--no-fail", "--", *dockerfiles], root)
     code_map = hadolint_code_map()
     for item in json.loads(output or "[]"):
+        code, message = str(item.get("code", "")), " ".join(str(item.get("message", "")).split())
+        if code == "DL1000":  # hadolint 2.15 stops at, e.g., a comment right after a heredoc
+            message = f"hadolint could not parse the file and did not lint it: {message}"
         report.findings.append(
             LintFinding(
                 file=str(item.get("file", "")),
                 line=item.get("line") or None,
-                code=str(item.get("code", "")),
+                code=code,
                 level=str(item.get("level", "warning")),
-                message=str(item.get("message", "")),
-                check=code_map.get(str(item.get("code", ""))),
+                message=message,
+                check=code_map.get(code),
             )
         )
     return report
