@@ -5,8 +5,10 @@ connect to the judged IP itself, never to the name, so DNS cannot answer differe
 time (rebinding). The request keeps the original ``Host`` header, and TLS sends the host name as
 SNI and verifies the certificate against it (httpx's ``sni_hostname`` request extension).
 
-Redirects are followed here, not by httpx, so each hop is judged again. Bodies are read raw (we
-ask for ``identity``, so nothing is decompressed) and only up to ``max_body`` bytes.
+We drive httpx's transport directly rather than ``httpx.Client``: no proxy from the environment
+(a proxy would connect, on our behalf, to an address we never judged), no cookie jar shared
+between hops, no automatic redirects. Redirects are followed here, so each hop is judged again.
+Bodies are read raw (we ask for ``identity``, so nothing is decompressed), up to ``max_body``.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ _FORCED_HEADERS = ("host", "accept-encoding")
 # One connection per request and no keep-alive: the pool is keyed by IP, and a connection
 # verified for one host name must never carry a request for another name on the same IP.
 _LIMITS = httpx.Limits(max_connections=1, max_keepalive_connections=0)
-# getaddrinfo cannot be given a timeout; the sync client waits for it on this pool instead.
-_DNS_POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="readiness-dns")
+# getaddrinfo blocks and takes no timeout, so it runs on these threads and we wait with one.
+# Their own pool, larger than asyncio's default (CPUs + 4): in a batch, a few slow names must
+# not queue the other lookups past their deadlines.
+_DNS_POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="readiness-dns")
 
 
 class ProbeError(Exception):
@@ -92,10 +96,10 @@ def guarded_get(
     usable answer. Each network operation gets the time left, so a server dripping bytes can
     hold a call up to about twice ``timeout``; the async variant enforces it exactly.
     """
-    deadline = time.monotonic() + timeout
     context = ssl_context or default_ssl_context()
     hops = _Hops(url, headers)
-    with httpx.HTTPTransport(verify=context, trust_env=False, limits=_LIMITS) as transport:
+    with httpx.HTTPTransport(verify=context, limits=_LIMITS) as transport:
+        deadline = time.monotonic() + timeout
         while True:
             future = _DNS_POOL.submit(_judge, hops.url, policy, resolver)
             try:
@@ -120,15 +124,16 @@ async def guarded_get_async(
     """The async ``guarded_get``: same checks and errors; ``timeout`` is a hard total deadline."""
     context = ssl_context or default_ssl_context()
     hops = _Hops(url, headers)
+    loop = asyncio.get_running_loop()
     resolving = False
     try:
         async with (
             asyncio.timeout(timeout),
-            httpx.AsyncHTTPTransport(verify=context, trust_env=False, limits=_LIMITS) as transport,
+            httpx.AsyncHTTPTransport(verify=context, limits=_LIMITS) as transport,
         ):
             while True:
                 resolving = True
-                target = await asyncio.to_thread(_judge, hops.url, policy, resolver)
+                target = await loop.run_in_executor(_DNS_POOL, _judge, hops.url, policy, resolver)
                 resolving = False
                 hop = await _send_async(transport, target, hops.headers, timeout, max_body, context)
                 if hops.follow(hop, target):
