@@ -11,12 +11,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def cli(*args, env=None):
+def cli(*args, env=None, python_flags=()):
     # DJANGO_SETTINGS_MODULE is unset and no database exists: the CLI must not need either.
     environment = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     environment.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "readiness", *args],
+        [sys.executable, *python_flags, "-m", "readiness", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -160,3 +160,13 @@ def test_catalog_prints_every_check():
     ids = [c["id"] for c in json.loads(result.stdout)["checks"]]
     assert "health.tls_valid" in ids and len(ids) == len(set(ids))
     assert '<a id="health.tls_valid"></a>' in cli("catalog").stdout
+
+
+def test_the_cli_imports_no_django(project):
+    traced = cli("scan", str(project), "--format", "json", python_flags=("-X", "importtime"))
+    assert traced.returncode == 0
+    imported = {
+        line.split("|")[-1].strip().split(".")[0] for line in traced.stderr.splitlines() if "|" in line
+    }
+    assert "readiness" in imported and "yaml" in imported  # the trace works
+    assert not imported & {"django", "celery", "psycopg", "httpx"}
