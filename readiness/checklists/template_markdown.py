@@ -19,16 +19,19 @@ MAX_SLUG_CHARS = 60
 DEFAULT_CATEGORY = "General"
 IMPORTED_LEVEL = "bronze"  # an imported item has no evidence of its weight; the lead adjusts it
 
-_HEADING = re.compile(r"^\s{0,3}(#{2,6})\s+(.+?)(?:\s+#+)?\s*$")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+# Every pattern here runs in linear time on a hostile line: a separator run is always followed by a
+# character it cannot match, and no inner part can span an opening delimiter of its own kind.
+_HEADING = re.compile(r"^ {0,3}(#{2,6})[ \t]+(?P<title>\S.*)$")
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _DONE_MARKS = "✅✔☑"
 _ITEM = re.compile(
-    r"^\s*(?:[-*+]|\d{1,3}[.)])\s+"  # a bullet or a number
+    r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+"  # a bullet or a number
     rf"(?:\[[ xX]\]|[{_DONE_MARKS}]\ufe0f?)"  # a task box or a done mark
-    r"\s+(?P<title>.*\S)"
+    r"[ \t]+(?P<title>\S.*)$"
 )
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|~~)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)|`([^`]*)`")
+_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|~~)(.+?)\1|(?<![\w*])\*(?=[^\s*])([^*]+?)(?<!\s)\*(?!\w)|`([^`]*)`")
+MAX_EMPHASIS_DEPTH = 3  # **`x`** is two layers; deeper nesting is not worth more passes
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 
 
@@ -49,9 +52,7 @@ def _is_decoration(token: str) -> bool:
 def clean_title(text: str) -> str:
     """Plain text of a heading or item: links, emphasis, code marks and emoji removed."""
     text = _LINK.sub(r"\1", text)
-    previous = None
-    while previous != text:  # nested emphasis (**`x`**) unwraps one layer per pass
-        previous = text
+    for _ in range(MAX_EMPHASIS_DEPTH):  # nested emphasis (**`x`**) unwraps one layer per pass
         text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or m.group(4) or "", text)
     return " ".join(token for token in text.split() if not _is_decoration(token))
 
@@ -73,6 +74,12 @@ def _unique(slug: str, taken: set[str]) -> str:
     return candidate
 
 
+def _heading_title(text: str) -> str:
+    # A closing run of "#" (CommonMark: "## Title ##") is not part of the title.
+    trimmed = text.rstrip("#")
+    return text if trimmed and not trimmed[-1].isspace() else trimmed
+
+
 def _shorten(title: str) -> str:
     if len(title) <= MAX_TITLE_CHARS:
         return title
@@ -84,14 +91,16 @@ def _parse(text: str) -> list[tuple[str, list[str]]]:
     sections: list[tuple[str, list[str]]] = [(DEFAULT_CATEGORY, [])]
     in_fence = False
     count = 0
-    for line in text.splitlines():
+    for raw_line in text.splitlines():
+        line = raw_line.rstrip()
         if _FENCE.match(line):
             in_fence = not in_fence
             continue
         if in_fence:
             continue
         if heading := _HEADING.match(line):
-            sections.append((_shorten(clean_title(heading.group(2))) or DEFAULT_CATEGORY, []))
+            title = _shorten(clean_title(_heading_title(heading.group("title"))))
+            sections.append((title or DEFAULT_CATEGORY, []))
         elif item := _ITEM.match(line):
             title = _shorten(clean_title(item.group("title")))
             if title:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -274,6 +275,8 @@ def test_import_accepts_the_usual_task_list_forms():
         ## not a heading
         ```
         ### Empty heading
+        ## C# ##
+        - [ ] Closing hashes are not part of the heading
         ### Links and emphasis
         - [ ] Read [the guide](https://example.com) and run `make test` with **care** and *focus*
         - [ ] Same
@@ -285,6 +288,7 @@ def test_import_accepts_the_usual_task_list_forms():
     assert [(c.id, c.title) for c in template.categories] == [
         ("general", "General"),
         ("release", "Release"),
+        ("c", "C#"),
         ("links-and-emphasis", "Links and emphasis"),
     ]
     assert [i.title for i in template.categories[1].items] == [
@@ -295,7 +299,7 @@ def test_import_accepts_the_usual_task_list_forms():
         "Numbered",
         "Done mark",
     ]
-    links = template.categories[2].items
+    links = template.categories[3].items
     assert links[0].title == "Read the guide and run make test with care and focus"
     assert [item.id for item in links[1:]] == ["same", "same-2"]
 
@@ -330,6 +334,23 @@ def test_import_refuses_huge_text():
 def test_import_refuses_too_many_items():
     with pytest.raises(TemplateError, match="more than"):
         template_from_markdown("- [ ] item\n" * (MAX_IMPORTED_ITEMS + 1), title="x")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "## a" + " " * 190_000 + "b",  # a long separator run inside a heading
+        "- [ ] x" + " \t" * 95_000 + "y",
+        "- [ ] " + "*a " * 63_000,  # emphasis openers without closers
+        "- [ ] " + "[" * 190_000,
+        "- [ ] [a](" + "](" * 95_000,
+    ],
+)
+def test_import_stays_linear_on_pathological_lines(line):
+    # Quadratic patterns took minutes on such lines; linear ones take well under a second.
+    started = time.perf_counter()
+    template_from_markdown(line + "\n- [ ] ok\n", title="x")
+    assert time.perf_counter() - started < 5
 
 
 def test_import_shortens_overlong_titles():
