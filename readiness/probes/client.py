@@ -96,6 +96,7 @@ def guarded_get(
     usable answer. Each network operation gets the time left, so a server dripping bytes can
     hold a call up to about twice ``timeout``; the async variant enforces it exactly.
     """
+    _check_limits(timeout, max_body)
     context = ssl_context or default_ssl_context()
     hops = _Hops(url, headers)
     with httpx.HTTPTransport(verify=context, limits=_LIMITS) as transport:
@@ -122,6 +123,7 @@ async def guarded_get_async(
     ssl_context: ssl.SSLContext | None = None,
 ) -> ProbeResponse:
     """The async ``guarded_get``: same checks and errors; ``timeout`` is a hard total deadline."""
+    _check_limits(timeout, max_body)
     context = ssl_context or default_ssl_context()
     hops = _Hops(url, headers)
     loop = asyncio.get_running_loop()
@@ -144,12 +146,30 @@ async def guarded_get_async(
         raise ProbeError("timeout", f"no complete answer from {hops.host} within {timeout:g} s") from None
 
 
+class _CappedBody:
+    """Collects chunks until more than ``limit`` bytes arrived; the rest is never read."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.data = bytearray()
+
+    def add(self, chunk: bytes) -> bool:
+        """True once over the limit: stop reading."""
+        self.data += chunk
+        return self.truncated
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.data) > self.limit
+
+    def bytes(self) -> bytes:
+        return bytes(self.data[: self.limit])
+
+
 @dataclass
 class _Hop:
-    status_code: int
-    headers: httpx.Headers
-    body: bytes
-    truncated: bool
+    response: httpx.Response  # closed; status and headers are still there
+    body: _CappedBody
     elapsed_s: float
     address: IPAddress
     tls: TlsInfo | None
@@ -175,8 +195,8 @@ class _Hops:
     def follow(self, hop: _Hop, target: JudgedURL) -> bool:
         """Add up the hop; prepare the next one. True when ``hop`` is the final answer."""
         self.elapsed_s += hop.elapsed_s
-        location = hop.headers.get("location") if hop.status_code in REDIRECT_STATUSES else None
-        if not location:
+        location = hop.response.headers.get("location")
+        if hop.response.status_code not in REDIRECT_STATUSES or not location:
             return True
         if self.redirects == MAX_REDIRECTS:
             raise ProbeError("status", f"gave up after {MAX_REDIRECTS} redirects (the last to {location})")
@@ -193,10 +213,10 @@ class _Hops:
 
     def response(self, hop: _Hop, target: JudgedURL) -> ProbeResponse:
         return ProbeResponse(
-            status_code=hop.status_code,
-            headers=hop.headers,
-            body=hop.body,
-            body_truncated=hop.truncated,
+            status_code=hop.response.status_code,
+            headers=hop.response.headers,
+            body=hop.body.bytes(),
+            body_truncated=hop.body.truncated,
             latency_ms=round(self.elapsed_s * 1000, 2),
             final_url=str(target.url),
             peer_address=str(hop.address),
@@ -228,11 +248,9 @@ def _send(
             response = transport.handle_request(request)
             try:
                 tls = _tls_info(response, context)
-                body, truncated = bytearray(), False
+                body = _CappedBody(max_body)
                 for chunk in response.iter_raw():
-                    body += chunk
-                    if len(body) > max_body:
-                        truncated = True
+                    if body.add(chunk):
                         break
                     _remaining(deadline, timeout)
             finally:
@@ -241,10 +259,7 @@ def _send(
             if _try_next_address(exc, address, target):
                 continue
             raise _probe_error(exc, target, address) from None
-        elapsed = time.perf_counter() - started
-        return _Hop(
-            response.status_code, response.headers, bytes(body[:max_body]), truncated, elapsed, address, tls
-        )
+        return _Hop(response, body, time.perf_counter() - started, address, tls)
     raise AssertionError("judge_url returns at least one address")
 
 
@@ -263,11 +278,9 @@ async def _send_async(
             response = await transport.handle_async_request(request)
             try:
                 tls = _tls_info(response, context)
-                body, truncated = bytearray(), False
+                body = _CappedBody(max_body)
                 async for chunk in response.aiter_raw():
-                    body += chunk
-                    if len(body) > max_body:
-                        truncated = True
+                    if body.add(chunk):
                         break
             finally:
                 await response.aclose()
@@ -275,10 +288,7 @@ async def _send_async(
             if _try_next_address(exc, address, target):
                 continue
             raise _probe_error(exc, target, address) from None
-        elapsed = time.perf_counter() - started
-        return _Hop(
-            response.status_code, response.headers, bytes(body[:max_body]), truncated, elapsed, address, tls
-        )
+        return _Hop(response, body, time.perf_counter() - started, address, tls)
     raise AssertionError("judge_url returns at least one address")
 
 
@@ -342,6 +352,13 @@ def _tls_info(response: httpx.Response, context: ssl.SSLContext) -> TlsInfo | No
         return TlsInfo(verified=verified, not_after=None, days_left=None)
     not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after_text), UTC)
     return TlsInfo(verified=verified, not_after=not_after, days_left=(not_after - datetime.now(UTC)).days)
+
+
+def _check_limits(timeout: float, max_body: int) -> None:
+    if not timeout > 0:
+        raise ValueError("timeout must be a positive number of seconds")
+    if max_body < 0:
+        raise ValueError("max_body must not be negative")
 
 
 def _remaining(deadline: float, timeout: float) -> float:

@@ -333,6 +333,12 @@ def _parse_target(target: str) -> tuple[IPNetwork | None, str | None]:
     except ValueError:
         pass
     try:
+        socket.inet_aton(target.strip())
+    except OSError:
+        pass
+    else:  # "127.1", "0x7f000001": an address in disguise, surely not meant as a host name
+        raise ValueError(f"{target!r} is an IPv4 address in an unusual form; write it as a.b.c.d")
+    try:
         return None, normalise_host(target.strip())
     except BlockedAddress:
         raise ValueError(f"{target!r} is neither a CIDR, an IP address nor a host name") from None

@@ -87,6 +87,8 @@ async def probe_batch(
     ssl_context: ssl.SSLContext | None = None,
 ) -> list[ProbeResult]:
     """Probe every endpoint, at most ``concurrency`` at a time; results in the input's order."""
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
     semaphore = asyncio.Semaphore(concurrency)
 
     async def bounded(spec: EndpointSpec) -> ProbeResult:
@@ -190,7 +192,7 @@ def check_expectations(
         actual = _lookup(body_json, path)
         if actual is _MISSING:
             return False, f"the body has no {path!r}"
-        if actual != expected:
+        if not _json_equal(actual, expected):
             return (
                 False,
                 f"the body's {path!r} is {json.dumps(actual)[:100]}, expected {json.dumps(expected)[:100]}",
@@ -209,6 +211,13 @@ def _lookup(document: Any, dotted_path: str) -> Any:
         else:
             return _MISSING
     return value
+
+
+def _json_equal(actual: Any, expected: Any) -> bool:
+    """Equal as JSON values: ``true`` is not ``1``, though Python says ``True == 1``."""
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return type(actual) is type(expected) and actual == expected
+    return actual == expected
 
 
 def _status_expected(status: int, expected: Collection[int] | None) -> bool:

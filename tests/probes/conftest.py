@@ -88,6 +88,7 @@ class LocalServer(ThreadingHTTPServer):
     request_queue_size = 1024  # a batch opens ~100 connections at once; the default is 5
 
     def __init__(self, host: str, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), Handler)
         if ssl_context is not None:
             self.socket = ssl_context.wrap_socket(self.socket, server_side=True)

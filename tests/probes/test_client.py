@@ -282,3 +282,19 @@ def test_proxy_settings_in_the_environment_are_ignored(mode, server, connect_spy
     response = get(mode, server.url("/ok"), policy=allow(server))
     assert response.status_code == 200
     assert connect_spy == [("127.0.0.1", server.port)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_allowed_ipv6_literal_is_reached(mode, start_server, connect_spy):
+    server = start_server("::1")
+    response = get(mode, f"http://[::1]:{server.port}/echo", policy=allow(server))
+    assert response.peer_address == "::1"
+    assert json.loads(response.body)["headers"]["Host"] == f"[::1]:{server.port}"
+    assert connect_spy == [("::1", server.port)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("timeout", "max_body"), [(0, 10), (-1, 10), (1, -1)])
+def test_limits_are_checked(mode, timeout, max_body):
+    with pytest.raises(ValueError):
+        get(mode, "http://example.com/", policy=AddressPolicy(), timeout=timeout, max_body=max_body)

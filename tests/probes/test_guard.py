@@ -242,3 +242,9 @@ def test_probes_import_no_django():
         "import sys, readiness.probes.prober; sys.exit(any(m.split('.')[0] == 'django' for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize("target", ["127.1", "2130706433", "0x7f000001", "0177.0.0.1"])
+def test_rules_refuse_ipv4_in_unusual_forms(target):
+    with pytest.raises(ValueError, match="unusual form"):
+        AllowRule(target)

@@ -202,3 +202,14 @@ def test_spec_validation():
         EndpointSpec(1, "http://example.com/", expectations={"contains": "ok"})
     with pytest.raises(ValueError, match="timeout_s must be positive"):
         EndpointSpec(1, "http://example.com/", timeout_s=0)
+
+
+def test_true_is_not_one():
+    assert check_expectations({"equals": {"ok": True}}, {"ok": 1})[0] is False
+    assert check_expectations({"equals": {"ok": 1}}, {"ok": True})[0] is False
+    assert check_expectations({"equals": {"ok": True, "n": 1}}, {"ok": True, "n": 1.0}) == (True, None)
+
+
+def test_concurrency_must_be_positive(policy):
+    with pytest.raises(ValueError, match="concurrency"):
+        probe_batch_sync([], policy=policy, concurrency=0)
