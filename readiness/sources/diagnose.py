@@ -21,6 +21,7 @@ _BRANCH = re.compile(r"Remote branch .* not found|couldn't find remote ref", re.
 _REDIRECT = re.compile(r"returned error: 30[1278]", re.IGNORECASE)
 _SLOW = re.compile(r"Operation too slow|Operation timed out|Connection timed out", re.IGNORECASE)
 _TLS = re.compile(r"SSL|certificate", re.IGNORECASE)
+_FSCK = re.compile(r"fsck error|hasDotdot|hasDotgit|badTree|fullPathname", re.IGNORECASE)
 _CONNECT = re.compile(r"Failed to connect|Connection refused|Couldn't connect", re.IGNORECASE)
 
 
@@ -41,6 +42,12 @@ def classify(stderr: str, *, has_token: bool, branch: str) -> FetchError:
     if _NOT_FOUND.search(stderr):
         hint = "" if has_token else " (a private repository needs an access token)"
         return FetchError("not_found", f"Repository not found{hint}")
+    if _FSCK.search(stderr):
+        return FetchError(
+            "git_error",
+            "The repository contains objects git's integrity check refuses (such as a path with '..' "
+            "or '.git'); nothing was fetched",
+        )
     if _REDIRECT.search(stderr):
         return FetchError(
             "git_error", "The server answered with a redirect, which is not followed; register the final URL"

@@ -133,6 +133,8 @@ def _host_and_port(parts: SplitResult, scheme: str) -> tuple[str, int]:
     host = parts.hostname or ""
     if not host:
         raise RepoURLError("The URL has no host")
+    if "%" in host:  # an IPv6 zone id or an encoded name: neither names a repository host
+        raise RepoURLError("The URL's host is not valid")
     if ":" in host:
         try:
             ipaddress.IPv6Address(host)

@@ -3,14 +3,14 @@
 ``make_repo`` commits files (including symlinks and submodule entries) into a bare repository;
 ``GitHTTPServer`` serves a folder of bare repositories over smart HTTP, optionally demanding a token
 per repository the way GitHub does (401 with WWW-Authenticate until the Authorization header
-carries it); ``SilentServer`` accepts connections and never answers.
+carries it), and misbehaving on request (redirects; an error message that repeats the credentials
+it received); ``SilentServer`` accepts connections and never answers.
 """
 
 from __future__ import annotations
 
 import base64
 import os
-import re
 import socket
 import subprocess
 import threading
@@ -66,11 +66,18 @@ class Repo:
     branch: str
 
 
-def make_repo(root: Path, name: str, files: dict[str, FileSpec], *, branch: str = "main") -> Repo:
-    """Commit ``files`` to ``branch`` of a new bare repository ``root/<name>.git``, ready to be served."""
+def make_repo(
+    root: Path, name: str, files: dict[str, FileSpec], *, branch: str = "main", compress: bool = True
+) -> Repo:
+    """Commit ``files`` to ``branch`` of a new bare repository ``root/<name>.git``, ready to be served.
+
+    ``compress=False`` stores and serves objects uncompressed: much faster for big random blobs.
+    """
     work = root / f"{name}.work"
     work.mkdir(parents=True)
     git("init", "--quiet", f"--initial-branch={branch}", cwd=work)
+    if not compress:
+        git("config", "core.compression", "0", cwd=work)
     for rel, spec in files.items():
         path = work / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +95,26 @@ def make_repo(root: Path, name: str, files: dict[str, FileSpec], *, branch: str 
     # Partial clone needs the server to accept filters and wants of any blob.
     git("config", "uploadpack.allowFilter", "true", cwd=bare)
     git("config", "uploadpack.allowAnySHA1InWant", "true", cwd=bare)
+    if not compress:
+        git("config", "core.compression", "0", cwd=bare)
     return Repo(path=bare, commit=git("rev-parse", "HEAD", cwd=work), branch=branch)
+
+
+def make_raw_tree_repo(root: Path, name: str, entry_names: list[str], content: bytes) -> Repo:
+    """A repository whose root tree has entries git itself would refuse to create (``..``, ``.git``).
+
+    Built with plumbing (mktree does not judge names), the way an attacker's server would.
+    """
+    bare = root / f"{name}.git"
+    git("init", "--quiet", "--bare", "--initial-branch=main", str(bare))
+    blob = git("hash-object", "-w", "--stdin", cwd=bare, stdin=content)
+    rows = "".join(f"100644 blob {blob}\t{entry}\n" for entry in sorted(entry_names))
+    tree = git("mktree", cwd=bare, stdin=rows.encode())
+    commit = git("commit-tree", tree, "-m", "hostile", cwd=bare)
+    git("update-ref", "refs/heads/main", commit, cwd=bare)
+    git("config", "uploadpack.allowFilter", "true", cwd=bare)
+    git("config", "uploadpack.allowAnySHA1InWant", "true", cwd=bare)
+    return Repo(path=bare, commit=commit, branch="main")
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -113,6 +139,8 @@ class GitHTTPServer:
 
     root: Path
     tokens: dict[str, str] = field(default_factory=dict)  # repository name -> required token
+    redirects: dict[str, str] = field(default_factory=dict)  # repository name -> Location
+    echo_credentials: set[str] = field(default_factory=set)  # repository names that leak them back
     requests: list[SeenRequest] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -120,7 +148,7 @@ class GitHTTPServer:
             "127.0.0.1", 0, self._app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
         )
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     def start(self) -> GitHTTPServer:
         self._thread.start()
@@ -146,6 +174,14 @@ class GitHTTPServer:
         if required and authorization not in _accepted_authorizations(required):
             start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="git"')])
             return [b"authentication required\n"]
+        if name in self.redirects:
+            start_response("301 Moved Permanently", [("Location", self.redirects[name])])
+            return [b""]
+        if name in self.echo_credentials:
+            # A smart-HTTP "ERR" line: git prints it verbatim as "fatal: remote error: ...".
+            decoded = base64.b64decode(authorization.removeprefix("Basic ")).decode()
+            start_response("200 OK", [("Content-Type", "application/x-git-upload-pack-advertisement")])
+            return [_pkt_line(f"ERR you sent {decoded} ({authorization})\n")]
         return self._backend(environ, start_response)
 
     def _backend(self, environ: dict, start_response):
@@ -163,23 +199,37 @@ class GitHTTPServer:
             # Git-Protocol (v2) and Content-Encoding (gzip) reach the backend as HTTP_* variables.
             **{k: v for k, v in environ.items() if k.startswith("HTTP_") and k != "HTTP_AUTHORIZATION"},
         }
-        output = subprocess.run(
-            [str(HTTP_BACKEND)], input=body, env=cgi_env, capture_output=True, check=False
-        ).stdout
-        end_of_headers = re.search(rb"\r?\n\r?\n", output)
-        head, payload = (output, b"")
-        if end_of_headers:
-            head, payload = output[: end_of_headers.start()], output[end_of_headers.end() :]
-        status = "200 OK"
-        headers = []
-        for line in head.decode("latin-1").splitlines():
-            key, _, value = line.partition(":")
+        backend = subprocess.Popen(
+            [str(HTTP_BACKEND)], env=cgi_env, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        backend.stdin.write(body)
+        backend.stdin.close()
+        status, headers = "200 OK", []
+        # CGI headers, then the body streamed as the backend writes it (a client's size cap
+        # must be able to trip before the whole pack has been produced).
+        while line := backend.stdout.readline().rstrip(b"\r\n"):
+            key, _, value = line.decode("latin-1").partition(":")
             if key.lower() == "status":
                 status = value.strip()
-            elif key:
+            else:
                 headers.append((key, value.strip()))
         start_response(status, headers)
-        return [payload]
+        return _stream(backend)
+
+
+def _stream(backend: subprocess.Popen):
+    try:
+        while chunk := backend.stdout.read1(64 * 1024):
+            yield chunk
+    finally:
+        backend.kill()
+        backend.wait()
+        backend.stdout.close()
+
+
+def _pkt_line(text: str) -> bytes:
+    data = text.encode()
+    return f"{len(data) + 4:04x}".encode() + data
 
 
 def _accepted_authorizations(token: str) -> set[str]:
