@@ -145,6 +145,7 @@ def _fill(compose: ComposeFile, loaded: safe_yaml.LoadedYAML, read: Reader | Non
     raw_services = data.get("services")
     if not isinstance(raw_services, dict):
         return
+    key_lines = _lines_by_service(loaded.lines)
     for name, raw_service in raw_services.items():
         if not isinstance(raw_service, dict):
             continue
@@ -157,13 +158,22 @@ def _fill(compose: ComposeFile, loaded: safe_yaml.LoadedYAML, read: Reader | Non
             compose.schema_errors.append(Evidence(compose.path, where, f"services.{name}.extends: {exc}"))
             resolved = raw_service
         service_data = _interpolate_tree(resolved, None, None, None)
-        prefix = ("services", name)
-        key_lines = {p[2:]: ln for p, ln in loaded.lines.items() if p[:2] == prefix and len(p) > 2}
-        service = ComposeService(name=name, data=service_data, line=line, raw=resolved, key_lines=key_lines)
+        service = ComposeService(
+            name=name, data=service_data, line=line, raw=resolved, key_lines=key_lines.get(name, {})
+        )
         service.build = _build_spec(service, compose.dir)
         compose.services[name] = service
     if isinstance(interpolated.get("services"), dict):
         interpolated["services"] = {name: s.data for name, s in compose.services.items()}
+
+
+def _lines_by_service(lines: dict[tuple, int]) -> dict[str, dict[tuple, int]]:
+    """Service name -> the lines of the keys under it, by path relative to the service."""
+    grouped: dict[str, dict[tuple, int]] = {}
+    for path, line in lines.items():
+        if len(path) > 2 and path[0] == "services":
+            grouped.setdefault(str(path[1]), {})[path[2:]] = line
+    return grouped
 
 
 def _mapping(value) -> dict:

@@ -15,8 +15,19 @@ import re
 from dataclasses import dataclass, field
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
+
+try:  # libyaml scans and parses in C, several times faster; composing stays ours, with the limits.
+    from yaml._yaml import CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    CParser = None
 
 MAX_BYTES = 1024 * 1024
 MAX_ALIAS_DEREFERENCES = 10_000
@@ -63,9 +74,11 @@ class _Stats:
     depth: int
 
 
-class _LimitedLoader(yaml.SafeLoader):
-    def __init__(self, stream):
-        super().__init__(stream)
+class _LimitedComposer(Composer):
+    """Composes nodes as PyYAML does, counting alias expansion and depth as it goes."""
+
+    def __init__(self):
+        super().__init__()
         self._frames: list[_Frame] = [_Frame()]
         self._stats: dict[int, _Stats] = {}
         self._dereferences = 0
@@ -121,8 +134,12 @@ class _LimitedLoader(yaml.SafeLoader):
                 seen.add(key.value)
 
 
+class _Resolver(Resolver):
+    pass
+
+
 # YAML 1.2 core booleans only, and no timestamps (see the module docstring).
-_LimitedLoader.yaml_implicit_resolvers = {
+_Resolver.yaml_implicit_resolvers = {
     first: [
         (tag, regexp)
         for tag, regexp in resolvers
@@ -130,11 +147,36 @@ _LimitedLoader.yaml_implicit_resolvers = {
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_LimitedLoader.add_implicit_resolver(
+_Resolver.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
+
+
+class _PythonLoader(Reader, Scanner, Parser, _LimitedComposer, SafeConstructor, _Resolver):
+    def __init__(self, stream):
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _LimitedComposer.__init__(self)
+        SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+if CParser is not None:
+
+    class _CLoader(_LimitedComposer, CParser, SafeConstructor, _Resolver):
+        # _LimitedComposer comes first so its compose_* methods win over CParser's C composer.
+        def __init__(self, stream):
+            CParser.__init__(self, stream)
+            _LimitedComposer.__init__(self)
+            SafeConstructor.__init__(self)
+            _Resolver.__init__(self)
+
+    _Loader = _CLoader
+else:  # pragma: no cover
+    _Loader = _PythonLoader
 
 
 def decode(raw: bytes) -> str:
@@ -152,7 +194,7 @@ def decode(raw: bytes) -> str:
 def load(raw: bytes) -> LoadedYAML:
     """Parse one YAML document within the limits; raise YAMLLimitError with a one-line reason."""
     text = decode(raw)
-    loader = _LimitedLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
