@@ -1,8 +1,8 @@
 """The one scoring formula (docs/scoring.md). Used by the CLI, the worker, the dashboard and e-mails.
 
-Each applicable item contributes ``weight × value`` where value is 1 for pass, 0.5 for warn and 0
+Each applicable item contributes ``weight * value`` where value is 1 for pass, 0.5 for warn and 0
 for fail or error; ``na`` (and waived items, on the checklist side) are left out of both sums.
-A score is ``10 × Σ weight·value / Σ weight`` rounded to one decimal; None when nothing applies.
+A score is ``10 * sum(weight * value) / sum(weight)`` rounded to one decimal; None when nothing applies.
 """
 
 from __future__ import annotations
