@@ -118,7 +118,8 @@ def check_reachable(
     )
     branch = validate_branch(branch)
     ref = f"refs/heads/{branch}"
-    with _git_session(target, token, timeout_s, max_bytes=1 * MiB) as (git, scratch):
+    # ls-remote prints refs only, but an old server lists every ref of a repository with many.
+    with _git_session(target, token, timeout_s, max_bytes=50 * MiB) as (git, scratch):
         result = git.run(["ls-remote", "--heads", "--", target.url, ref], cwd=scratch)
         if result.returncode:
             raise classify(result.stderr, has_token=bool(token), branch=branch)

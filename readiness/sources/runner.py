@@ -133,10 +133,11 @@ class Git:
         stdout: IO[bytes] | None = None,
         watch: Path | None = None,
     ) -> GitResult:
-        """Run ``git <args>``; kill its whole process group on the deadline or when ``watch`` grows too big.
+        """Run ``git <args>``; kill its whole process group on the deadline or past the size cap.
 
-        Output goes to files, not pipes, so a chatty git never blocks while we poll. When ``stdout``
-        is given the output is left there and ``GitResult.stdout`` is empty.
+        The cap counts the files under ``watch`` plus what git printed. Output goes to files, not
+        pipes, so a chatty git never blocks while we poll. When ``stdout`` is given the output is
+        left there (and not counted: the caller bounds it) and ``GitResult.stdout`` is empty.
         """
         env = dict(self._env)
         if git_dir is not None:
@@ -160,8 +161,10 @@ class Git:
                 stderr=err,
                 start_new_session=True,  # its own process group, so children die with it
             )
+            # Our own output files count too: a hostile server can make git print without end.
+            outputs = [err] if stdout is not None else [err, out]
             try:
-                self._wait(proc, watch)
+                self._wait(proc, watch, outputs)
             finally:
                 if proc.returncode is None:
                     _kill_group(proc)
@@ -175,7 +178,7 @@ class Git:
             logger.info("git %s exited with %s: %s", args[0], proc.returncode, stderr.strip()[-2000:])
         return GitResult(proc.returncode, captured, stderr)
 
-    def _wait(self, proc: subprocess.Popen, watch: Path | None) -> None:
+    def _wait(self, proc: subprocess.Popen, watch: Path | None, outputs: Sequence[IO[bytes]]) -> None:
         while True:
             try:
                 proc.wait(timeout=max(0.0, min(POLL_INTERVAL_S, self.remaining())))
@@ -185,7 +188,8 @@ class Git:
             if self.remaining() <= 0:
                 _kill_group(proc)
                 raise FetchError("timeout", f"Fetching the repository took longer than {self.timeout_s:g} s")
-            if watch is not None and tree_size(watch) > self.max_bytes:
+            written = sum(os.fstat(f.fileno()).st_size for f in outputs)
+            if written + (tree_size(watch) if watch is not None else 0) > self.max_bytes:
                 _kill_group(proc)
                 raise FetchError(
                     "too_large", f"The repository is larger than the {_human(self.max_bytes)} fetch limit"
