@@ -1,5 +1,6 @@
 """The health.* checks over probe facts: a pass, a fail and an na case for every id (no network)."""
 
+import random
 from types import SimpleNamespace
 
 import pytest
@@ -239,3 +240,19 @@ def test_health_checks_are_registered_with_catalog_metadata():
     assert metas["health.readiness_reports_dependencies"].sources == ("001", "003")
     assert all(meta.remediation and meta.description for meta in metas.values())
     assert not any(meta.soft for meta in metas.values())
+
+
+JUNK = [None, True, 0, -1, 1.5, "", "x", "200", [], [1], {}, {"a": 1}, "https://a.test/", float("nan")]
+
+
+def test_malformed_facts_never_crash_a_check():
+    # The facts come from the web app's own rows, but a check must still not raise on odd values.
+    rng = random.Random(7)
+    keys = ["url", "kind", "latest", "p95_24h_ms", "latency_threshold_ms", "uptime_7d", "uptime_threshold"]
+    probe_keys = ["ok", "status_code", "latency_ms", "error", "headers", "json", "tls"]
+    for _ in range(300):
+        latest = {key: rng.choice(JUNK) for key in probe_keys}
+        latest["tls"] = rng.choice([*JUNK, {"verified": rng.choice(JUNK), "days_left": rng.choice(JUNK)}])
+        item = {key: rng.choice(JUNK) for key in keys} | {"latest": rng.choice([latest, *JUNK])}
+        for check_id in HEALTH_IDS:
+            assert run(check_id, [item, rng.choice(JUNK)]).status in set(Status)

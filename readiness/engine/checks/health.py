@@ -76,10 +76,15 @@ SERVER_VERSION = re.compile(r"[/ ]v?\d+(\.\d+)*")
 VERSION_REVEALING_HEADERS = ("x-powered-by", "x-aspnet-version", "x-aspnetmvc-version")
 
 
+def _number(value) -> float | None:
+    """A figure from the facts, or None when it is missing or not a number."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _endpoints(project, *kinds: str) -> list[dict]:
     if project.health is None:
         return []
-    endpoints = [e for e in project.health.endpoints if isinstance(e, dict) and e.get("url")]
+    endpoints = [e for e in project.health.endpoints if isinstance(e, dict) and isinstance(e.get("url"), str)]
     if kinds:
         endpoints = [e for e in endpoints if e.get("kind", "other") in kinds]
     return endpoints
@@ -144,10 +149,10 @@ def liveness_fast(project) -> CheckResult:
     """Its p95 latency over the last 24 h is under 100 ms (threshold configurable per endpoint)."""
     findings = []
     for endpoint in _endpoints(project, "liveness"):
-        p95 = endpoint.get("p95_24h_ms")
+        p95 = _number(endpoint.get("p95_24h_ms"))
         if p95 is None:
             continue
-        threshold = endpoint.get("latency_threshold_ms") or DEFAULT_LATENCY_THRESHOLD_MS
+        threshold = _number(endpoint.get("latency_threshold_ms")) or DEFAULT_LATENCY_THRESHOLD_MS
         status = Status.PASS if p95 < threshold else Status.FAIL
         message = f"p95 latency over 24 h is {p95:g} ms (threshold {threshold:g} ms)"
         findings.append((status, Evidence(endpoint["url"], None, message)))
@@ -281,10 +286,10 @@ def uptime(project) -> CheckResult:
     """At least 99.9% of probes in the last 7 days succeeded (threshold configurable per endpoint)."""
     findings = []
     for endpoint in _endpoints(project):
-        share = endpoint.get("uptime_7d")
+        share = _number(endpoint.get("uptime_7d"))
         if share is None:
             continue
-        threshold = endpoint.get("uptime_threshold") or DEFAULT_UPTIME_THRESHOLD
+        threshold = _number(endpoint.get("uptime_threshold")) or DEFAULT_UPTIME_THRESHOLD
         status = Status.PASS if share >= threshold else Status.FAIL
         message = f"{share:.3%} of probes succeeded over 7 days (threshold {threshold:.3%})"
         findings.append((status, Evidence(endpoint["url"], None, message)))
@@ -315,12 +320,12 @@ def _tls_finding(endpoint: dict) -> tuple[Status, Evidence] | None:
         return None
     if not tls.get("verified"):
         return Status.FAIL, Evidence(url, None, "certificate does not verify")
-    days_left = tls.get("days_left")
+    days_left = _number(tls.get("days_left"))
     if days_left is None:
         return None
     if days_left < MIN_CERT_DAYS_LEFT:
-        return Status.FAIL, Evidence(url, None, f"certificate expires in {days_left} days")
-    return Status.PASS, Evidence(url, None, f"certificate verifies, valid for {days_left} more days")
+        return Status.FAIL, Evidence(url, None, f"certificate expires in {days_left:g} days")
+    return Status.PASS, Evidence(url, None, f"certificate verifies, valid for {days_left:g} more days")
 
 
 @check(
