@@ -95,13 +95,16 @@ def command_words(service: ComposeService) -> list[str]:
 
 
 def is_scheduler(service: ComposeService) -> bool:
-    if set(re.split(r"[-_.]", service.name.lower())) & SCHEDULER_WORDS:
+    # "celerybeat" is the name Celery's own docs give the service.
+    if set(re.split(r"[-_.]", service.name.lower())) & (SCHEDULER_WORDS | {"celerybeat"}):
         return True
-    for word in command_words(service):
-        base = posixpath.basename(word).lower()
+    words = command_words(service)
+    for word in words:
+        # "--beat" embeds the scheduler in a worker; "-B" is its short form for celery.
+        base = posixpath.basename(word).lower().lstrip("-")
         if base in SCHEDULER_WORDS or base.rsplit(".", 1)[0] in SCHEDULER_WORDS:
             return True
-    return False
+    return "-B" in words and any(posixpath.basename(w) == "celery" for w in words)
 
 
 def is_secret_like(name: str) -> bool:

@@ -254,6 +254,24 @@ def test_scheduler_found_in_the_built_image_command(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("service", "scheduler"),
+    [
+        ("  celerybeat:\n    image: app:1\n", True),
+        ("  tasks:\n    image: app:1\n    command: celery -A proj worker --beat\n", True),
+        ("  tasks:\n    image: app:1\n    command: [celery, -A, proj, worker, -B]\n", True),
+        ("  tasks:\n    image: app:1\n    entrypoint: /usr/local/bin/supercronic\n", True),
+        ("  tasks:\n    image: app:1\n    command: python scripts/clock.py\n", True),
+        ("  heartbeat:\n    image: app:1\n", False),
+        ("  worker:\n    image: app:1\n    command: celery -A proj worker\n", False),
+    ],
+)
+def test_scheduler_services(tmp_path, service, scheduler):
+    (tmp_path / "compose.yaml").write_text(f"services:\n{service}    scale: 2\n")
+    result = run_check("compose.single_scheduler", scan(tmp_path))
+    assert result.status == (Status.FAIL if scheduler else Status.NA)
+
+
+@pytest.mark.parametrize(
     ("service", "one_shot"),
     [
         ("    profiles: [tools]\n", True),

@@ -128,7 +128,7 @@ def test_schema_violations_name_the_offending_key_and_line():
 
 
 def test_valid_file_has_no_violations_and_yaml_12_scalars():
-    compose = load('services:\n  web:\n    image: app:1\n    restart: no\n    ports: [22:22, 8080:80]\n')
+    compose = load("services:\n  web:\n    image: app:1\n    restart: no\n    ports: [22:22, 8080:80]\n")
     assert compose.schema_errors == []
     web = compose.services["web"].data
     assert web["restart"] == "no"  # YAML 1.2: "no" is a string, as Compose reads it
