@@ -146,7 +146,7 @@ def liveness_up(project) -> CheckResult:
     "the readiness endpoint.",
 )
 def liveness_fast(project) -> CheckResult:
-    """Its p95 latency over the last 24 h is under 100 ms (threshold configurable per endpoint)."""
+    """The liveness endpoint's p95 latency over the last 24 h is under 100 ms (threshold per endpoint)."""
     findings = []
     for endpoint in _endpoints(project, "liveness"):
         p95 = _number(endpoint.get("p95_24h_ms"))
