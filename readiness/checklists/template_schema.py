@@ -8,6 +8,7 @@ from __future__ import annotations
 
 # Limits: a template is small data; anything bigger is a mistake or an attack.
 MAX_TEMPLATE_BYTES = 1024 * 1024
+MAX_YAML_DEPTH = 20  # a template nests 7 levels deep
 MAX_CATEGORIES = 100
 MAX_ITEMS_PER_CATEGORY = 500
 MAX_TITLE_CHARS = 200

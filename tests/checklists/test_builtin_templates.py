@@ -194,3 +194,29 @@ def test_markdown_export_imports_back_with_titles_and_categories(templates):
         assert [(c.title, [i.title for i in c.items]) for c in imported.categories] == [
             (c.title, [i.title for i in c.items]) for c in template.categories
         ]
+
+
+def test_the_docs_table_matches_the_templates(templates):
+    # | `000-single-container-flask.yml` | `single-container-flask` | 32 | 12 | 20 |
+    row = re.compile(r"^\| `([\w.-]+\.yml)` \| `([\w-]+)` \| (\d+) \| (\d+) \| (\d+) \|$", re.MULTILINE)
+    documented = {
+        slug: (file, int(total), int(automated), int(manual))
+        for file, slug, total, automated, manual in row.findall((REPO / "docs/checklists.md").read_text())
+    }
+    files = {
+        load_template(p.read_text()).slug: p.name
+        for p in (REPO / "readiness/checklists/builtin").glob("*.yml")
+    }
+    actual = {
+        slug: (files[slug], len(t.items), sum(i.automated for i in t.items), sum(i.manual for i in t.items))
+        for slug, t in templates.items()
+    }
+    assert documented == actual
+
+
+def test_the_template_modules_import_no_django():
+    # The Django app stores templates; loading and converting them must not need Django.
+    package = REPO / "readiness/checklists"
+    for name in ("template_schema.py", "template_format.py", "template_markdown.py"):
+        source = (package / name).read_text()
+        assert not re.search(r"^\s*(from|import)\s+django\b", source, re.MULTILINE), name

@@ -151,6 +151,11 @@ def test_aliases_are_refused():
     assert "aliases are not allowed" in _error(text)
 
 
+@pytest.mark.parametrize("text", ["[" * 500_000, "a: {" * 200_000, "- " * 100 + "x"])
+def test_deep_nesting_is_refused_before_it_is_built(text):
+    assert "nested deeper than" in _error(text)
+
+
 def test_size_cap():
     assert "the limit is" in _error("#" * (MAX_TEMPLATE_BYTES + 1))
 
