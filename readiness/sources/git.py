@@ -89,6 +89,14 @@ def fetch_repository(
                 paths_by_oid.setdefault(entry.oid, []).append(entry.path)
             skipped = list(selection.skipped)
             written = _export(git, scratch, repo, paths_by_oid, dest, skipped, max_file_bytes, branch, token)
+            logger.info(
+                "fetched %s branch %s at %s: %d files written, %d skipped",
+                target.url,
+                branch,
+                sha,
+                len(written),
+                len(skipped),
+            )
             return FetchResult(
                 commit_sha=sha, files_written=written, skipped=skipped, bytes_fetched=tree_size(repo)
             )

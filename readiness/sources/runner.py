@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -20,6 +22,8 @@ from .errors import FetchError
 logger = logging.getLogger("readiness.sources")
 
 POLL_INTERVAL_S = 0.1
+# http.curloptResolve (address pinning) arrived in 2.37; older gits ignore it without a word.
+MIN_GIT_VERSION = (2, 37)
 # Variables worth inheriting: where to find git, and a deployment's CA bundle for https.
 INHERITED_ENV = ("PATH", "SSL_CERT_FILE", "SSL_CERT_DIR")
 TOKEN_USER = "x-access-token"  # noqa: S105 - the user name GitHub and GitLab accept with a token
@@ -62,6 +66,27 @@ def hardened_config(
     return config
 
 
+@functools.cache
+def installed_git_version() -> tuple[int, ...]:
+    result = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False, timeout=10)
+    return parse_git_version(result.stdout)
+
+
+def parse_git_version(text: str) -> tuple[int, ...]:
+    """(2, 39, 5) from "git version 2.39.5"; () when the text is not a git version."""
+    match = re.search(r"git version (\d+)\.(\d+)(?:\.(\d+))?", text)
+    return tuple(int(part) for part in match.groups() if part is not None) if match else ()
+
+
+def require_git(version: tuple[int, ...]) -> None:
+    if version < MIN_GIT_VERSION:
+        found = ".".join(map(str, version)) or "no git"
+        needed = ".".join(map(str, MIN_GIT_VERSION))
+        raise FetchError(
+            "git_error", f"The worker needs git {needed} or newer to fetch safely (found {found})"
+        )
+
+
 def basic_credentials(token: str) -> str:
     return base64.b64encode(f"{TOKEN_USER}:{token}".encode()).decode("ascii")
 
@@ -83,6 +108,7 @@ class Git:
         secrets: Sequence[str] = (),
         extra_env: dict[str, str] | None = None,
     ) -> None:
+        require_git(installed_git_version())
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
         self.deadline = time.monotonic() + timeout_s

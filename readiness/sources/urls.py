@@ -26,7 +26,9 @@ ONLY_HTTPS = "Only https:// repository URLs are accepted"
 # "<transport>::<address>" makes git run git-remote-<transport> (ext:: runs any command).
 _TRANSPORT_FORM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+.-]*::")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-_HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*\.?$")
+_SSH_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")
+# No trailing dot: the pinned address must be keyed by exactly the name curl looks up.
+_HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,9 @@ def _host_and_port(parts: SplitResult, scheme: str) -> tuple[str, int]:
         raise RepoURLError("Do not put a password or token in the URL; enter the token in its own field")
     if parts.username is not None and scheme != "ssh":
         raise RepoURLError("Remove the user name from the URL; enter an access token in its own field")
+    if parts.username is not None and not _SSH_USER.match(parts.username):
+        # ssh would read "-oProxyCommand=..." as an option.
+        raise RepoURLError("The ssh user name is not valid")
     host = parts.hostname or ""
     if not host:
         raise RepoURLError("The URL has no host")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from readiness.sources import FetchError
-from readiness.sources.runner import Git, hardened_config
+from readiness.sources.runner import Git, hardened_config, parse_git_version, require_git
 
 MiB = 1024 * 1024
 
@@ -56,3 +56,14 @@ def _processes_running(text: str) -> bool:
         except OSError:
             continue
     return False
+
+
+def test_git_without_address_pinning_is_refused():
+    assert parse_git_version("git version 2.39.5\n") == (2, 39, 5)
+    assert parse_git_version("git version 2.47.0.windows.1") == (2, 47, 0)
+    require_git((2, 37))
+    for version in [(2, 36, 9), (1, 9), ()]:
+        with pytest.raises(FetchError) as caught:
+            require_git(version)
+        assert caught.value.kind == "git_error"
+        assert "git 2.37 or newer" in caught.value.user_message

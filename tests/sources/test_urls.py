@@ -47,6 +47,7 @@ def public_judge(host, port):
         ("https://github.com:99999/owner/repo.git", "port is not valid"),
         ("https://git_hub.com/owner/repo.git", "host is not valid"),
         ("https://-github.com/owner/repo.git", "host is not valid"),
+        ("https://github.com./owner/repo.git", "host is not valid"),
         ("https://[fe80::1%25eth0]/owner/repo.git", "host is not valid"),
         ("", "Enter a repository URL"),
         ("https://github.com/" + "a" * 2100, "longer than 2048"),
@@ -147,6 +148,14 @@ def test_ssh_when_allowed_keeps_the_user_and_is_judged():
     )
     assert (validated.scheme, validated.port) == ("ssh", 22)
     assert validated.curl_resolve() is None
+
+
+@pytest.mark.parametrize("user", ["-oProxyCommand=touch%20x", "a%2Fb", ""])
+def test_ssh_user_names_that_could_be_options_are_refused(user):
+    with pytest.raises(RepoURLError, match="ssh user name"):
+        validate_repo_url(
+            f"ssh://{user}@github.com/o/r.git", allow_local=False, allow_ssh=True, judge_host=public_judge
+        )
 
 
 def test_local_paths_and_file_urls_only_when_allowed():
