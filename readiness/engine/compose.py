@@ -72,7 +72,6 @@ class ComposeFile:
     variables: list[tuple[str, bool, int | None]] = field(default_factory=list)
     networks: dict = field(default_factory=dict)
     volumes: dict = field(default_factory=dict)
-    lines: dict[tuple, int] = field(default_factory=dict)
 
 
 def is_canonical_name(name: str) -> bool:
@@ -112,13 +111,22 @@ def load_compose(
     if not isinstance(loaded.data, dict):
         if not canonical:
             return None
-        kind = "empty" if loaded.data is None else f"a {type(loaded.data).__name__}"
-        compose.error = f"not a mapping: the top level is {kind}"
+        compose.error = f"not a mapping: the top level is {_describe_value(loaded.data)}"
         return compose
     if not canonical and not _looks_like_compose(loaded.data):
         return None
     _fill(compose, loaded, read)
     return compose
+
+
+def _describe_value(value) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return f"a {type(value).__name__} value"
 
 
 def _looks_like_compose(data: dict) -> bool:
@@ -130,7 +138,6 @@ def _looks_like_compose(data: dict) -> bool:
 
 def _fill(compose: ComposeFile, loaded: safe_yaml.LoadedYAML, read: Reader | None) -> None:
     data = loaded.data
-    compose.lines = loaded.lines
     for path, line in loaded.duplicate_keys:
         compose.schema_errors.append(
             Evidence(compose.path, line, f"{compose_schema.dotted(path)}: duplicate key")

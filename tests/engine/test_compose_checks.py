@@ -306,3 +306,48 @@ def test_datastore_images(tmp_path, image, datastore):
     (tmp_path / "compose.yaml").write_text(f"services:\n  store:\n    image: {image}\n")
     result = run_check("compose.persistent_volumes", scan(tmp_path))
     assert result.status == (Status.FAIL if datastore else Status.NA)
+
+
+@pytest.mark.parametrize(
+    ("limits", "status"),
+    [
+        ("    mem_limit: 512m\n    cpu_quota: 50000\n", Status.PASS),
+        (
+            "    cpus: 0.5\n    deploy:\n      resources:\n        limits:\n          memory: 1g\n",
+            Status.PASS,
+        ),
+        ("    mem_limit: ${WEB_MEMORY}\n    cpus: ${WEB_CPUS:-1}\n", Status.PASS),
+        ("    mem_limit: 512m\n", Status.WARN),
+        ("    cpus: 2\n", Status.FAIL),
+        ("    mem_limit: 0\n    cpus: 1\n", Status.FAIL),
+        ("    deploy:\n      resources:\n        reservations:\n          memory: 1g\n", Status.FAIL),
+    ],
+)
+def test_memory_and_cpu_limit_forms(tmp_path, limits, status):
+    (tmp_path / "compose.yaml").write_text(f"services:\n  web:\n    image: app:1\n{limits}")
+    assert run_check("compose.resource_limits", scan(tmp_path)).status == status
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "flagged"),
+    [
+        ("DB_PASSWD", "hunter2", True),
+        ("github_apikey", "abc", True),
+        ("SSH_PRIVATE_KEY", "-----BEGIN", True),
+        ("AWS_ACCESS_KEY_ID", "AKIA0000", True),
+        ("GOOGLE_CREDENTIALS", "{}", True),
+        ("AUTH_TOKEN", 12345, True),
+        ("DB_PASSWORD_FILE", "/run/secrets/db", False),
+        ("DB_PASSWORD", "${DB_PASSWORD:-changeme}", False),
+        ("DB_PASSWORD", "", False),
+        ("DB_USER", "app", False),
+    ],
+)
+def test_secret_like_names(tmp_path, name, value, flagged):
+    (tmp_path / "compose.yaml").write_text(
+        f"services:\n  web:\n    image: app:1\n    environment:\n      {name}: {value!r}\n"
+    )
+    result = run_check("compose.no_plaintext_secrets", scan(tmp_path))
+    assert result.status == (Status.FAIL if flagged else Status.PASS)
+    if flagged:
+        assert places(result.evidence) == [("compose.yaml", 5)]
