@@ -32,8 +32,7 @@ from urllib.parse import urlsplit
 from ..model import STATUS_SEVERITY_ORDER, CheckResult, Evidence, Status
 from ..registry import check
 
-DEFAULT_LATENCY_THRESHOLD_MS = 100
-DEFAULT_UPTIME_THRESHOLD = 0.999
+DEFAULT_THRESHOLDS = {"latency_threshold_ms": 100, "uptime_threshold": 0.999}
 MIN_CERT_DAYS_LEFT = 14
 
 # Keys of a health JSON that name one dependency, or hold a collection of them.
@@ -95,12 +94,26 @@ def _probed(endpoints: list[dict]) -> list[tuple[dict, dict]]:
     return [(e, e["latest"]) for e in endpoints if isinstance(e.get("latest"), dict)]
 
 
-def _result(check_id: str, findings: list[tuple[Status, Evidence]], remediation: str = "") -> CheckResult:
+def _result(check_id: str, findings: list[tuple[Status, Evidence]]) -> CheckResult:
     """Worst status of the per-endpoint findings, each finding as evidence; ``na`` without any."""
     if not findings:
         return CheckResult(check_id, Status.NA)
     worst = min((status for status, _ in findings), key=STATUS_SEVERITY_ORDER.index)
-    return CheckResult(check_id, worst, [evidence for _, evidence in findings], remediation)
+    return CheckResult(check_id, worst, [evidence for _, evidence in findings])
+
+
+def _passes_if_one_does(findings: list[tuple[Status, Evidence]]) -> list[tuple[Status, Evidence]]:
+    """For checks one endpoint can satisfy: the passing findings if there are any, else all."""
+    passing = [finding for finding in findings if finding[0] is Status.PASS]
+    return passing or findings
+
+
+def _measured(endpoints: list[dict], key: str, threshold_key: str):
+    """(endpoint, figure, threshold) for each endpoint whose ``key`` holds a figure."""
+    for endpoint in endpoints:
+        figure = _number(endpoint.get(key))
+        if figure is not None:
+            yield endpoint, figure, _number(endpoint.get(threshold_key)) or DEFAULT_THRESHOLDS[threshold_key]
 
 
 def _answered_2xx(latest: dict) -> bool:
@@ -148,14 +161,12 @@ def liveness_up(project) -> CheckResult:
 def liveness_fast(project) -> CheckResult:
     """The liveness endpoint's p95 latency over the last 24 h is under 100 ms (threshold per endpoint)."""
     findings = []
-    for endpoint in _endpoints(project, "liveness"):
-        p95 = _number(endpoint.get("p95_24h_ms"))
-        if p95 is None:
-            continue
-        threshold = _number(endpoint.get("latency_threshold_ms")) or DEFAULT_LATENCY_THRESHOLD_MS
-        status = Status.PASS if p95 < threshold else Status.FAIL
+    measured = _measured(_endpoints(project, "liveness"), "p95_24h_ms", "latency_threshold_ms")
+    for endpoint, p95, threshold in measured:
         message = f"p95 latency over 24 h is {p95:g} ms (threshold {threshold:g} ms)"
-        findings.append((status, Evidence(endpoint["url"], None, message)))
+        findings.append(
+            (Status.PASS if p95 < threshold else Status.FAIL, Evidence(endpoint["url"], None, message))
+        )
     return _result("health.liveness_fast", findings)
 
 
@@ -226,9 +237,7 @@ def readiness_reports_dependencies(project) -> CheckResult:
             message = "JSON names no dependency (database, cache, queue...) with a state"
             findings.append((Status.FAIL, Evidence(endpoint["url"], None, message)))
     # One endpoint that reports its dependencies is enough: the others may be plain liveness.
-    if any(status is Status.PASS for status, _ in findings):
-        findings = [f for f in findings if f[0] is Status.PASS]
-    return _result("health.readiness_reports_dependencies", findings)
+    return _result("health.readiness_reports_dependencies", _passes_if_one_does(findings))
 
 
 def _version_in(body) -> str | None:
@@ -268,9 +277,7 @@ def version_reported(project) -> CheckResult:
             findings.append((Status.PASS, Evidence(endpoint["url"], None, f"reports version {version}")))
         else:
             findings.append((Status.FAIL, Evidence(endpoint["url"], None, "JSON body reports no version")))
-    if any(status is Status.PASS for status, _ in findings):
-        findings = [f for f in findings if f[0] is Status.PASS]
-    return _result("health.version_reported", findings)
+    return _result("health.version_reported", _passes_if_one_does(findings))
 
 
 @check(
@@ -285,14 +292,11 @@ def version_reported(project) -> CheckResult:
 def uptime(project) -> CheckResult:
     """At least 99.9% of probes in the last 7 days succeeded (threshold configurable per endpoint)."""
     findings = []
-    for endpoint in _endpoints(project):
-        share = _number(endpoint.get("uptime_7d"))
-        if share is None:
-            continue
-        threshold = _number(endpoint.get("uptime_threshold")) or DEFAULT_UPTIME_THRESHOLD
-        status = Status.PASS if share >= threshold else Status.FAIL
+    for endpoint, share, threshold in _measured(_endpoints(project), "uptime_7d", "uptime_threshold"):
         message = f"{share:.3%} of probes succeeded over 7 days (threshold {threshold:.3%})"
-        findings.append((status, Evidence(endpoint["url"], None, message)))
+        findings.append(
+            (Status.PASS if share >= threshold else Status.FAIL, Evidence(endpoint["url"], None, message))
+        )
     return _result("health.uptime", findings)
 
 
