@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from functools import cache
-from importlib import resources
+from pathlib import Path as FilePath
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
@@ -21,14 +22,22 @@ _UNEXPECTED = re.compile(r"'([^']+)'(?=(?:, '[^']+')* (?:was|were) unexpected)")
 
 @cache
 def _validator() -> jsonschema.protocols.Validator:
-    text = (
-        resources.files("check_jsonschema.builtin_schemas.vendor")
-        .joinpath("compose-spec.json")
-        .read_text(encoding="utf-8")
-    )
-    schema = json.loads(text)
+    schema = json.loads(vendored_schema("compose-spec.json"))
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
+
+
+def vendored_schema(name: str) -> str:
+    """A schema check-jsonschema vendors, read in place.
+
+    Found with find_spec rather than importlib.resources.files("check_jsonschema...") because
+    importing that package loads its whole CLI (click, requests) for one JSON file.
+    """
+    spec = importlib.util.find_spec("check_jsonschema")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("check-jsonschema is not installed (see requirements.txt)")
+    folder = FilePath(spec.submodule_search_locations[0]) / "builtin_schemas" / "vendor"
+    return (folder / name).read_text(encoding="utf-8")
 
 
 def violations(data: dict) -> list[tuple[Path, str]]:
