@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 import jsonschema
 import yaml
@@ -84,9 +85,10 @@ class Template:
         return [item for category in self.categories for item in category.items]
 
 
-# libyaml's loader where PyYAML has it (five times faster on the built-ins). It composes nodes
+# libyaml where PyYAML has it (five times faster on the built-ins). Its loader composes nodes
 # recursively in C and crashes on deep nesting, so the events are checked first.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _OPENS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSES = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
@@ -206,17 +208,25 @@ def load_template(text: str) -> Template:
     return template_from_data(_parse_yaml(text))
 
 
-def load_builtin_templates() -> list[Template]:
-    """The templates shipped in ``readiness/checklists/builtin/``, in file-name order."""
-    folder = resources.files(BUILTIN_PACKAGE).joinpath(BUILTIN_FOLDER)
-    templates = []
+def load_templates_from(folder: Traversable) -> list[Template]:
+    """The ``*.yml`` templates of a folder, in file-name order; their slugs must be unique."""
+    templates: dict[str, Template] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yml"):
             try:
-                templates.append(load_template(entry.read_text(encoding="utf-8")))
+                template = load_template(entry.read_text(encoding="utf-8"))
             except TemplateError as exc:
                 raise TemplateError(f"{entry.name}: {exc}") from None
-    return templates
+            # The slug is how the database finds a built-in again; two files must not share one.
+            if template.slug in templates:
+                raise TemplateError(f"{entry.name}: slug: {template.slug!r} is used by another template")
+            templates[template.slug] = template
+    return list(templates.values())
+
+
+def load_builtin_templates() -> list[Template]:
+    """The templates shipped in ``readiness/checklists/builtin/``."""
+    return load_templates_from(resources.files(BUILTIN_PACKAGE).joinpath(BUILTIN_FOLDER))
 
 
 def _one_or_many(values: list[dict]) -> dict | list[dict]:
@@ -257,7 +267,8 @@ def template_to_data(template: Template) -> dict:
 def template_to_yaml(template: Template) -> str:
     """YAML for versioned storage; ``load_template`` reads it back to an equal ``Template``."""
     # A wide line keeps every quote on one line, so it can be grepped in the template and the seed.
-    return yaml.safe_dump(template_to_data(template), sort_keys=False, allow_unicode=True, width=1000)
+    data = template_to_data(template)
+    return yaml.dump(data, Dumper=_YAML_DUMPER, sort_keys=False, allow_unicode=True, width=1000)
 
 
 def validate_check_ids(template: Template, known_ids: set[str]) -> list[str]:
@@ -280,6 +291,7 @@ __all__ = [
     "TemplateError",
     "load_builtin_templates",
     "load_template",
+    "load_templates_from",
     "template_from_data",
     "template_to_data",
     "template_to_yaml",

@@ -36,7 +36,7 @@ _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 
 
 def _is_decoration(token: str) -> bool:
-    """An emoji, or emoji mojibake (UTF-8 read as cp1252: "ðŸš€", "âœ…"), with no word in it."""
+    """An emoji, or emoji mojibake (UTF-8 read as a Windows code page: "ðŸš€", "âœ…"), with no word in it."""
     if any(c.isascii() and c.isalnum() for c in token):
         return False
     decorative = False

@@ -14,6 +14,7 @@ from readiness.checklists.template_format import (
     SourceRef,
     TemplateError,
     load_template,
+    load_templates_from,
     template_to_yaml,
     validate_check_ids,
 )
@@ -374,3 +375,12 @@ def test_export_round_trips_and_quotes_the_description():
     imported = template_from_markdown(markdown, title=template.title)
     assert [c.title for c in imported.categories] == ["Security"]
     assert [i.title for i in imported.items] == [i.title for i in template.items]
+
+
+def test_template_slugs_in_a_folder_must_be_unique(tmp_path):
+    (tmp_path / "a.yml").write_text(VALID)
+    (tmp_path / "notes.txt").write_text("not a template")
+    assert [t.slug for t in load_templates_from(tmp_path)] == ["example"]  # other files are ignored
+    (tmp_path / "b.yml").write_text(VALID)
+    with pytest.raises(TemplateError, match=r"^b\.yml: slug: 'example' is used by another template$"):
+        load_templates_from(tmp_path)
