@@ -103,7 +103,12 @@ CASES = [
         "compose.db_ports_private",
         "fail",
         Status.FAIL,
-        [("docker-compose.yml", 6), ("docker-compose.yml", 10), ("docker-compose.yml", 15)],
+        [
+            ("docker-compose.yml", 6),
+            ("docker-compose.yml", 10),
+            ("docker-compose.yml", 15),
+            ("docker-compose.yml", 18),
+        ],
     ),
     ("compose.db_ports_private", "na", Status.NA, []),
     ("compose.images_pinned", "pass", Status.PASS, None),

@@ -533,6 +533,9 @@ def compose_db_ports_private(project) -> CheckResult:
             if not datastore_kind(service, with_memcached=True):
                 continue
             found.checked += 1
+            if service.data.get("network_mode") == "host":
+                message = "network_mode: host opens its ports on every host interface"
+                found.fail.append(at(compose, service, message, "network_mode"))
             for index, port in enumerate(syntax.ports(service.data.get("ports"))):
                 if port.host_ip in _ALL_INTERFACES:
                     published = port.published or "a random port"
