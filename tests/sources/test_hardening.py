@@ -145,7 +145,7 @@ class ProcessWatcher:
                     raw = Path(f"/proc/{pid}/cmdline").read_bytes()
                 except OSError:
                     continue
-                if raw.startswith(b"git"):
+                if b"git" in raw:
                     self.cmdlines.add(raw.replace(b"\0", b" ").decode(errors="replace"))
 
 
