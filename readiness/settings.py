@@ -138,6 +138,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("ANALYSIS_SOFT_TIME_LIMIT", 300, minimum=1
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = "analysis"
+# One queue per kind of work, so a slow repository cannot starve the probes or the e-mails.
+CELERY_TASK_ROUTES = {
+    "repos.*": {"queue": "analysis"},
+    "probes.*": {"queue": "probes"},
+    "reports.*": {"queue": "email"},
+}
+CELERY_BEAT_SCHEDULE = {
+    "repos.sweep_stuck_runs": {"task": "repos.sweep_stuck_runs", "schedule": 60.0},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -147,6 +156,18 @@ WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 60, minimum=5)
 
 # Local folders and file:// repositories: for demos, on-prem mirrors and tests only.
 READINESS_ALLOW_LOCAL_SOURCES = env_bool("READINESS_ALLOW_LOCAL_SOURCES", False)
+# host or host:port of internal git servers that may be reached over plain http.
+READINESS_GIT_HTTP_HOSTS = env_list("READINESS_GIT_HTTP_HOSTS", [])
+GIT_FETCH_TIMEOUT = env_int("GIT_FETCH_TIMEOUT", 120, minimum=5)
+GIT_FETCH_MAX_BYTES = env_int("GIT_FETCH_MAX_MB", 200, minimum=1) * 1024 * 1024
+# A run that kills its worker (or fails transiently) this many times ends as failed.
+ANALYSIS_MAX_ATTEMPTS = env_int("ANALYSIS_MAX_ATTEMPTS", 3, minimum=1, maximum=20)
+# A running run whose worker has not finished within this lease is presumed dead and re-queued.
+ANALYSIS_RUN_LEASE = env_int("ANALYSIS_RUN_LEASE", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+# Addresses no allow rule may open, beyond our own database, broker and SMTP hosts.
+EGRESS_HARD_DENY = env_list("EGRESS_HARD_DENY", [])
+# Fernet keys for secrets at rest, newest first (readiness/core/crypto.py).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 READINESS_WORK_DIR = Path(env_str("READINESS_WORK_DIR", str(VAR_DIR / "work")))
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))

@@ -4,6 +4,8 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+# A test-only key.
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "wDWfX_R29AxV4zuox8DHGa7BZHFVf0Q-t2uJkhVgbT4=")
 os.environ["DATABASE_URL"] = os.environ.get(
     "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/readiness"
 )
@@ -15,3 +17,5 @@ from readiness.settings import *  # noqa: F403
 READINESS_ALLOW_LOCAL_SOURCES = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# One test database per pytest process, so parallel runs on one machine cannot wipe each other's rows.
+DATABASES["default"]["TEST"] = {"NAME": f"test_readiness_{os.getpid()}"}  # noqa: F405

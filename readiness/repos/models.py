@@ -1,6 +1,12 @@
+import secrets
+
 from django.db import models
 
 from readiness.teams.models import Team
+
+
+def new_webhook_id() -> str:
+    return secrets.token_urlsafe(18)
 
 
 class Repository(models.Model):
@@ -11,6 +17,15 @@ class Repository(models.Model):
     url = models.CharField(max_length=2000)
     branch = models.CharField(max_length=255, default="main")
     subfolder = models.CharField(max_length=500, blank=True, default="")
+    # Secrets are Fernet ciphertexts (readiness/core/crypto.py), never shown back.
+    token_encrypted = models.TextField(blank=True, default="")
+    # The webhook must recompute GitHub's HMAC, so its secret is encrypted rather than hashed.
+    webhook_secret_encrypted = models.TextField(blank=True, default="")
+    # Public, unguessable id in the webhook URL (the slug would reveal names).
+    webhook_id = models.CharField(max_length=32, unique=True, default=new_webhook_id, editable=False)
+    schedule = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -56,10 +71,15 @@ class AnalysisRun(models.Model):
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # While running: when the worker is presumed dead and the sweeper may re-queue the run.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-queued_at", "-id"]
-        indexes = [models.Index(fields=["repository", "-queued_at"])]
+        indexes = [
+            models.Index(fields=["repository", "-queued_at"]),
+            models.Index(fields=["status", "lease_expires_at"]),
+        ]
 
     def __str__(self):
         return f"Run {self.pk} of {self.repository} ({self.status})"
@@ -115,3 +135,20 @@ class ScoreSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.category}: {self.score}"
+
+
+class WebhookDelivery(models.Model):
+    """Delivery ids already handled, so a redelivered push does not trigger twice."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    delivery_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField(auto_now_add=True)
+    run = models.ForeignKey(AnalysisRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "delivery_id"], name="one_delivery_per_repository")
+        ]
+
+    def __str__(self):
+        return f"{self.delivery_id} for {self.repository}"

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import random
+import secrets
 import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from readiness.core.crypto import encrypt
 from readiness.engine import ENGINE_VERSION, analyze
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
 from readiness.repos.sourcing import SourceError, materialize_source
@@ -27,29 +34,50 @@ def repository_register(
     slug, n = base, 2
     while Repository.objects.filter(team=team, slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
-    return Repository.objects.create(
+    repository = Repository.objects.create(
         team=team, name=name, slug=slug, url=url.strip(), branch=branch.strip() or "main", subfolder=subfolder
     )
+    repository_schedule_set(repository=repository, crontab=DEFAULT_SCHEDULE)  # nightly by default
+    return repository
 
 
 def analysis_request(*, repository: Repository, trigger: str = Trigger.MANUAL, user=None) -> AnalysisRun:
     """Create a queued run and enqueue it once the transaction commits.
 
-    A run already queued for the repository absorbs the new request, so triggers coalesce.
+    Triggers coalesce: a run already queued for the repository absorbs the request, so while one
+    run is running there is at most one follow-up waiting behind it.
     """
-    from readiness.repos.tasks import analysis_run_task
-
     with transaction.atomic():
+        # Lock the repository row so two simultaneous triggers cannot both create a queued run.
+        Repository.objects.select_for_update().filter(pk=repository.pk).first()
         pending = repository.runs.filter(status=RunStatus.QUEUED).first()
         if pending is not None:
             return pending
         run = AnalysisRun.objects.create(repository=repository, trigger=trigger, requested_by=user)
-        transaction.on_commit(lambda: analysis_run_task.delay(run.pk))
+        _enqueue_on_commit(run.pk)
     return run
 
 
-def _claim(run_id: int) -> AnalysisRun | None:
-    """Move a queued run to running; None when another delivery took it or it is finished."""
+def _enqueue_on_commit(run_id: int, countdown: float | None = None) -> None:
+    from readiness.repos.tasks import analysis_run_task
+
+    transaction.on_commit(lambda: analysis_run_task.apply_async((run_id,), countdown=countdown))
+
+
+@dataclass
+class ExecuteOutcome:
+    run: AnalysisRun | None
+    # Seconds after which the task should look at this run again (another run of the repository
+    # is still running); None when there is nothing more to do.
+    retry_in: float | None = None
+
+
+BUSY_RETRY_S = 5.0
+
+
+def _claim(run_id: int) -> tuple[AnalysisRun | None, bool]:
+    """Move a queued run to running. Returns (run, busy): run None when taken, finished or gone;
+    busy when another run of the same repository is running (one analysis per repository)."""
     with transaction.atomic():
         run = (
             AnalysisRun.objects.select_for_update(skip_locked=True)
@@ -58,19 +86,38 @@ def _claim(run_id: int) -> AnalysisRun | None:
             .first()
         )
         if run is None:
-            return None
+            return None, False
+        if run.repository.runs.filter(status=RunStatus.RUNNING).exists():
+            return None, True
+        now = timezone.now()
         run.status = RunStatus.RUNNING
-        run.started_at = timezone.now()
+        run.started_at = now
+        run.lease_expires_at = now + timedelta(seconds=settings.ANALYSIS_RUN_LEASE)
         run.attempts += 1
-        run.save(update_fields=["status", "started_at", "attempts"])
-    return run
+        run.save(update_fields=["status", "started_at", "lease_expires_at", "attempts"])
+    return run, False
+
+
+def _requeue_or_fail(run: AnalysisRun, message: str) -> float | None:
+    """After a transient failure: back to queued with a backoff delay, or failed when out of attempts."""
+    if run.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
+        _fail(run, f"{message} (gave up after {run.attempts} attempts)")
+        return None
+    delay = min(300.0, 5.0 * 2 ** (run.attempts - 1)) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+    with transaction.atomic():
+        AnalysisRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.QUEUED, error=message, lease_expires_at=None
+        )
+        _enqueue_on_commit(run.pk, countdown=delay)
+    return delay
 
 
 def _fail(run: AnalysisRun, message: str) -> None:
     run.status = RunStatus.FAILED
     run.error = message
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "error", "finished_at"])
+    run.lease_expires_at = None
+    run.save(update_fields=["status", "error", "finished_at", "lease_expires_at"])
 
 
 @transaction.atomic
@@ -100,27 +147,117 @@ def _store_report(run: AnalysisRun, report, commit_sha: str) -> None:
     run.commit_sha = commit_sha
     run.engine_version = ENGINE_VERSION
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "score", "commit_sha", "engine_version", "finished_at"])
+    run.lease_expires_at = None
+    run.error = ""
+    fields = ["status", "score", "commit_sha", "engine_version", "finished_at", "lease_expires_at", "error"]
+    run.save(update_fields=fields)
 
 
-def analysis_execute(*, run_id: int) -> AnalysisRun | None:
+def analysis_execute(*, run_id: int) -> ExecuteOutcome:
     """Fetch the repository, run the engine over it and store the results. Safe to call twice."""
-    run = _claim(run_id)
+    run, busy = _claim(run_id)
+    if busy:
+        return ExecuteOutcome(run=None, retry_in=BUSY_RETRY_S)
     if run is None:
         logger.info("run %s already taken or finished; nothing to do", run_id)
-        return None
+        return ExecuteOutcome(run=None)
     work_dir = Path(settings.READINESS_WORK_DIR)
     work_dir.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
             source = materialize_source(run.repository, Path(tmp))
             report = analyze(source.path)
+            _store_report(run, report, source.commit_sha)
     except SourceError as exc:
+        if exc.transient:
+            return ExecuteOutcome(run=run, retry_in=_requeue_or_fail(run, str(exc)))
         _fail(run, str(exc))
-        return run
+    except SoftTimeLimitExceeded:
+        _fail(run, f"The analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped.")
     except Exception:
         logger.exception("analysis of run %s failed", run.pk)
         _fail(run, INTERNAL_ERROR_MESSAGE)
-        return run
-    _store_report(run, report, source.commit_sha)
-    return run
+    return ExecuteOutcome(run=run)
+
+
+def runs_sweep_stuck(*, now=None) -> dict[str, int]:
+    """Runs left running by a dead worker (lease expired): re-queue them, or fail them once they
+    have used every attempt, so a run that kills its worker cannot loop forever."""
+    now = now or timezone.now()
+    counts = {"requeued": 0, "failed": 0}
+    stuck = AnalysisRun.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now)
+    stuck_ids = list(stuck.values_list("pk", flat=True))
+    for run_id in stuck_ids:
+        with transaction.atomic():
+            run = (
+                AnalysisRun.objects.select_for_update(skip_locked=True)
+                .filter(pk=run_id, status=RunStatus.RUNNING, lease_expires_at__lt=now)
+                .first()
+            )
+            if run is None:
+                continue
+            if run.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
+                _fail(run, f"The analysis stopped its worker {run.attempts} times; giving up.")
+                counts["failed"] += 1
+                continue
+            run.status = RunStatus.QUEUED
+            run.lease_expires_at = None
+            run.error = "The worker stopped during the analysis; trying again."
+            run.save(update_fields=["status", "lease_expires_at", "error"])
+            _enqueue_on_commit(run.pk)
+            counts["requeued"] += 1
+    return counts
+
+
+def analysis_request_scheduled(*, repository_id: int) -> AnalysisRun | None:
+    repository = Repository.objects.filter(pk=repository_id).first()
+    if repository is None:  # deleted since the schedule fired
+        return None
+    return analysis_request(repository=repository, trigger=Trigger.SCHEDULE)
+
+
+def repository_set_token(*, repository: Repository, token: str) -> None:
+    """Store (or clear, with an empty token) the repository's access token, encrypted."""
+    repository.token_encrypted = encrypt(token) if token else ""
+    repository.save(update_fields=["token_encrypted"])
+
+
+def webhook_secret_rotate(*, repository: Repository) -> str:
+    """Make a new webhook secret; the caller shows it once, it is never shown again."""
+    secret = secrets.token_urlsafe(32)
+    repository.webhook_secret_encrypted = encrypt(secret)
+    repository.save(update_fields=["webhook_secret_encrypted"])
+    return secret
+
+
+DEFAULT_SCHEDULE = {"minute": "0", "hour": "3", "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"}
+
+
+@transaction.atomic
+def repository_schedule_set(*, repository: Repository, crontab: dict | None) -> None:
+    """Set the repository's analysis schedule (a crontab dict), or remove it with None."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    if crontab is None:
+        if repository.schedule is not None:
+            task = repository.schedule
+            repository.schedule = None
+            repository.save(update_fields=["schedule"])
+            task.delete()
+        return
+    schedule, _ = CrontabSchedule.objects.get_or_create(**crontab, timezone=settings.TIME_ZONE)
+    name = f"Analyze repository {repository.pk}"
+    task, _ = PeriodicTask.objects.update_or_create(
+        name=name,
+        defaults={
+            "task": "repos.scheduled_analysis",
+            "crontab": schedule,
+            "interval": None,
+            "args": json.dumps([repository.pk]),
+            "queue": "analysis",
+            "enabled": True,
+        },
+    )
+    if repository.schedule_id != task.pk:
+        repository.schedule = task
+        repository.save(update_fields=["schedule"])

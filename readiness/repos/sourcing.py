@@ -1,27 +1,41 @@
 """Turn a registered repository into a directory the engine can read.
 
-Local folders are read in place (the engine never follows a symlink out of the root), only where
-READINESS_ALLOW_LOCAL_SOURCES permits. Remote git URLs go through readiness.sources (safe fetch).
+Git repositories (https URLs, and local or file:// ones where READINESS_ALLOW_LOCAL_SOURCES permits)
+go through readiness.sources' safe fetch: shallow, capped, no working tree, wanted files only.
+A local folder that is not a git repository is read in place (the engine never follows a symlink
+out of its root).
 """
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
+from readiness.core.crypto import DecryptionError, decrypt
+from readiness.sources.errors import FetchError
+from readiness.sources.git import fetch_repository
+from readiness.sources.hosts import guard_judge
+
+# Failures worth another attempt later; the rest (auth, not found, refused URL...) are final.
+TRANSIENT_FETCH_ERRORS = {"timeout", "git_error"}
+
 
 class SourceError(Exception):
     """A problem with the repository's source that a user can read and fix."""
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass
 class MaterializedSource:
     path: Path
     commit_sha: str
+    skipped: list[tuple[str, str]]
 
 
 def local_path_of(url: str) -> Path | None:
@@ -33,30 +47,56 @@ def local_path_of(url: str) -> Path | None:
     return None
 
 
-def _git_head(path: Path) -> str:
+def _is_git_repository(path: Path) -> bool:
+    return (path / ".git").exists() or ((path / "HEAD").is_file() and (path / "objects").is_dir())
+
+
+def repository_token(repository) -> str | None:
+    if not repository.token_encrypted:
+        return None
     try:
-        out = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-            env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent", "PATH": "/usr/bin:/bin"},
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return out.stdout.strip() if out.returncode == 0 else ""
+        return decrypt(repository.token_encrypted)
+    except DecryptionError as exc:
+        raise SourceError(f"The access token cannot be read: {exc}. Set the token again.") from None
+
+
+def fetch_options() -> dict:
+    from readiness.core.egress import address_policy
+
+    return {
+        "allow_local": settings.READINESS_ALLOW_LOCAL_SOURCES,
+        "allow_http_hosts": settings.READINESS_GIT_HTTP_HOSTS,
+        "judge_host": guard_judge(address_policy()),
+    }
 
 
 def materialize_source(repository, work_dir: Path) -> MaterializedSource:
     local = local_path_of(repository.url)
-    if local is None:
-        raise SourceError("Remote git URLs are not supported yet: only local folders can be analysed.")
-    if not settings.READINESS_ALLOW_LOCAL_SOURCES:
-        raise SourceError(
-            "Local repository paths are disabled on this server (READINESS_ALLOW_LOCAL_SOURCES)."
+    if local is not None:
+        if not settings.READINESS_ALLOW_LOCAL_SOURCES:
+            raise SourceError(
+                "Local repository paths are disabled on this server (READINESS_ALLOW_LOCAL_SOURCES)."
+            )
+        if not local.is_dir():
+            raise SourceError(f"The folder {local} does not exist or is not a directory.")
+        if not _is_git_repository(local):
+            root = local / repository.subfolder if repository.subfolder else local
+            if not root.is_dir():
+                raise SourceError(f"The folder {repository.subfolder!r} does not exist in {local}.")
+            return MaterializedSource(path=root, commit_sha="", skipped=[])
+
+    dest = work_dir / "source"
+    try:
+        result = fetch_repository(
+            url=repository.url,
+            branch=repository.branch,
+            token=repository_token(repository),
+            subfolder=repository.subfolder,
+            dest_dir=dest,
+            timeout_s=settings.GIT_FETCH_TIMEOUT,
+            max_bytes=settings.GIT_FETCH_MAX_BYTES,
+            **fetch_options(),
         )
-    root = local / repository.subfolder if repository.subfolder else local
-    if not root.is_dir():
-        raise SourceError(f"The folder {root} does not exist or is not a directory.")
-    return MaterializedSource(path=root, commit_sha=_git_head(local))
+    except FetchError as exc:
+        raise SourceError(str(exc), transient=exc.kind in TRANSIENT_FETCH_ERRORS) from None
+    return MaterializedSource(path=dest, commit_sha=result.commit_sha, skipped=result.skipped)

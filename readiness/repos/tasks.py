@@ -5,6 +5,19 @@ from celery import shared_task
 from readiness.repos import services
 
 
-@shared_task(name="repos.analysis_run", acks_late=True)
+@shared_task(name="repos.analysis_run", acks_late=True, reject_on_worker_lost=True)
 def analysis_run_task(run_id: int) -> None:
-    services.analysis_execute(run_id=run_id)
+    outcome = services.analysis_execute(run_id=run_id)
+    if outcome.run is None and outcome.retry_in is not None:
+        # Another run of this repository is running: look again shortly (one analysis at a time).
+        analysis_run_task.apply_async((run_id,), countdown=outcome.retry_in)
+
+
+@shared_task(name="repos.sweep_stuck_runs")
+def sweep_stuck_runs_task() -> dict:
+    return services.runs_sweep_stuck()
+
+
+@shared_task(name="repos.scheduled_analysis")
+def scheduled_analysis_task(repository_id: int) -> None:
+    services.analysis_request_scheduled(repository_id=repository_id)

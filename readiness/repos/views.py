@@ -3,14 +3,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponseForbidden
+from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from readiness.repos import selectors, services
 from readiness.repos.forms import RepositoryForm
 from readiness.repos.models import Trigger
+from readiness.repos.webhooks import MAX_BODY_BYTES, webhook_receive
 from readiness.teams.models import Role
 from readiness.teams.selectors import membership_get, role_at_least
 
@@ -100,3 +102,17 @@ def run_detail(request, team_slug, repo_slug, run_id):
         return response
     context["scorecard"] = selectors.scorecard_for_run(run=run) if run.status == "succeeded" else None
     return render(request, "repos/run_detail.html", context)
+
+
+@csrf_exempt
+@require_POST
+def webhook(request, webhook_id):
+    """Push webhooks: authenticated by signature, not by session (so no CSRF token)."""
+    length = request.headers.get("Content-Length", "0")
+    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        return JsonResponse({"detail": f"body missing or larger than {MAX_BODY_BYTES} bytes"}, status=413)
+    outcome = webhook_receive(webhook_id=webhook_id, headers=request.headers, body=request.body)
+    body = {"detail": outcome.detail}
+    if outcome.run_id is not None:
+        body["run"] = outcome.run_id
+    return JsonResponse(body, status=outcome.status)

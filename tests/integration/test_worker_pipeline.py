@@ -66,7 +66,7 @@ def test_a_second_delivery_of_the_same_run_is_a_no_op(celery_worker, sample_repo
     run = AnalysisRun.objects.create(repository=repo)
     first = analysis_execute(run_id=run.pk)
     second = analysis_execute(run_id=run.pk)
-    assert first is not None and second is None
+    assert first.run is not None and second.run is None and second.retry_in is None
     run.refresh_from_db()
     assert run.attempts == 1
     results = run.check_results.count()

@@ -1,0 +1,143 @@
+"""The run lifecycle: claim, coalescing, one analysis per repository, retries, the sweeper."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from readiness.repos import services
+from readiness.repos.models import AnalysisRun, RunStatus, Trigger
+from tests.factories import RepositoryFactory
+from tests.sources.gitserver import make_repo
+
+pytestmark = pytest.mark.django_db
+
+DOCKERFILE = 'FROM python:3.12-slim\nUSER app\nCMD ["gunicorn", "app:app"]\n'
+
+
+def test_requests_coalesce_into_one_follow_up(django_capture_on_commit_callbacks):
+    repo = RepositoryFactory()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first = services.analysis_request(repository=repo)
+        AnalysisRun.objects.filter(pk=first.pk).update(status=RunStatus.RUNNING)
+        follow_up = services.analysis_request(repository=repo, trigger=Trigger.WEBHOOK)
+        again = services.analysis_request(repository=repo)
+    assert follow_up.pk != first.pk and again.pk == follow_up.pk
+    assert repo.runs.count() == 2
+    assert len(callbacks) == 2
+
+
+def test_a_queued_run_waits_while_another_of_the_repository_runs(sample_repo_dir):
+    repo = RepositoryFactory(url=str(sample_repo_dir))
+    AnalysisRun.objects.create(repository=repo, status=RunStatus.RUNNING, lease_expires_at=timezone.now())
+    waiting = AnalysisRun.objects.create(repository=repo)
+    outcome = services.analysis_execute(run_id=waiting.pk)
+    assert outcome.run is None and outcome.retry_in == services.BUSY_RETRY_S
+    waiting.refresh_from_db()
+    assert waiting.status == RunStatus.QUEUED and waiting.attempts == 0
+
+
+def test_sweeper_requeues_a_run_whose_worker_died_then_fails_it_after_the_last_attempt(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.ANALYSIS_MAX_ATTEMPTS = 2
+    repo = RepositoryFactory()
+    past = timezone.now() - timedelta(seconds=1)
+    run = AnalysisRun.objects.create(
+        repository=repo, status=RunStatus.RUNNING, attempts=1, lease_expires_at=past
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert services.runs_sweep_stuck() == {"requeued": 1, "failed": 0}
+    assert len(callbacks) == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED
+
+    AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, attempts=2, lease_expires_at=past)
+    assert services.runs_sweep_stuck() == {"requeued": 0, "failed": 1}
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "2 times" in run.error
+
+
+def test_sweeper_leaves_runs_within_their_lease_alone():
+    repo = RepositoryFactory()
+    future = timezone.now() + timedelta(minutes=5)
+    AnalysisRun.objects.create(repository=repo, status=RunStatus.RUNNING, attempts=1, lease_expires_at=future)
+    assert services.runs_sweep_stuck() == {"requeued": 0, "failed": 0}
+
+
+def test_a_remote_repository_is_fetched_over_http_and_analysed(git_server):
+    served = make_repo(git_server.root, "shop", {"Dockerfile": DOCKERFILE, "src/app.py": "print(1)\n"})
+    repo = RepositoryFactory(url=git_server.url("shop"), branch="main")
+    run = AnalysisRun.objects.create(repository=repo)
+    outcome = services.analysis_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert outcome.run is not None
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.commit_sha == served.commit
+    assert run.check_results.get(check_id="dockerfile.non_root_user").status == "pass"
+
+
+def test_a_token_protected_repository_needs_its_token(git_server):
+    make_repo(git_server.root, "private", {"Dockerfile": DOCKERFILE})
+    git_server.tokens["private"] = "s3cret-token-value"
+    repo = RepositoryFactory(url=git_server.url("private"))
+    run = AnalysisRun.objects.create(repository=repo)
+    services.analysis_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "authentication failed" in run.error.lower()
+
+    services.repository_set_token(repository=repo, token="s3cret-token-value")
+    assert "s3cret" not in repo.token_encrypted  # encrypted at rest
+    retry = AnalysisRun.objects.create(repository=repo)
+    services.analysis_execute(run_id=retry.pk)
+    retry.refresh_from_db()
+    assert retry.status == RunStatus.SUCCEEDED, retry.error
+
+
+def test_a_missing_branch_fails_with_a_readable_message(git_server):
+    make_repo(git_server.root, "shop", {"Dockerfile": DOCKERFILE})
+    repo = RepositoryFactory(url=git_server.url("shop"), branch="release")
+    run = AnalysisRun.objects.create(repository=repo)
+    services.analysis_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "release" in run.error and "Traceback" not in run.error
+
+
+def test_a_server_that_never_answers_is_retried_then_failed(silent_git_server, settings):
+    settings.GIT_FETCH_TIMEOUT = 2
+    settings.ANALYSIS_MAX_ATTEMPTS = 2
+    repo = RepositoryFactory(url=silent_git_server.url("hang"))
+    run = AnalysisRun.objects.create(repository=repo)
+    first = services.analysis_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED and run.attempts == 1  # transient: back in the queue
+    assert first.retry_in is not None and first.retry_in > 0
+    services.analysis_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "2 attempts" in run.error
+
+
+def test_refused_urls_fail_before_git_runs(tmp_path, settings):
+    settings.READINESS_ALLOW_LOCAL_SOURCES = False
+    marker = tmp_path / "pwned"
+    for url in (f"ext::sh -c touch% {marker}", "--upload-pack=touch x", f"file://{tmp_path}"):
+        repo = RepositoryFactory(url=url)
+        run = AnalysisRun.objects.create(repository=repo)
+        services.analysis_execute(run_id=run.pk)
+        run.refresh_from_db()
+        assert run.status == RunStatus.FAILED, url
+    assert not marker.exists()
+
+
+def test_new_repositories_get_a_nightly_schedule():
+    from tests.factories import TeamFactory
+
+    repo = services.repository_register(team=TeamFactory(), name="svc", url="https://example.com/svc.git")
+    assert repo.schedule is not None and repo.schedule.task == "repos.scheduled_analysis"
+    assert repo.schedule.crontab.hour == "3"
+    services.repository_schedule_set(repository=repo, crontab=None)
+    repo.refresh_from_db()
+    assert repo.schedule is None
