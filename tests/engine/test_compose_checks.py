@@ -356,3 +356,26 @@ def test_secret_like_names(tmp_path, name, value, flagged):
     assert result.status == (Status.FAIL if flagged else Status.PASS)
     if flagged:
         assert places(result.evidence) == [("compose.yaml", 5)]
+
+
+@pytest.mark.parametrize(
+    ("image", "status"),
+    [
+        ("${IMAGE}", Status.PASS),
+        ("${REGISTRY:-ghcr.io}/acme/app:${TAG:?set TAG}", Status.PASS),
+        ("${REGISTRY}/acme/app", Status.FAIL),
+        ("${IMAGE:-app:latest}", Status.FAIL),
+        ("registry.example.com:5000/app:1.2@sha256:" + "a" * 64, Status.PASS),
+    ],
+)
+def test_images_pinned_with_interpolation(tmp_path, image, status):
+    (tmp_path / "compose.yaml").write_text(f"services:\n  web:\n    image: '{image}'\n")
+    assert run_check("compose.images_pinned", scan(tmp_path)).status == status
+
+
+def test_shell_variables_need_no_env_example(tmp_path):
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    image: app:1\n    volumes:\n"
+        "      - $HOME/.aws:/root/.aws:ro\n      - ${PWD}:/src\n"
+    )
+    assert run_check("compose.env_example", scan(tmp_path)).status == Status.NA

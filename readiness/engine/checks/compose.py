@@ -567,8 +567,8 @@ def compose_images_pinned(project) -> CheckResult:
             if "@" in marked:
                 continue
             tag = image_tag(marked)
-            if tag and DEPLOYER_VALUE in tag:
-                continue  # the deployer supplies the tag
+            if DEPLOYER_VALUE in (tag if tag is not None else marked.rsplit("/", 1)[-1]):
+                continue  # the deployer supplies the tag (or the whole name: ${IMAGE})
             image = service.data.get("image")
             if not tag:
                 found.fail.append(at(compose, service, f"image {image} has no tag (means latest)", "image"))
@@ -757,6 +757,10 @@ def _dev_settings(compose: ComposeFile, service: ComposeService) -> list[Evidenc
     return found
 
 
+# Set by every login shell, so no one documents them ($HOME/.aws:/root/.aws, ${PWD}:/src).
+_SHELL_VARIABLES = {"HOME", "USER", "LOGNAME", "PWD", "PATH", "SHELL", "HOSTNAME", "TMPDIR", "LANG"}
+
+
 @check(
     "compose.env_example",
     title="Variables are documented in .env.example",
@@ -781,7 +785,7 @@ def compose_env_example(project) -> CheckResult:
         found = Findings()
         needed: dict[str, int | None] = {}
         for name, has_default, line in compose.variables:
-            if not has_default:
+            if not has_default and name not in _SHELL_VARIABLES:
                 needed.setdefault(name, line)
         env_file = next((s for s in compose.services.values() if s.data.get("env_file")), None)
         if not needed and env_file is None:
