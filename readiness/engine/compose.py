@@ -21,8 +21,11 @@ from .model import Evidence
 _CANONICAL = re.compile(r"^(docker-)?compose(\.[^/]+)?\.ya?ml$", re.IGNORECASE)
 _OVERRIDE = re.compile(r"^(docker-)?compose\.override\.ya?ml$", re.IGNORECASE)
 _TOP_KEYS = {"version", "name", "include", "services", "networks", "volumes", "secrets", "configs", "models"}
-# Words in a file or folder name that mark it as development or test (checks.md "Development file").
-_DEV_WORDS = {"dev", "devel", "develop", "development", "local", "test", "tests", "testing", "debug"}
+# Words in a file or folder name that mark it as development or test (checks.md "Development file"),
+# the same as dockerfile.DEV_WORDS, plus VS Code's .devcontainer folder.
+_DEV_WORDS = {
+    "dev", "devel", "develop", "development", "local", "test", "tests", "testing", "debug", "devcontainer",
+}  # fmt: skip
 
 Reader = Callable[[str], bytes]
 

@@ -274,6 +274,7 @@ def test_build_context_outside_the_root_or_remote_is_none(build, context, docker
         ("compose.override.yaml", True, True),
         ("deployment/docker/docker_dev/docker-compose.yml", True, False),
         ("development/compose.yaml", True, False),
+        (".devcontainer/docker-compose.yml", True, False),
         ("deployment/docker/docker_prod/docker-compose.yml", False, False),
         ("docker-compose.prod.yml", False, False),
     ],
