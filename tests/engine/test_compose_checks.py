@@ -48,7 +48,7 @@ CASES = [
     ("compose.healthchecks", "pass_image", Status.PASS, None),
     ("compose.healthchecks", "fail_image", Status.FAIL, [("deploy/docker-compose.yml", 2)]),
     ("compose.healthchecks", "fail", Status.FAIL, [("docker-compose.yml", 6), ("docker-compose.yml", 11)]),
-    ("compose.healthchecks", "na", Status.NA, []),
+    ("compose.healthchecks", "pass_one_shot_only", Status.PASS, [("docker-compose.yml", None)]),
     ("compose.healthchecks", "na_dev_only", Status.NA, []),
     ("compose.depends_on_healthy", "pass", Status.PASS, None),
     (
@@ -123,7 +123,7 @@ CASES = [
             ("docker-compose.yml", 9),
         ],
     ),
-    ("compose.images_pinned", "na", Status.NA, []),
+    ("compose.images_pinned", "pass_build_only", Status.PASS, [("docker-compose.yml", None)]),
     ("compose.single_scheduler", "pass", Status.PASS, None),
     ("compose.single_scheduler", "fail", Status.FAIL, [("docker-compose.yml", 5), ("docker-compose.yml", 9)]),
     ("compose.single_scheduler", "na", Status.NA, []),
@@ -157,7 +157,7 @@ CASES = [
     ("compose.env_example", "na", Status.NA, []),
     ("compose.stop_grace_period", "pass", Status.PASS, None),
     ("compose.stop_grace_period", "fail", Status.WARN, [("docker-compose.yml", 5)]),
-    ("compose.stop_grace_period", "na", Status.NA, []),
+    ("compose.stop_grace_period", "pass_datastores_only", Status.PASS, [("docker-compose.yml", None)]),
 ]
 
 
@@ -289,7 +289,11 @@ def test_scheduler_services(tmp_path, service, scheduler):
 def test_one_shot_services_are_not_long_running(tmp_path, service, one_shot):
     (tmp_path / "compose.yaml").write_text(f"services:\n  job:\n    image: app:1\n{service}")
     result = run_check("compose.restart_policy", scan(tmp_path))
-    assert result.status == (Status.NA if one_shot else Status.FAIL)
+    if one_shot:
+        assert result.status == Status.PASS
+        assert [e.message for e in result.evidence] == ["no long-running services to check"]
+    else:
+        assert result.status == Status.FAIL
 
 
 @pytest.mark.parametrize(

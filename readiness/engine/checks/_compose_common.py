@@ -32,16 +32,27 @@ Inspect = Callable[[ComposeFile], Findings]
 
 
 def judge(
-    check_id: str, project, inspect: Inspect, *, soft: bool = False, what: str = "service"
+    check_id: str,
+    project,
+    inspect: Inspect,
+    *,
+    soft: bool = False,
+    what: str = "service",
+    na_without_targets: bool = False,
 ) -> CheckResult:
-    """``inspect`` each compose file; ``what`` names the things it counts, for the pass message."""
+    """``inspect`` each compose file; ``what`` names the things it counts, for the pass message.
+
+    Every production compose file is something the check applies to, so it passes even with
+    nothing to count in it ("every long-running service..." holds when there is none), unless
+    ``na_without_targets``: the checks whose row in checks.md says ``na`` without datastores,
+    without ``depends_on``, without builds...
+    """
     per_file = []
     for compose in project.compose_files:
         if compose.error:
             per_file.append(_util.Findings.unreadable(compose.path, compose.is_dev, compose.error))
             continue
         found = inspect(compose)
-        plural = what if found.checked == 1 else what[:-1] + "ies" if what.endswith("y") else what + "s"
         per_file.append(
             _util.Findings(
                 compose.path,
@@ -49,11 +60,18 @@ def judge(
                 fail=found.fail,
                 warn=found.warn,
                 error=found.undecided,
-                applies=found.checked > 0,
-                ok_message=f"{found.checked} {plural} checked, all pass",
+                applies=found.checked > 0 or not na_without_targets,
+                ok_message=_ok_message(found.checked, what),
             )
         )
     return _util.judge_files(check_id, per_file, soft=soft)
+
+
+def _ok_message(count: int, what: str) -> str:
+    plural = what[:-1] + "ies" if what.endswith("y") else what + "s"
+    if count == 0:
+        return f"no {plural} to check"
+    return f"{count} {what if count == 1 else plural} checked, all pass"
 
 
 def long_running(compose: ComposeFile) -> list[ComposeService]:

@@ -107,7 +107,7 @@ def compose_healthchecks(project) -> CheckResult:
                 found.fail.append(at(compose, service, "no healthcheck"))
         return found
 
-    return judge("compose.healthchecks", project, inspect)
+    return judge("compose.healthchecks", project, inspect, what="long-running service")
 
 
 @check(
@@ -146,7 +146,9 @@ def compose_depends_on_healthy(project) -> CheckResult:
                 found.fail.append(at(compose, service, message, "depends_on", name))
         return found
 
-    return judge("compose.depends_on_healthy", project, inspect, what="depends_on entry")
+    return judge(
+        "compose.depends_on_healthy", project, inspect, what="depends_on entry", na_without_targets=True
+    )
 
 
 @check(
@@ -171,7 +173,7 @@ def compose_restart_policy(project) -> CheckResult:
                 found.fail.append(at(compose, service, f"restart policy is {mode!r}", "restart"))
         return found
 
-    return judge("compose.restart_policy", project, inspect)
+    return judge("compose.restart_policy", project, inspect, what="long-running service")
 
 
 @check(
@@ -208,7 +210,7 @@ def compose_resource_limits(project) -> CheckResult:
                 found.warn.append(at(compose, service, "memory limit but no CPU limit", "deploy"))
         return found
 
-    return judge("compose.resource_limits", project, inspect)
+    return judge("compose.resource_limits", project, inspect, what="long-running service")
 
 
 def _limit_set(service: ComposeService, *paths: tuple[str, ...]) -> bool:
@@ -263,7 +265,7 @@ def compose_log_rotation(project) -> CheckResult:
                 found.fail.append(at(compose, service, message, "logging"))
         return found
 
-    return judge("compose.log_rotation", project, inspect)
+    return judge("compose.log_rotation", project, inspect, what="long-running service")
 
 
 @check(
@@ -303,7 +305,7 @@ def compose_persistent_volumes(project) -> CheckResult:
             found.fail.append(at(compose, service, message, "volumes"))
         return found
 
-    return judge("compose.persistent_volumes", project, inspect, what="datastore")
+    return judge("compose.persistent_volumes", project, inspect, what="datastore", na_without_targets=True)
 
 
 def _config_path(target: str) -> bool:
@@ -333,7 +335,7 @@ def compose_redis_auth(project) -> CheckResult:
                 found.fail.append(at(compose, service, "accepts connections without a password"))
         return found
 
-    return judge("compose.redis_auth", project, inspect, what="redis service")
+    return judge("compose.redis_auth", project, inspect, what="redis service", na_without_targets=True)
 
 
 _REDIS_PASSWORD_VARS = re.compile(r"^(REDIS|VALKEY|KEYDB)_PASSWORD(_FILE)?$")
@@ -389,7 +391,9 @@ def compose_postgres_shm_size(project) -> CheckResult:
                 found.fail.append(at(compose, service, message, "shm_size"))
         return found
 
-    return judge("compose.postgres_shm_size", project, inspect, what="postgres service")
+    return judge(
+        "compose.postgres_shm_size", project, inspect, what="postgres service", na_without_targets=True
+    )
 
 
 @check(
@@ -480,7 +484,7 @@ def compose_network_segmentation(project) -> CheckResult:
                     found.fail.append(at(compose, publisher, message, "networks"))
         return found
 
-    return judge("compose.network_segmentation", project, inspect)
+    return judge("compose.network_segmentation", project, inspect, what="long-running service")
 
 
 def _network_problem(compose: ComposeFile, service: ComposeService) -> str | None:
@@ -543,7 +547,7 @@ def compose_db_ports_private(project) -> CheckResult:
                     found.fail.append(at(compose, service, message, "ports", index))
         return found
 
-    return judge("compose.db_ports_private", project, inspect, what="datastore")
+    return judge("compose.db_ports_private", project, inspect, what="datastore", na_without_targets=True)
 
 
 @check(
@@ -615,7 +619,7 @@ def compose_single_scheduler(project) -> CheckResult:
                     found.fail.append(at(compose, service, message, *path))
         return found
 
-    return judge("compose.single_scheduler", project, inspect, what="scheduler")
+    return judge("compose.single_scheduler", project, inspect, what="scheduler", na_without_targets=True)
 
 
 def _as_int(value) -> int | None:
@@ -654,7 +658,9 @@ def compose_build_cache_from(project) -> CheckResult:
                 found.fail.append(at(compose, service, "build without cache_from", "build"))
         return found
 
-    return judge("compose.build_cache_from", project, inspect, soft=True, what="build")
+    return judge(
+        "compose.build_cache_from", project, inspect, soft=True, what="build", na_without_targets=True
+    )
 
 
 _DEBUG_VALUES = {"1", "true", "yes", "on"}
@@ -810,7 +816,7 @@ def compose_env_example(project) -> CheckResult:
                 found.fail.append(Evidence(compose.path, line, message))
         return found
 
-    return judge("compose.env_example", project, inspect, what="file")
+    return judge("compose.env_example", project, inspect, what="file", na_without_targets=True)
 
 
 def _example_names(raw: bytes) -> set[str]:
@@ -845,4 +851,4 @@ def compose_stop_grace_period(project) -> CheckResult:
                 found.fail.append(at(compose, service, message))
         return found
 
-    return judge("compose.stop_grace_period", project, inspect, soft=True)
+    return judge("compose.stop_grace_period", project, inspect, soft=True, what="long-running service")
