@@ -82,6 +82,9 @@ def _yaml_commands(loaded: safe_yaml.LoadedYAML) -> list[tuple[str, int | None]]
                 # Azure: "task: Docker@2" says what runs only together with inputs.command.
                 task = f"task {value['task']} {value['inputs'].get('command', '')}".strip()
                 commands.append((task, loaded.line_of((*path, "task"))))
+            if key == "steps":
+                # CircleCI orb steps with parameters: "- docker/build: {image: app}".
+                commands += [(f"steps: {k}", loaded.line_of((*path, str(k)))) for k in value if "/" in str(k)]
             stack.extend((v, (*path, str(k)), str(k)) for k, v in value.items())
         elif isinstance(value, list):
             # Items inherit their key, so "script: [a, b]" and CircleCI's "steps: [docker/build]" count.

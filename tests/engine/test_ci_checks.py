@@ -126,6 +126,23 @@ def test_gitlab_scripts_and_includes():
     assert commands["echo hi"] == 5
 
 
+def test_circleci_orb_steps():
+    text = (
+        "version: 2.1\n"
+        "orbs:\n"
+        "  docker: circleci/docker@2.8.1\n"
+        "jobs:\n"
+        "  build:\n"
+        "    steps:\n"
+        "      - checkout\n"
+        "      - docker/build:\n"
+        "          image: acme/app\n"
+    )
+    ci = parse_ci(".circleci/config.yml", text.encode(), None)
+    assert ("steps: docker/build", 8) in ci.commands
+    assert any(IMAGE_BUILDS.search(command) for command, _ in ci.commands)
+
+
 def test_jenkinsfile_sh_blocks_and_plain_text():
     text = (
         "pipeline {\n"
@@ -188,3 +205,11 @@ def test_unreadable_ci_files_carry_the_reason(rel, raw, error, reason):
 )
 def test_command_patterns(pattern, command, matches):
     assert bool(pattern.search(command)) is matches
+
+
+def test_compose_and_ci_checks_carry_what_a_user_needs():
+    metas = [meta for meta, _ in all_checks() if meta.id.startswith(("compose.", "ci."))]
+    assert len(metas) == 23
+    for meta in metas:
+        assert meta.title and meta.description and meta.remediation, meta.id
+        assert not meta.remediation.startswith(" "), meta.id  # pasteable, not indented
