@@ -29,3 +29,43 @@ class RepositoryForm(forms.Form):
         if branch.startswith("-") or any(ch.isspace() or ord(ch) < 32 for ch in branch):
             raise forms.ValidationError("That is not a valid branch name.")
         return branch
+
+
+class SourceForm(RepositoryForm):
+    name = None  # the name is not part of the source
+    subfolder = forms.CharField(
+        max_length=500, required=False, help_text="Analyse only this folder of the repository (optional)."
+    )
+
+    def clean_subfolder(self):
+        folder = self.cleaned_data["subfolder"].strip().strip("/")
+        if folder and (".." in folder.split("/") or any(ord(ch) < 32 for ch in folder)):
+            raise forms.ValidationError("The folder must be a path inside the repository.")
+        return folder
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label="Access token",
+        required=False,
+        max_length=1000,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="A read-only token for private repositories. Stored encrypted and never shown again; "
+        "leave empty and save to remove it.",
+    )
+
+
+class ScheduleForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label="Analyze on a schedule")
+    hour = forms.IntegerField(min_value=0, max_value=23, initial=3, label="Hour (UTC)")
+    minute = forms.IntegerField(min_value=0, max_value=59, initial=0)
+    day_of_week = forms.ChoiceField(
+        choices=[("*", "Every day"), ("1-5", "Weekdays")]
+        + [
+            (str(i), d)
+            for i, d in enumerate(
+                ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+            )
+        ],
+        initial="*",
+    )

@@ -26,6 +26,10 @@ class Repository(models.Model):
     schedule = models.OneToOneField(
         "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The background reachability check (git ls-remote) after registering or changing the source.
+    reachability = models.CharField(max_length=16, default="unknown")
+    reachability_message = models.TextField(blank=True, default="")
+    reachability_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

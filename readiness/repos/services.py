@@ -261,3 +261,10 @@ def repository_schedule_set(*, repository: Repository, crontab: dict | None) -> 
     if repository.schedule_id != task.pk:
         repository.schedule = task
         repository.save(update_fields=["schedule"])
+
+
+def repository_update_source(*, repository: Repository, url: str, branch: str, subfolder: str = "") -> None:
+    repository.url = url
+    repository.branch = branch
+    repository.subfolder = subfolder
+    repository.save(update_fields=["url", "branch", "subfolder"])

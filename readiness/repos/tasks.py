@@ -21,3 +21,10 @@ def sweep_stuck_runs_task() -> dict:
 @shared_task(name="repos.scheduled_analysis")
 def scheduled_analysis_task(repository_id: int) -> None:
     services.analysis_request_scheduled(repository_id=repository_id)
+
+
+@shared_task(name="repos.reachability_check")
+def reachability_check_task(repository_id: int) -> None:
+    from readiness.repos.reachability import reachability_check
+
+    reachability_check(repository_id=repository_id)

@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseStopPolling
 from readiness.repos import selectors, services
 from readiness.repos.forms import RepositoryForm
 from readiness.repos.models import Trigger
+from readiness.repos.reachability import reachability_request
 from readiness.repos.webhooks import MAX_BODY_BYTES, webhook_receive
 from readiness.teams.models import Role
 from readiness.teams.selectors import membership_get, role_at_least
@@ -32,7 +33,8 @@ def team_detail(request, team_slug):
         form = RepositoryForm(request.POST)
         if form.is_valid():
             repository = services.repository_register(team=team, **form.cleaned_data)
-            messages.success(request, f"Registered {repository.name}.")
+            reachability_request(repository=repository)
+            messages.success(request, f"Registered {repository.name}; checking that it is reachable.")
             return redirect("repository_detail", team_slug=team.slug, repo_slug=repository.slug)
     context = {
         "team": team,
@@ -53,6 +55,7 @@ def _run_panel_context(membership, repository, run):
         "repository": repository,
         "run": run,
         "can_analyze": role_at_least(membership, Role.ENGINEER),
+        "can_manage": role_at_least(membership, Role.LEAD),
         "scorecard": selectors.scorecard_for_run(run=latest_ok),
     }
 

@@ -1,0 +1,124 @@
+"""A repository's settings page (leads): source, access token, webhook secret, schedule."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from readiness.repos import reachability, selectors, services
+from readiness.repos.forms import ScheduleForm, SourceForm, TokenForm
+from readiness.teams.models import Role
+from readiness.teams.selectors import membership_get, role_at_least
+
+
+def _lead_repository(request, team_slug, repo_slug):
+    membership = membership_get(user=request.user, team_slug=team_slug)
+    repository = selectors.repository_get(team=membership.team, slug=repo_slug)
+    return membership, repository, role_at_least(membership, Role.LEAD)
+
+
+def _schedule_initial(repository) -> dict:
+    crontab = repository.schedule.crontab if repository.schedule and repository.schedule.crontab else None
+    if crontab is None or not repository.schedule.enabled:
+        return {"enabled": False, "hour": 3, "minute": 0, "day_of_week": "*"}
+    return {
+        "enabled": True,
+        "hour": crontab.hour,
+        "minute": crontab.minute,
+        "day_of_week": crontab.day_of_week,
+    }
+
+
+def _render(request, membership, repository, *, status=200, **forms):
+    context = {
+        "team": membership.team,
+        "repository": repository,
+        "source_form": forms.get("source_form")
+        or SourceForm(
+            initial={"url": repository.url, "branch": repository.branch, "subfolder": repository.subfolder}
+        ),
+        "token_form": forms.get("token_form") or TokenForm(),
+        "schedule_form": forms.get("schedule_form") or ScheduleForm(initial=_schedule_initial(repository)),
+        "webhook_url": request.build_absolute_uri(
+            reverse("webhook", kwargs={"webhook_id": repository.webhook_id})
+        ),
+        "new_webhook_secret": forms.get("new_webhook_secret"),
+    }
+    return render(request, "repos/repository_settings.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def repository_settings(request, team_slug, repo_slug):
+    membership, repository, is_lead = _lead_repository(request, team_slug, repo_slug)
+    if not is_lead:
+        return HttpResponseForbidden("Only team leads can change a repository's settings.")
+    if request.method == "GET":
+        return _render(request, membership, repository)
+    action = request.POST.get("action")
+    if action == "source":
+        form = SourceForm(request.POST)
+        if not form.is_valid():
+            return _render(request, membership, repository, status=400, source_form=form)
+        services.repository_update_source(repository=repository, **form.cleaned_data)
+        reachability.reachability_request(repository=repository)
+        messages.success(request, "Source saved; checking that it is reachable.")
+    elif action == "token":
+        form = TokenForm(request.POST)
+        if not form.is_valid():
+            return _render(request, membership, repository, status=400, token_form=form)
+        services.repository_set_token(repository=repository, token=form.cleaned_data["token"])
+        reachability.reachability_request(repository=repository)
+        messages.success(
+            request, "Access token saved." if form.cleaned_data["token"] else "Access token removed."
+        )
+    elif action == "schedule":
+        form = ScheduleForm(request.POST)
+        if not form.is_valid():
+            return _render(request, membership, repository, status=400, schedule_form=form)
+        data = form.cleaned_data
+        crontab = None
+        if data["enabled"]:
+            crontab = services.DEFAULT_SCHEDULE | {
+                "hour": str(data["hour"]),
+                "minute": str(data["minute"]),
+                "day_of_week": data["day_of_week"],
+            }
+        services.repository_schedule_set(repository=repository, crontab=crontab)
+        messages.success(request, "Schedule saved." if crontab else "Scheduled analyses turned off.")
+    elif action == "webhook":
+        secret = services.webhook_secret_rotate(repository=repository)
+        # Shown in this response only; never stored in plain text nor shown again.
+        return _render(request, membership, repository, new_webhook_secret=secret)
+    else:
+        return _render(request, membership, repository, status=400)
+    return redirect("repository_settings", team_slug=team_slug, repo_slug=repo_slug)
+
+
+@login_required
+@require_POST
+def repository_check_now(request, team_slug, repo_slug):
+    membership, repository, _ = _lead_repository(request, team_slug, repo_slug)
+    if not role_at_least(membership, Role.ENGINEER):
+        return HttpResponseForbidden("Viewers cannot start checks.")
+    reachability.reachability_request(repository=repository)
+    if request.htmx:
+        return render(
+            request, "repos/_reachability.html", {"team": membership.team, "repository": repository}
+        )
+    return redirect("repository_settings", team_slug=team_slug, repo_slug=repo_slug)
+
+
+@login_required
+@require_GET
+def repository_reachability(request, team_slug, repo_slug):
+    """The reachability line; htmx polls it while a check runs."""
+    membership, repository, _ = _lead_repository(request, team_slug, repo_slug)
+    response = render(
+        request, "repos/_reachability.html", {"team": membership.team, "repository": repository}
+    )
+    if request.htmx and repository.reachability != reachability.CHECKING:
+        response.status_code = 286  # stop polling
+    return response
