@@ -29,8 +29,8 @@ def analyze(
     root = Path(root)
     if not root.is_dir():
         raise NotADirectoryError(f"{root} is not a directory")
-    project = build_project(root, health=health)
-    config = load_config(project)
+    config = load_config(root.resolve())
+    project = build_project(root, health=health, exclude=config.exclude)
     only = set(only or ())
     skip = set(skip or ())
 

@@ -9,6 +9,8 @@ invalid is ignored whole (every check runs) and a note says why; the scan never 
         reason: "legacy builder on the NAS"
         expires: 2027-01-31      # optional; from the next day on the check runs again
     fail_under: 7.5              # optional; the CLI's --fail-under overrides it
+    exclude:                     # optional; paths the scan does not read (glob, "dir/**")
+      - tests/fixtures/**
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import jsonschema
 import yaml
 
+from .discover import Inventory
 from .registry import all_ids
 
 CONFIG_FILE = ".readiness.yml"
@@ -44,6 +48,7 @@ CONFIG_SCHEMA = {
             },
         },
         "fail_under": {"type": "number", "minimum": 0, "maximum": 10},
+        "exclude": {"type": "array", "maxItems": 200, "items": {"type": "string", "minLength": 1}},
     },
 }
 
@@ -53,18 +58,21 @@ class Config:
     # check id -> {"id", "reason", "expires"} (expires is an ISO date string or None)
     skips: dict[str, dict] = field(default_factory=dict)
     fail_under: float | None = None
+    # Globs of root-relative paths the scan does not read ("tests/**", "docs/*.yml").
+    exclude: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def active_skip(self, check_id: str) -> dict | None:
         return self.skips.get(check_id)
 
 
-def load_config(project, *, today: dt.date | None = None) -> Config:
-    """Read ``.readiness.yml`` at the project root; an absent file is an empty config."""
-    if not os.path.lexists(project.root / CONFIG_FILE):
+def load_config(root: Path, *, today: dt.date | None = None) -> Config:
+    """Read ``.readiness.yml`` at the scan root (before discovery, which honours its excludes);
+    an absent file is an empty config."""
+    if not os.path.lexists(root / CONFIG_FILE):
         return Config()
     try:
-        raw = project.inventory.read(CONFIG_FILE)
+        raw = Inventory(root=root).read(CONFIG_FILE)
     except OSError as exc:
         return _ignored(f"cannot be read: {exc}")
     if len(raw) > MAX_CONFIG_BYTES:
@@ -88,7 +96,7 @@ def load_config(project, *, today: dt.date | None = None) -> Config:
 
 
 def _build(data: dict, today: dt.date) -> Config:
-    config = Config(fail_under=data.get("fail_under"))
+    config = Config(fail_under=data.get("fail_under"), exclude=list(data.get("exclude", [])))
     known = set(all_ids())
     for entry in data.get("skip", []):
         check_id, expires = entry["id"], entry.get("expires")

@@ -129,7 +129,18 @@ def _wanted(rel: str, name: str) -> str | None:
     return None
 
 
-def discover(root: str | os.PathLike, *, max_files: int = MAX_FILES) -> Inventory:
+def is_excluded(rel: str, patterns) -> bool:
+    """Whether a root-relative path matches an exclude glob of .readiness.yml ("dir/**" covers a tree)."""
+    for pattern in patterns:
+        pattern = pattern.strip("/")
+        if fnmatch.fnmatchcase(rel, pattern):
+            return True
+        if pattern.endswith("/**") and (rel == pattern[:-3] or rel.startswith(pattern[:-3] + "/")):
+            return True
+    return False
+
+
+def discover(root: str | os.PathLike, *, max_files: int = MAX_FILES, exclude=()) -> Inventory:
     root = Path(root)
     inventory = Inventory(root=root)
     count = 0
@@ -140,7 +151,7 @@ def discover(root: str | os.PathLike, *, max_files: int = MAX_FILES) -> Inventor
         for d in sorted(dirnames):
             full = Path(dirpath) / d
             rel = (rel_dir / d).as_posix()
-            if d in SKIP_DIRS or fnmatch.fnmatch(d, "*.egg-info"):
+            if d in SKIP_DIRS or fnmatch.fnmatch(d, "*.egg-info") or is_excluded(rel, exclude):
                 continue
             if full.is_symlink():
                 inventory.skipped.append(Skipped(rel, "symlinked directory not followed"))

@@ -45,11 +45,13 @@ class Project:
         return None
 
 
-def build_project(root: str | Path, *, health: HealthFacts | None = None) -> Project:
+def build_project(
+    root: str | Path, *, health: HealthFacts | None = None, exclude: list[str] | tuple[str, ...] = ()
+) -> Project:
     from . import linking
 
     root = Path(root).resolve()
-    inventory = discover(root)
+    inventory = discover(root, exclude=exclude)
     project = Project(root=root, inventory=inventory, health=health)
     linking.parse_and_link(project)
     return project

@@ -2,13 +2,11 @@
 
 import datetime as dt
 import os
-from types import SimpleNamespace
 
 import pytest
 
 from readiness.engine import analyze
 from readiness.engine.config import MAX_CONFIG_BYTES, load_config
-from readiness.engine.discover import Inventory
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -16,8 +14,7 @@ TODAY = dt.date(2026, 11, 23)
 def _load(tmp_path, text=None):
     if text is not None:
         (tmp_path / ".readiness.yml").write_text(text)
-    project = SimpleNamespace(root=tmp_path, inventory=Inventory(root=tmp_path))
-    return load_config(project, today=TODAY)
+    return load_config(tmp_path, today=TODAY)
 
 
 def test_no_file_is_an_empty_config(tmp_path):
@@ -124,3 +121,20 @@ def test_analyze_leaves_skipped_checks_out_and_reports_them(tmp_path):
     assert any("health.tls_valid expired on 2000-01-01" in note for note in report.notes)
     assert report.fail_under == 6
     assert report.as_dict()["config_skips"] == report.config_skips
+
+
+def test_exclude_globs_keep_paths_out_of_the_scan(tmp_path):
+    (tmp_path / "fixtures" / "bad").mkdir(parents=True)
+    (tmp_path / "fixtures" / "bad" / "Dockerfile").write_text("FROM python:latest\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\n")
+    report = analyze(tmp_path, only=["dockerfile.base_image_pinned"])
+    assert report.result("dockerfile.base_image_pinned").status == "fail"
+
+    (tmp_path / ".readiness.yml").write_text("exclude:\n  - fixtures/**\n")
+    report = analyze(tmp_path, only=["dockerfile.base_image_pinned"])
+    assert report.result("dockerfile.base_image_pinned").status == "pass"
+
+
+def test_exclude_must_be_a_list_of_globs(tmp_path):
+    config = _load(tmp_path, "exclude: fixtures\n")
+    assert config.exclude == [] and "invalid at exclude" in config.notes[0]
