@@ -53,6 +53,8 @@ PAIRS = {
     "dockerfile.exec_form": ("DL3025",),
 }
 FLAGGED = {Status.FAIL, Status.WARN, Status.ERROR}
+SCAN = (sys.executable, "-m", "readiness", "scan")
+HADOLINT_JSON = ("--format", "json", "--no-fail")
 HEREDOC_OPEN = re.compile(r"(?<!<)<<-?([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")
 
 
@@ -156,17 +158,7 @@ def time_ours(work: Path, folders: list[str], rounds: int) -> tuple[float, dict[
 
 
 def time_ours_cli(work: Path, rounds: int) -> float:
-    command = [
-        sys.executable,
-        "-m",
-        "readiness",
-        "scan",
-        str(work),
-        "--only",
-        "dockerfile",
-        "--format",
-        "json",
-    ]
+    command = [*SCAN, str(work), "--only", "dockerfile", "--format", "json"]
     best = float("inf")
     for _ in range(rounds):
         start = time.perf_counter()
@@ -183,13 +175,11 @@ def time_hadolint(
     for _ in range(rounds):
         start = time.perf_counter()
         for path in paths:
-            subprocess.run(
-                [hadolint, "--format", "json", "--no-fail", path], cwd=work, capture_output=True, check=True
-            )
+            subprocess.run([hadolint, *HADOLINT_JSON, path], cwd=work, capture_output=True, check=True)
         per_file = min(per_file, time.perf_counter() - start)
         start = time.perf_counter()
         completed = subprocess.run(
-            [hadolint, "--format", "json", "--no-fail", *paths],
+            [hadolint, *HADOLINT_JSON, *paths],
             cwd=work,
             capture_output=True,
             check=True,
@@ -205,7 +195,7 @@ def time_hadolint(
 def unparsable_originals(hadolint: str, corpus: Path, dockerfiles: list[Path]) -> list[Path]:
     paths = [str(p.relative_to(corpus)) for p in dockerfiles]
     completed = subprocess.run(
-        [hadolint, "--format", "json", "--no-fail", *paths],
+        [hadolint, *HADOLINT_JSON, *paths],
         cwd=corpus,
         capture_output=True,
         text=True,
@@ -297,17 +287,7 @@ def generate_tree(dockerfiles: list[Path], composes: list[Path], tree: Path, tot
 
 
 def memory(tree: Path, files: int) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "readiness",
-        "scan",
-        str(tree),
-        "--format",
-        "json",
-        "--output",
-        os.devnull,
-    ]
+    command = [*SCAN, str(tree), "--format", "json", "--output", os.devnull]
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
