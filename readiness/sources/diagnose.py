@@ -40,7 +40,9 @@ def classify(stderr: str, *, has_token: bool, branch: str) -> FetchError:
     if _BRANCH.search(stderr):
         return FetchError("branch_missing", f"The branch {branch!r} does not exist in the repository")
     if _NOT_FOUND.search(stderr):
-        hint = "" if has_token else " (a private repository needs an access token)"
+        hint = (
+            " (or the token cannot read it)" if has_token else " (a private repository needs an access token)"
+        )
         return FetchError("not_found", f"Repository not found{hint}")
     if _FSCK.search(stderr):
         return FetchError(
@@ -53,7 +55,7 @@ def classify(stderr: str, *, has_token: bool, branch: str) -> FetchError:
             "git_error", "The server answered with a redirect, which is not followed; register the final URL"
         )
     if _SLOW.search(stderr):
-        return FetchError("timeout", "The git server stopped sending data")
+        return FetchError("timeout", "The git server did not answer in time")
     if _TLS.search(stderr):
         return FetchError("git_error", "The server's TLS certificate could not be verified")
     if _CONNECT.search(stderr):

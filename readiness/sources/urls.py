@@ -67,7 +67,11 @@ def validate_repo_url(
     _refuse_unsafe_text(url)
     if "://" not in url:
         return _local_path(url, allow_local=allow_local)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what raises for a malformed one
+    except ValueError:
+        raise RepoURLError("The URL is not valid (check the host and port)") from None
     scheme = parts.scheme.lower()
     if scheme == "file":
         return _file_url(url, parts, allow_local=allow_local)
@@ -147,13 +151,20 @@ def _host_and_port(parts: SplitResult, scheme: str) -> tuple[str, int]:
             raise RepoURLError("The URL's host is not valid") from None
     elif not _HOSTNAME.match(host):
         raise RepoURLError("The URL's host is not valid")
-    try:
-        port = parts.port
-    except ValueError:
-        raise RepoURLError("The URL's port is not valid") from None
+    port = parts.port
+    if port == 0 or parts.netloc.lower() != _rebuilt_netloc(parts, host, port):
+        # What we judge must be exactly what curl connects to: "[::1]x", ":0443" and other odd
+        # forms that parsers read differently are refused rather than interpreted.
+        raise RepoURLError("The URL's host or port is not valid")
     if parts.path in ("", "/"):
         raise RepoURLError("The URL has no repository path")
-    return host, port or DEFAULT_PORTS[scheme]
+    return host, port if port is not None else DEFAULT_PORTS[scheme]
+
+
+def _rebuilt_netloc(parts: SplitResult, host: str, port: int | None) -> str:
+    user = f"{parts.username}@".lower() if parts.username is not None else ""
+    bracketed = f"[{host}]" if ":" in host else host
+    return f"{user}{bracketed}" + (f":{port}" if port is not None else "")
 
 
 def _http_allowed(host: str, port: int, allow_http_hosts: Collection[str]) -> bool:

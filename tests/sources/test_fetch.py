@@ -1,6 +1,5 @@
 """fetch_repository and check_reachable against real repositories served by git http-backend."""
 
-import os
 import time
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from readiness.sources import FetchError, RepoURLError, check_reachable, fetch_r
 
 from .conftest import loopback_options
 from .gitserver import GitHTTPServer, Submodule, Symlink, make_repo
+from .processes import gone_within
 
 MiB = 1024 * 1024
 APP_FILES = {
@@ -213,24 +213,10 @@ def test_server_that_never_answers_times_out_and_git_is_killed(silent, tmp_path)
     assert caught.value.kind == "timeout"
     assert time.monotonic() - started < 2 + 5
     # git-remote-http, a child of git, carries the URL in its argv: none may survive.
-    assert not _processes_mentioning(f"127.0.0.1:{silent.port}")
+    assert gone_within(3, f"127.0.0.1:{silent.port}")
     with pytest.raises(FetchError) as reach:
         check_reachable(url=silent.url("app"), branch="main", timeout_s=1, **options)
     assert reach.value.kind == "timeout"
-
-
-def _processes_mentioning(text: str) -> list[str]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline:
-            found.append(cmdline)
-    return found
 
 
 def test_destination_must_be_empty(served, app_repo, tmp_path):
