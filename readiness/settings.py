@@ -6,12 +6,14 @@ Defaults are the embedded ones ``make run`` uses: SQLite and a filesystem Celery
 
 from __future__ import annotations
 
+from ipaddress import ip_network
 from pathlib import Path
 
 import dj_database_url
 
 from readiness import __version__
-from readiness.env import env_bool, env_choice, env_int, env_list, env_str
+from readiness.core.logging import logging_config
+from readiness.env import SettingsError, env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("READINESS_VAR_DIR", str(BASE_DIR / "var")))
@@ -45,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request id and metrics for every request, static files and errors included.
+    "readiness.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -171,14 +175,43 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 READINESS_WORK_DIR = Path(env_str("READINESS_WORK_DIR", str(VAR_DIR / "work")))
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-}
+# One JSON object per line in production (request id, user, task id...); plain text for make run.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain" if DEBUG else "json", ("json", "plain"))
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
+# Celery keeps the LOGGING above instead of installing its own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Imported by every worker at start: connects the task metrics (readiness/core/metrics.py).
+CELERY_IMPORTS = ["readiness.core.metrics"]
 
+# GET /metrics (Prometheus) answers 404 unless one of these is set: a Bearer token, or the client
+# addresses/CIDRs (direct connections only) allowed without it.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+try:
+    METRICS_ALLOWED_NETWORKS = [ip_network(v, strict=False) for v in env_list("METRICS_ALLOWED_IPS", [])]
+except ValueError:
+    _raw = env_str("METRICS_ALLOWED_IPS", "")
+    raise SettingsError("METRICS_ALLOWED_IPS", _raw, "comma-separated addresses or CIDRs") from None
+
+# Rate limits (readiness/core/ratelimit.py), per client: "N/S" = N requests per S seconds, or "off".
+# Counters live in Redis so a limit holds across processes and hosts; with no Redis URL (make run's
+# embedded mode only) they live in each process's memory.
+RATE_LIMIT_REDIS_URL = env_str(
+    "RATE_LIMIT_REDIS_URL",
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+)
+if RATE_LIMIT_REDIS_URL and not RATE_LIMIT_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise SettingsError("RATE_LIMIT_REDIS_URL", RATE_LIMIT_REDIS_URL, "a redis://, rediss:// or unix:// URL")
+if not RATE_LIMIT_REDIS_URL and not CELERY_BROKER_URL.startswith("filesystem://"):
+    raise SettingsError(
+        "RATE_LIMIT_REDIS_URL", "", "a Redis URL (only the embedded filesystem broker may go without)"
+    )
+RATE_LIMIT_KEY_PREFIX = env_str("RATE_LIMIT_KEY_PREFIX", "readiness:rl")
+RATE_LIMIT_API = env_rate("RATE_LIMIT_API", "120/60")  # per API token
+RATE_LIMIT_API_IP = env_rate("RATE_LIMIT_API_IP", "600/60")  # per address, before the token is checked
+RATE_LIMIT_WEBHOOK = env_rate("RATE_LIMIT_WEBHOOK", "600/60")  # per address; git hosts send from few
+RATE_LIMIT_LOGIN = env_rate("RATE_LIMIT_LOGIN", "20/60")  # login form posts per address
+# Reverse proxies in front that append to X-Forwarded-For (0: use the connection's address).
+RATE_LIMIT_PROXY_COUNT = env_int("RATE_LIMIT_PROXY_COUNT", 0, minimum=0, maximum=5)
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
