@@ -21,9 +21,10 @@ _EXACT_NAMES = frozenset(
         "Dockerfile", "dockerfile", "Containerfile", ".dockerignore", "Jenkinsfile",
         ".env.example", ".env.sample", ".env.template", ".env.dist",
         ".readiness.yml", ".readiness.yaml",
-        "pyproject.toml", "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml",
+        "pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "poetry.lock", "uv.lock", "manage.py",
+        "package.json", "package-lock.json", "yarn.lock", "pnpm-lock.yaml",
         "go.mod", "Cargo.toml", "pom.xml", "build.gradle", "build.gradle.kts", "Gemfile.lock",
-        "composer.lock",
+        "composer.json", "composer.lock",
     }
 )  # fmt: skip
 _ROOT_CI_FILES = re.compile(

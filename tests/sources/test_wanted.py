@@ -111,3 +111,45 @@ def test_select_reports_names_that_are_not_utf8():
     selection = select(listing, folder="", wanted=is_wanted, max_files=10)
     assert selection.files == []
     assert selection.skipped == [("bad\ufffd/Dockerfile", "file name is not valid UTF-8")]
+
+
+ENGINE_SAMPLE_PATHS = [
+    "Dockerfile",
+    "dockerfile",
+    "Containerfile.dev",
+    "web.Containerfile",
+    "api/Dockerfile.prod",
+    "compose.override.yaml",
+    "deploy/docker-compose.ci.yml",
+    "api/.dockerignore",
+    "Dockerfile.dockerignore",
+    ".github/workflows/release.yaml",
+    ".gitlab-ci.yaml",
+    "deploy/Jenkinsfile",
+    ".circleci/config.yaml",
+    ".env.template",
+    "manage.py",
+    "setup.cfg",
+    "uv.lock",
+    "composer.json",
+    "build.gradle.kts",
+]
+
+
+@pytest.mark.parametrize("path", ENGINE_SAMPLE_PATHS)
+def test_every_file_the_engine_reads_is_fetched(path):
+    # The engine discovers these kinds and names; a fetched repository must contain them.
+    from readiness.engine import discover
+    from readiness.engine.checks.dockerignore import STACK_MANIFESTS
+
+    name = path.rsplit("/", 1)[-1]
+    engine_reads = (
+        discover.is_dockerfile_name(name)
+        or discover.is_compose_candidate(name)
+        or discover.is_dockerignore_name(name)
+        or discover.is_ci_path(path)
+        or discover.is_env_example_name(name)
+        or any(name in manifests for manifests in STACK_MANIFESTS.values())
+    )
+    assert engine_reads, "sample paths are files the engine reads"
+    assert is_wanted(path)
