@@ -17,7 +17,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Function-scoped on purpose: while Playwright's sync API is alive it keeps an event loop running
+# in this thread, which would break every later test that calls asyncio.run().
+@pytest.fixture
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
