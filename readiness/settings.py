@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "readiness.core",
     "readiness.teams",
     "readiness.repos",
+    "readiness.checklists",
 ]
 
 MIDDLEWARE = [

@@ -53,3 +53,43 @@ class AnalysisRunFactory(factory.django.DjangoModelFactory):
         model = AnalysisRun
 
     repository = factory.SubFactory(RepositoryFactory)
+
+
+# Checklists ------------------------------------------------------------------------------------
+
+
+class CheckResultFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "repos.CheckResult"
+
+    run = factory.SubFactory(AnalysisRunFactory)
+    check_id = factory.Sequence(lambda n: f"dockerfile.check_{n}")
+    category = "security"
+    status = "pass"
+    severity = "high"
+    title = factory.LazyAttribute(lambda r: r.check_id)
+
+
+class ChecklistTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "checklists.ChecklistTemplate"
+
+    team = factory.SubFactory(TeamFactory)
+    slug = factory.Sequence(lambda n: f"custom-{n}")
+    title = factory.Sequence(lambda n: f"Custom checklist {n}")
+    is_builtin = False
+
+
+class TemplateItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "checklists.TemplateItem"
+
+    template = factory.SubFactory(ChecklistTemplateFactory)
+    category_id = "security"
+    category_title = "Security"
+    position = factory.Sequence(lambda n: n)
+    key = factory.Sequence(lambda n: f"item-{n}")
+    title = factory.Sequence(lambda n: f"Item {n}")
+    level = "bronze"
+    checks = factory.LazyAttribute(lambda i: [] if i.manual else ["dockerfile.non_root_user"])
+    manual = False

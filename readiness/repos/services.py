@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from readiness.checklists.services import checklist_apply_default, checklist_run_finished, evidence_excerpts
 from readiness.core.crypto import encrypt
 from readiness.engine import ENGINE_VERSION, analyze
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
@@ -38,6 +39,7 @@ def repository_register(
         team=team, name=name, slug=slug, url=url.strip(), branch=branch.strip() or "main", subfolder=subfolder
     )
     repository_schedule_set(repository=repository, crontab=DEFAULT_SCHEDULE)  # nightly by default
+    checklist_apply_default(repository=repository)  # "Production readiness (complete)" by default
     return repository
 
 
@@ -168,6 +170,7 @@ def analysis_execute(*, run_id: int) -> ExecuteOutcome:
             source = materialize_source(run.repository, Path(tmp))
             report = analyze(source.path)
             _store_report(run, report, source.commit_sha)
+            checklist_run_finished(run=run, excerpts=evidence_excerpts(report=report, root=source.path))
     except SourceError as exc:
         if exc.transient:
             return ExecuteOutcome(run=run, retry_in=_requeue_or_fail(run, str(exc)))

@@ -1,0 +1,19 @@
+"""Load the built-in templates from readiness/checklists/builtin/ (later versions: `manage.py sync_templates`)."""
+
+from django.db import migrations
+
+
+def sync(apps, schema_editor):
+    from readiness.checklists.services import builtin_templates_sync
+
+    builtin_templates_sync(
+        template_model=apps.get_model("checklists", "ChecklistTemplate"),
+        item_model=apps.get_model("checklists", "TemplateItem"),
+        applied_model=apps.get_model("checklists", "AppliedChecklist"),
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("checklists", "0001_initial")]
+
+    operations = [migrations.RunPython(sync, migrations.RunPython.noop)]

@@ -1,0 +1,139 @@
+"""The team dashboard: content, filters, and a query count that does not grow with the team."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot, ChecklistTemplate, TemplateItem
+from readiness.repos.models import AnalysisRun, Repository, RunStatus
+from tests.factories import MembershipFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(team, count: int, template) -> None:
+    """``count`` repositories, each with a run, a primary checklist state and 12 weekly snapshots."""
+    now = timezone.now()
+    repositories = Repository.objects.bulk_create(
+        Repository(team=team, name=f"svc-{i:04d}", slug=f"svc-{i:04d}", url="/x") for i in range(count)
+    )
+    runs = AnalysisRun.objects.bulk_create(
+        AnalysisRun(
+            repository=r,
+            status=RunStatus.SUCCEEDED,
+            finished_at=now - timedelta(weeks=week),
+            commit_sha="f00dfeed",
+        )
+        for r in repositories
+        for week in range(3)
+    )
+    AppliedChecklist.objects.bulk_create(
+        AppliedChecklist(
+            repository=r,
+            template=template,
+            primary=True,
+            overall=(i % 11) * 1.0,
+            level=("gold", "silver", "bronze", "")[i % 4],
+            state={
+                "overall": (i % 11) * 1.0,
+                "level": ("gold", "silver", "bronze", "")[i % 4],
+                "categories": {
+                    "security": {"title": "Security", "score": 4.0},
+                    "build": {"title": "Build", "score": 9.5},
+                },
+                "items": {},
+                "waived": i % 2,
+            },
+        )
+        for i, r in enumerate(repositories)
+    )
+    ChecklistSnapshot.objects.bulk_create(
+        ChecklistSnapshot(
+            run=run,
+            repository=run.repository,
+            template=template,
+            template_slug=template.slug,
+            data={},
+            overall=5.0 + (now - run.finished_at).days * 0.1,
+            taken_at=run.finished_at,
+        )
+        for run in runs
+    )
+
+
+@pytest.fixture
+def template(db):
+    template = ChecklistTemplate.objects.create(slug="dash", title="Dash")
+    TemplateItem.objects.create(
+        template=template,
+        category_id="security",
+        category_title="Security",
+        position=1,
+        key="a",
+        title="A",
+        checks=["x.y"],
+    )
+    return template
+
+
+def dashboard_queries(client, team) -> tuple[int, bytes]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("checklists:dashboard", args=[team.slug]))
+    assert response.status_code == 200
+    return len(queries), response.content
+
+
+def test_query_count_is_the_same_with_50_and_500_repositories(client, template):
+    small, large = TeamFactory(), TeamFactory()
+    seed(small, 50, template)
+    seed(large, 500, template)
+    member_small = MembershipFactory(team=small)
+    member_large = MembershipFactory(team=large, user=member_small.user)
+    client.force_login(member_small.user)
+    count_small, html_small = dashboard_queries(client, small)
+    count_large, html_large = dashboard_queries(client, large)
+    assert count_small == count_large
+    assert count_small <= 12
+    assert b"50 repositories" in html_small and b"500 repositories" in html_large
+    assert member_large.team == large
+
+
+def test_dashboard_shows_score_level_heat_map_sparkline_and_run(client, template):
+    team = TeamFactory()
+    seed(team, 3, template)
+    client.force_login(MembershipFactory(team=team).user)
+    html = client.get(reverse("checklists:dashboard", args=[team.slug])).content.decode()
+    assert "svc-0000" in html and "svc-0002" in html
+    assert '<td class="heat heat-poor" title="Security">4.0</td>' in html
+    assert '<td class="heat heat-good" title="Build">9.5</td>' in html
+    assert html.count('<svg class="spark"') == 3
+    assert 'class="level level-gold"' in html
+    assert "f00dfee" in html and "status-succeeded" in html
+
+
+def test_search_filter_sort_and_pages(client, template):
+    team = TeamFactory()
+    seed(team, 30, template)
+    client.force_login(MembershipFactory(team=team).user)
+    url = reverse("checklists:dashboard", args=[team.slug])
+    assert "svc-0026" not in client.get(url).content.decode()  # 25 a page
+    assert "svc-0026" in client.get(url, {"page": 2}).content.decode()
+    found = client.get(url, {"q": "0007"}).content.decode()
+    assert "svc-0007" in found and "svc-0008" not in found and "1 repository" in found
+    gold = client.get(url, {"level": "gold"}).content.decode()
+    assert "svc-0000" in gold and "svc-0001" not in gold
+    best_first = client.get(url, {"sort": "-score"}).content.decode()
+    assert best_first.index("svc-0010") < best_first.index("svc-0009") < best_first.index("svc-0001")
+    partial = client.get(url, {"q": "zzz"}, headers={"HX-Request": "true"})
+    assert b"<html" not in partial.content and b"No repository matches" in partial.content
+
+
+def test_empty_dashboard_says_what_to_do(client):
+    member = MembershipFactory()
+    client.force_login(member.user)
+    html = client.get(reverse("checklists:dashboard", args=[member.team.slug])).content.decode()
+    assert "No repositories yet." in html and "Register one" in html

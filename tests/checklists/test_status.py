@@ -1,0 +1,141 @@
+"""Item status logic: combining checks, manual attestations falling due, waivers, levels, scores."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from readiness.checklists.status import (
+    AttestationFact,
+    WaiverFact,
+    checklist_state,
+    combine_statuses,
+    item_state,
+    level_reached,
+)
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Spec:
+    key: str
+    level: str = "bronze"
+    checks: list = field(default_factory=list)
+    combine: str = "all"
+    manual: bool = False
+    reattest_days: int | None = None
+    category_id: str = "security"
+    category_title: str = "Security"
+
+
+@pytest.mark.parametrize(
+    ("statuses", "combine", "expected"),
+    [
+        (["pass", "fail"], "all", "fail"),
+        (["pass", "warn"], "all", "warn"),
+        (["error", "fail"], "all", "error"),
+        (["pass", "fail"], "any", "pass"),
+        (["warn", "fail"], "any", "warn"),
+        (["na", "pass"], "all", "pass"),
+        (["na", "na"], "all", "na"),
+        ([None, "fail"], "all", "fail"),  # a check absent from the run counts as na
+        ([None], "any", "na"),
+        ([], "all", "na"),
+    ],
+)
+def test_combine_statuses(statuses, combine, expected):
+    assert combine_statuses(statuses, combine) == expected
+
+
+def test_automated_item_pending_without_run_and_from_checks_with_one():
+    spec = Spec("x", checks=["a.b", "c.d"])
+    assert item_state(spec, check_statuses=None, attestation=None, waiver=None, now=NOW).status == "pending"
+    state = item_state(
+        spec, check_statuses={"a.b": "pass", "c.d": "warn"}, attestation=None, waiver=None, now=NOW
+    )
+    assert state.status == "warn"
+
+
+def test_manual_item_todo_done_and_due_after_interval():
+    spec = Spec("backup", manual=True, reattest_days=90)
+    assert item_state(spec, check_statuses={}, attestation=None, waiver=None, now=NOW).status == "todo"
+    fresh = AttestationFact(True, NOW - timedelta(days=89))
+    state = item_state(spec, check_statuses={}, attestation=fresh, waiver=None, now=NOW)
+    assert state.status == "done"
+    assert state.changes_at == fresh.at + timedelta(days=90)
+    stale = AttestationFact(True, NOW - timedelta(days=90))
+    assert item_state(spec, check_statuses={}, attestation=stale, waiver=None, now=NOW).status == "due"
+    unticked = AttestationFact(False, NOW)
+    assert item_state(spec, check_statuses={}, attestation=unticked, waiver=None, now=NOW).status == "todo"
+
+
+def test_manual_item_without_interval_never_falls_due():
+    spec = Spec("cors", manual=True)
+    old = AttestationFact(True, NOW - timedelta(days=3000))
+    assert item_state(spec, check_statuses={}, attestation=old, waiver=None, now=NOW).status == "done"
+
+
+def test_waiver_holds_through_its_expiry_date_then_reverts():
+    spec = Spec("x", checks=["a.b"])
+    waiver = WaiverFact(expires_on=date(2026, 3, 10))
+    state = item_state(spec, check_statuses={"a.b": "fail"}, attestation=None, waiver=waiver, now=NOW)
+    assert (state.status, state.underlying) == ("waived", "fail")
+    assert state.changes_at == datetime(2026, 3, 11, tzinfo=UTC)
+    later = NOW + timedelta(days=1)
+    assert (
+        item_state(spec, check_statuses={"a.b": "fail"}, attestation=None, waiver=waiver, now=later).status
+        == "fail"
+    )
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        ([("bronze", "pass"), ("silver", "pass"), ("gold", "pass")], "gold"),
+        ([("bronze", "pass"), ("silver", "pass"), ("gold", "fail")], "silver"),
+        ([("bronze", "pass"), ("silver", "todo"), ("gold", "pass")], "bronze"),
+        ([("bronze", "fail"), ("silver", "pass")], ""),
+        (
+            [("bronze", "waived"), ("bronze", "na"), ("silver", "done")],
+            "gold",
+        ),  # no gold item: nothing blocks
+        ([("bronze", "pending")], ""),
+    ],
+)
+def test_level_is_the_highest_whose_items_and_those_below_all_pass(pairs, expected):
+    assert level_reached(pairs) == expected
+
+
+def test_checklist_state_scores_by_level_weight_and_leaves_out_waived_and_na():
+    items = [
+        Spec("a", level="bronze", checks=["c.a"]),  # weight 3, pass
+        Spec("b", level="silver", checks=["c.b"]),  # weight 2, fail
+        Spec("c", level="gold", checks=["c.c"]),  # weight 1, warn
+        Spec("d", level="bronze", checks=["c.d"], category_id="build", category_title="Build"),  # na
+        Spec("e", level="bronze", manual=True, category_id="build", category_title="Build"),  # waived
+        Spec("f", level="silver", manual=True, category_id="build", category_title="Build"),  # todo -> fail
+    ]
+    state = checklist_state(
+        items,
+        check_statuses={"c.a": "pass", "c.b": "fail", "c.c": "warn", "c.d": "na"},
+        attestations={},
+        waivers={"e": WaiverFact(date(2026, 4, 1))},
+        now=NOW,
+    )
+    # security: (3 + 0 + 0.5) / 6 = 5.8; build: 0 / 2 = 0.0; overall: 3.5 / 8 = 4.4
+    assert state["categories"]["security"] == {"title": "Security", "score": 5.8}
+    assert state["categories"]["build"]["score"] == 0.0
+    assert state["overall"] == 4.4
+    assert state["items"] == {"a": "pass", "b": "fail", "c": "warn", "d": "na", "e": "waived", "f": "todo"}
+    assert state["level"] == "bronze"  # bronze items pass, are na or waived; silver item b fails
+    assert state["waived"] == 1
+    assert state["valid_until"] == "2026-04-02T00:00:00+00:00"  # the day after the waiver's last day
+
+
+def test_state_with_nothing_applicable_has_no_score():
+    state = checklist_state(
+        [Spec("a", checks=["c.a"])], check_statuses=None, attestations={}, waivers={}, now=NOW
+    )
+    assert state["overall"] is None
+    assert state["categories"]["security"]["score"] is None
