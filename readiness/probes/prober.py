@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import socket
 import ssl
 from collections.abc import Collection, Mapping
@@ -31,6 +32,8 @@ SELECTED_HEADERS = (
 )
 EXPECTATION_KEYS = frozenset({"equals", "required_keys"})
 _MISSING = object()
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_HEADER_VALUE = re.compile(r"^[\x20-\x7e\t]*$")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ class EndpointSpec:
             raise ValueError(f"unknown body expectations: {', '.join(sorted(unknown))}")
         if self.timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
+        for name, value in self.headers.items():
+            # Checked here, so one bad row cannot break a whole batch at send time.
+            if not _HEADER_NAME.match(name) or not _HEADER_VALUE.match(value):
+                raise ValueError(f"header {name!r} is not a valid HTTP header name and ASCII value")
 
 
 @dataclass(frozen=True)

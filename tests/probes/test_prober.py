@@ -213,3 +213,16 @@ def test_true_is_not_one():
 def test_concurrency_must_be_positive(policy):
     with pytest.raises(ValueError, match="concurrency"):
         probe_batch_sync([], policy=policy, concurrency=0)
+
+
+@pytest.mark.parametrize(
+    "headers", [{"X-Token": "a\r\nInjected: 1"}, {"Bad Name": "x"}, {"X-Name": "café"}, {"X-N": 1}]
+)
+def test_spec_refuses_headers_that_cannot_be_sent(headers):
+    with pytest.raises((ValueError, TypeError)):
+        EndpointSpec(1, "http://example.com/", headers=headers)
+
+
+def test_spec_headers_are_sent(server, policy):
+    result = probe(EndpointSpec(1, server.url("/echo"), headers={"Authorization": "Bearer t0ken"}), policy)
+    assert result.body_json["headers"]["Authorization"] == "Bearer t0ken"
