@@ -7,6 +7,7 @@ SystemExit carries one readable line to stderr, with no traceback, from manage.p
 from __future__ import annotations
 
 import os
+import re
 
 TRUE_WORDS = {"true", "1"}
 FALSE_WORDS = {"false", "0"}
@@ -61,3 +62,18 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if raw.strip().upper() in choices:
         return raw.strip().upper()
     raise SettingsError(name, raw, "one of " + ", ".join(choices))
+
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+def env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """A rate limit as ``"N/S"`` (N requests per S seconds, both whole numbers from 1), or ``off``."""
+    raw = os.environ.get(name)
+    text = default if raw is None or raw.strip() == "" else raw.strip()
+    if text.lower() == "off":
+        return None
+    count, sep, seconds = text.partition("/")
+    if sep and _DIGITS.fullmatch(count) and _DIGITS.fullmatch(seconds) and int(count) and int(seconds):
+        return int(count), int(seconds)
+    raise SettingsError(name, text, "N/S (N requests per S seconds, e.g. 120/60) or off")

@@ -13,7 +13,7 @@ import dj_database_url
 
 from readiness import __version__
 from readiness.core.logging import logging_config
-from readiness.env import SettingsError, env_bool, env_choice, env_int, env_list, env_str
+from readiness.env import SettingsError, env_bool, env_choice, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("READINESS_VAR_DIR", str(BASE_DIR / "var")))
