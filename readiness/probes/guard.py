@@ -117,7 +117,8 @@ class AddressPolicy:
     ``hard_deny``: entries no allow rule overrides: CIDRs, addresses, host names, each with an
     optional port (``"db.internal:5432"``, ``"[fd00::5]:6379"``, ``"10.0.0.9"``). Meant for the
     product's own database, Redis and SMTP. Cloud metadata addresses (``CLOUD_METADATA``) are
-    always refused in addition; they need not be listed.
+    always refused in addition; they need not be listed. Entries are parsed when the policy is
+    built: build a new policy to change them.
     """
 
     allow: list[AllowRule] = field(default_factory=list)
