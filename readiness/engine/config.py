@@ -9,7 +9,7 @@ invalid is ignored whole (every check runs) and a note says why; the scan never 
         reason: "legacy builder on the NAS"
         expires: 2027-01-31      # optional; from the next day on the check runs again
     fail_under: 7.5              # optional; the CLI's --fail-under overrides it
-    exclude:                     # optional; folders the scan never walks into (glob, "dir/**")
+    exclude:                     # optional; folders or files the scan never reads (glob, "dir/**")
       - tests/fixtures/**
 """
 
@@ -58,7 +58,7 @@ class Config:
     # check id -> {"id", "reason", "expires"} (expires is an ISO date string or None)
     skips: dict[str, dict] = field(default_factory=dict)
     fail_under: float | None = None
-    # Globs of root-relative folders the scan does not walk into ("tests/**", "examples/*").
+    # Globs of root-relative folders or files the scan does not read ("tests/**", "sub/Dockerfile").
     exclude: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 

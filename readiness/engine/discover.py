@@ -160,6 +160,8 @@ def discover(root: str | os.PathLike, *, max_files: int = MAX_FILES, exclude=())
         dirnames[:] = kept
         for name in sorted(filenames):
             rel = (rel_dir / name).as_posix().removeprefix("./")
+            if exclude and is_excluded(rel, exclude):
+                continue
             kind = _wanted(rel, name)
             try:
                 st = os.lstat(Path(dirpath) / name)

@@ -138,3 +138,11 @@ def test_exclude_globs_keep_paths_out_of_the_scan(tmp_path):
 def test_exclude_must_be_a_list_of_globs(tmp_path):
     config = _load(tmp_path, "exclude: fixtures\n")
     assert config.exclude == [] and "invalid at exclude" in config.notes[0]
+
+
+def test_exclude_globs_also_name_single_files(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "Dockerfile").write_text("FROM python:latest\n")
+    (tmp_path / ".readiness.yml").write_text("exclude:\n  - sub/Dockerfile\n")
+    report = analyze(tmp_path, only=["dockerfile.base_image_pinned"])
+    assert report.result("dockerfile.base_image_pinned").status == "na"
