@@ -51,7 +51,7 @@ control_socket_disable = True
 
 # Logs: JSON lines (or plain with LOG_FORMAT=plain), one access line per request, on stderr.
 # Gunicorn sends "Server: gunicorn" without a version, which the catalog's server-header check accepts.
-_log_format = os.environ.get("LOG_FORMAT", "json")
+_log_format = os.environ.get("LOG_FORMAT", "json").strip().lower()
 loglevel = os.environ.get("LOG_LEVEL", "INFO").lower()
 accesslog = "-"
 errorlog = "-"

@@ -177,7 +177,7 @@ READINESS_WORK_DIR = Path(env_str("READINESS_WORK_DIR", str(VAR_DIR / "work")))
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 # One JSON object per line in production (request id, user, task id...); plain text for make run.
-LOG_FORMAT = env_choice("LOG_FORMAT", "plain" if DEBUG else "json", ("json", "plain"))
+LOG_FORMAT = env_choice("LOG_FORMAT", "PLAIN" if DEBUG else "JSON", ("JSON", "PLAIN")).lower()
 LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
 # Celery keeps the LOGGING above instead of installing its own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from readiness.core import views as core_views
+from readiness.core.ratelimit import rate_limit_by_ip
 from readiness.teams import views as team_views
 
 urlpatterns = [
@@ -10,9 +11,16 @@ urlpatterns = [
     path("health", core_views.health, name="health"),
     path("ready", core_views.ready, name="ready"),
     path("metrics", core_views.metrics, name="metrics"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    # Per-address limit on login posts, independent of django-axes' per-account lockouts.
+    path(
+        "accounts/login/",
+        rate_limit_by_ip("login", "RATE_LIMIT_LOGIN", methods=("POST",), html=True)(auth_views.LoginView.as_view()),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("readiness.api.urls")),
+    path("", include("readiness.api.page_urls")),
     path("", include("readiness.repos.urls")),
     path("", include("readiness.checklists.urls")),
 ]

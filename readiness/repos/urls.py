@@ -1,9 +1,14 @@
 from django.urls import path
 
+from readiness.core.ratelimit import rate_limit_by_ip
 from readiness.repos import views, views_settings
 
 urlpatterns = [
-    path("hooks/<str:webhook_id>/", views.webhook, name="webhook"),
+    path(
+        "hooks/<str:webhook_id>/",
+        rate_limit_by_ip("webhook", "RATE_LIMIT_WEBHOOK")(views.webhook),
+        name="webhook",
+    ),
     path("t/<slug:team_slug>/", views.team_detail, name="team_detail"),
     path("t/<slug:team_slug>/r/<slug:repo_slug>/", views.repository_detail, name="repository_detail"),
     path("t/<slug:team_slug>/r/<slug:repo_slug>/analyze/", views.analysis_start, name="analysis_start"),

@@ -1,0 +1,56 @@
+"""A repository's checklist level (bronze, silver, gold) for the API's gate, from the checklist app.
+
+Kept apart because the checklist app is optional here: without it (or without a primary checklist
+on the repository) ``checklist_level`` returns None and the gate says the level was ignored.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.utils import timezone
+
+LEVELS = ("bronze", "silver", "gold")
+
+
+def checklist_level(*, repository, run) -> dict | None:
+    """The primary checklist's level from ``run``'s results with today's attestations and waivers
+    (a lead's waiver can unblock a deploy), and each item with whether it blocks its level."""
+    if not apps.is_installed("readiness.checklists"):
+        return None
+    from readiness.checklists import status as item_status
+    from readiness.checklists.models import AppliedChecklist
+    from readiness.checklists.services import facts_for_repository
+
+    applied = (
+        AppliedChecklist.objects.select_related("template")
+        .filter(repository=repository, primary=True)
+        .first()
+    )
+    if applied is None:
+        return None
+    slug = applied.template.slug
+    items = list(applied.template.items.all())
+    facts = facts_for_repository(repository=repository, run=run)
+    state = item_status.checklist_state(
+        items,
+        check_statuses=facts["check_statuses"],
+        attestations={key: f for (s, key), f in facts["attestations"].items() if s == slug},
+        waivers={key: f for (s, key), f in facts["waivers"].items() if s == slug},
+        now=timezone.now(),
+    )
+    return {
+        "template": slug,
+        "title": applied.template.title,
+        "level": state["level"],
+        "items": [
+            {
+                "key": item.key,
+                "title": item.title,
+                "level": item.level,
+                "status": state["items"][item.key],
+                "checks": list(item.checks),
+                "blocking": state["items"][item.key] not in item_status.LEVEL_NEUTRAL,
+            }
+            for item in items
+        ],
+    }

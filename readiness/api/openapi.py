@@ -1,0 +1,390 @@
+"""The OpenAPI 3.1 description of /api/v1/, served at /api/v1/openapi.json.
+
+Hand-written: tests/api/test_openapi.py validates it, calls every operation and checks that each
+documented status is really produced and that every /api/ URL is described.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from django.conf import settings
+
+from readiness import __version__
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _resp(name: str) -> dict:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+NULLABLE_STR = {"type": ["string", "null"]}
+NULLABLE_NUM = {"type": ["number", "null"]}
+SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 10}
+
+PATH_PARAMS = [
+    {
+        "name": "team",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "Team slug.",
+    },
+    {
+        "name": "repo",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "Repository slug.",
+    },
+]
+RUN_PARAM = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+AUTH_ERRORS = {"401": _resp("Unauthorized"), "404": _resp("NotFound"), "429": _resp("TooManyRequests")}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["detail"],
+        "properties": {
+            "detail": {"type": "string"},
+            "retry_after": {"type": "integer"},
+            "run": {"type": "integer"},
+        },
+    },
+    "Run": {
+        "type": "object",
+        "required": ["id", "team", "repository", "status", "finished", "url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "team": {"type": "string"},
+            "repository": {"type": "string"},
+            "status": {"enum": ["queued", "running", "succeeded", "failed"]},
+            "finished": {"type": "boolean"},
+            "trigger": {"type": "string"},
+            "commit_sha": NULLABLE_STR,
+            "score": SCORE,
+            "error": NULLABLE_STR,
+            "queued_at": {"type": ["string", "null"], "format": "date-time"},
+            "started_at": {"type": ["string", "null"], "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+            "url": {"type": "string", "format": "uri"},
+            "sarif_url": {"type": "string", "format": "uri"},
+            "html_url": {"type": "string", "format": "uri"},
+        },
+    },
+    "Repository": {
+        "type": "object",
+        "required": ["team", "slug", "name"],
+        "properties": {
+            "team": {"type": "string"},
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "branch": {"type": "string"},
+            "latest_run": {
+                "type": ["object", "null"],
+                "properties": {"id": {"type": "integer"}, "status": {"type": "string"}},
+            },
+            "latest_score": SCORE,
+            "runs_url": {"type": "string", "format": "uri"},
+            "scorecard_url": {"type": "string", "format": "uri"},
+            "html_url": {"type": "string", "format": "uri"},
+        },
+    },
+    "RepositoryPage": {
+        "type": "object",
+        "required": ["count", "page", "pages", "per_page", "results"],
+        "properties": {
+            "count": {"type": "integer"},
+            "page": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "results": {"type": "array", "items": _ref("Repository")},
+        },
+    },
+    "Evidence": {
+        "type": "object",
+        "properties": {
+            "file": NULLABLE_STR,
+            "line": {"type": ["integer", "null"]},
+            "message": {"type": "string"},
+        },
+    },
+    "Check": {
+        "type": "object",
+        "required": ["id", "status"],
+        "properties": {
+            "id": {"type": "string", "description": "A catalog check id (docs/checks.md)."},
+            "title": {"type": "string"},
+            "category": {"type": "string"},
+            "status": {"enum": ["pass", "fail", "warn", "na", "error"]},
+            "severity": {"type": "string"},
+            "evidence": {"type": "array", "items": _ref("Evidence")},
+            "remediation": {"type": "string"},
+        },
+    },
+    "Scorecard": {
+        "type": "object",
+        "required": ["run", "overall", "categories"],
+        "properties": {
+            "run": _ref("Run"),
+            "overall": SCORE,
+            "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "categories": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "score": SCORE,
+                        "checks": {"type": "array", "items": _ref("Check")},
+                    },
+                },
+            },
+        },
+    },
+    "Gate": {
+        "type": "object",
+        "required": ["passed", "reasons", "failing_checks"],
+        "properties": {
+            "passed": {"type": "boolean"},
+            "min_score": NULLABLE_NUM,
+            "level": {"type": ["string", "null"]},
+            "score": SCORE,
+            "run": {"oneOf": [_ref("Run"), {"type": "null"}]},
+            "reasons": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Why the gate is not met.",
+            },
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "checklist": {
+                "type": ["object", "null"],
+                "description": "The primary checklist and the level it reaches, when a level was asked.",
+                "properties": {
+                    "template": {"type": "string"},
+                    "title": {"type": "string"},
+                    "level": {"type": "string"},
+                },
+            },
+            "failing_checks": {"type": "array", "items": _ref("Check")},
+            "failing_items": {
+                "type": "array",
+                "description": "Checklist items at or under the asked level that hold it back.",
+                "items": {"type": "object"},
+            },
+        },
+    },
+    "ComparisonRow": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "before": SCORE,
+            "after": SCORE,
+            "status": {
+                "enum": ["Fixed", "Improved", "Maintained", "Regressed", "New", "Removed", "Not applicable"]
+            },
+        },
+    },
+    "Comparison": {
+        "type": "object",
+        "required": ["before", "after", "categories", "overall"],
+        "properties": {
+            "before": _ref("Run"),
+            "after": _ref("Run"),
+            "categories": {"type": "array", "items": _ref("ComparisonRow")},
+            "overall": {
+                "type": "object",
+                "properties": {"before": SCORE, "after": SCORE, "status": {"type": "string"}},
+            },
+        },
+    },
+}
+
+RESPONSES = {
+    "BadRequest": _json(_ref("Error"), "A parameter is missing or malformed; detail says which."),
+    "Unauthorized": {
+        **_json(_ref("Error"), "No token, or an unknown or revoked one."),
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    "NotFound": _json(_ref("Error"), "No such object in the teams the token reaches."),
+    "Conflict": _json(_ref("Error"), "The run has not succeeded, so it has no results."),
+    "TooManyRequests": {
+        **_json(_ref("Error"), "Rate limit reached; retry after Retry-After seconds."),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+}
+
+PATHS = {
+    "/api/v1/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This description",
+            "security": [],
+            "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 description.")},
+        }
+    },
+    "/api/v1/repos": {
+        "get": {
+            "operationId": "listRepositories",
+            "summary": "Repositories of the token's teams, paginated",
+            "parameters": [
+                {
+                    "name": "team",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "Only this team.",
+                },
+                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                {
+                    "name": "per_page",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+                },
+            ],
+            "responses": {
+                "200": _json(_ref("RepositoryPage"), "One page of repositories."),
+                "400": _resp("BadRequest"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/api/v1/teams/{team}/repos/{repo}/runs": {
+        "post": {
+            "operationId": "startAnalysis",
+            "summary": "Queue an analysis (joins one already queued)",
+            "description": "Team tokens may start analyses; personal tokens need the engineer or lead role.",
+            "parameters": PATH_PARAMS,
+            "responses": {
+                "202": {
+                    **_json(_ref("Run"), "Queued; poll the run's url."),
+                    "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+                },
+                "403": _json(_ref("Error"), "A viewer's personal token."),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/api/v1/teams/{team}/repos/{repo}/runs/{run_id}": {
+        "get": {
+            "operationId": "getRun",
+            "summary": "A run's status",
+            "parameters": [*PATH_PARAMS, RUN_PARAM],
+            "responses": {"200": _json(_ref("Run"), "The run."), **AUTH_ERRORS},
+        }
+    },
+    "/api/v1/teams/{team}/repos/{repo}/runs/{run_id}/sarif": {
+        "get": {
+            "operationId": "getRunSarif",
+            "summary": "A run's findings as SARIF 2.1.0 (for GitHub code scanning)",
+            "parameters": [*PATH_PARAMS, RUN_PARAM],
+            "responses": {
+                "200": {
+                    "description": "A SARIF 2.1.0 log.",
+                    "content": {"application/sarif+json": {"schema": {"type": "object"}}},
+                },
+                "409": _resp("Conflict"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/api/v1/teams/{team}/repos/{repo}/scorecard": {
+        "get": {
+            "operationId": "getScorecard",
+            "summary": "The latest successful run's scores, checks, evidence and remediation",
+            "parameters": PATH_PARAMS,
+            "responses": {"200": _json(_ref("Scorecard"), "The scorecard."), **AUTH_ERRORS},
+        }
+    },
+    "/api/v1/teams/{team}/repos/{repo}/gate": {
+        "get": {
+            "operationId": "gate",
+            "summary": "Deploy gate: 200 when met, 409 with what fails when not",
+            "description": (
+                "Checks a run (by default the latest successful one) against a minimum score and/or a "
+                "checklist level. No successful run, or an unfinished or failed run, does not pass."
+            ),
+            "parameters": [
+                *PATH_PARAMS,
+                {
+                    "name": "min_score",
+                    "in": "query",
+                    "schema": {"type": "number", "minimum": 0, "maximum": 10},
+                },
+                {"name": "level", "in": "query", "schema": {"enum": ["bronze", "silver", "gold"]}},
+                {
+                    "name": "run",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1},
+                    "description": "Gate this run instead of the latest successful one.",
+                },
+            ],
+            "responses": {
+                "200": _json(_ref("Gate"), "The gate is met."),
+                "400": _resp("BadRequest"),
+                "409": _json(_ref("Gate"), "The gate is not met; reasons and failing checks say why."),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/api/v1/teams/{team}/repos/{repo}/compare": {
+        "get": {
+            "operationId": "compareRuns",
+            "summary": "Before/after comparison of two successful runs, per category and overall",
+            "parameters": [
+                *PATH_PARAMS,
+                {
+                    "name": "before",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+                {
+                    "name": "after",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+            ],
+            "responses": {
+                "200": _json(_ref("Comparison"), "The comparison."),
+                "400": _resp("BadRequest"),
+                "409": _resp("Conflict"),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+}
+
+
+def openapi_description() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Readiness API",
+            "version": __version__,
+            "description": "Start analyses, read scorecards and gate deploys from CI. See docs/api.md.",
+        },
+        "servers": [{"url": settings.SITE_URL}],
+        "security": [{"bearer": []}],
+        "paths": copy.deepcopy(PATHS),
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A team or personal API token (rdy_...), from the Tokens pages.",
+                }
+            },
+            "schemas": copy.deepcopy(SCHEMAS),
+            "responses": copy.deepcopy(RESPONSES),
+        },
+    }

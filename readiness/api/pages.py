@@ -1,0 +1,86 @@
+"""HTML pages to create, list and revoke API tokens: a team's (leads only) and one's own.
+
+A new token's plaintext is rendered once in the response to the POST that created it; it is never
+stored, so it is never shown again.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from readiness.api import selectors, services
+from readiness.api.forms import TokenForm
+from readiness.teams.models import Role
+from readiness.teams.selectors import membership_get, role_at_least
+
+
+def _lead_membership(request, team_slug):
+    membership = membership_get(user=request.user, team_slug=team_slug)
+    return membership, role_at_least(membership, Role.LEAD)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_tokens(request, team_slug):
+    membership, is_lead = _lead_membership(request, team_slug)
+    if not is_lead:
+        return HttpResponseForbidden("Only team leads manage team API tokens.")
+    team = membership.team
+    form, created = TokenForm(), None
+    if request.method == "POST":
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            token, plaintext = services.token_create(
+                name=form.cleaned_data["name"], created_by=request.user, team=team
+            )
+            created, form = {"token": token, "plaintext": plaintext}, TokenForm()
+    context = {
+        "team": team,
+        "tokens": selectors.token_list_for_team(team=team),
+        "form": form,
+        "created": created,
+    }
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, "api/team_tokens.html", context, status=status)
+
+
+@login_required
+@require_POST
+def team_token_revoke(request, team_slug, token_id):
+    membership, is_lead = _lead_membership(request, team_slug)
+    if not is_lead:
+        return HttpResponseForbidden("Only team leads manage team API tokens.")
+    token = services.token_revoke(token=selectors.token_get_for_team(team=membership.team, token_id=token_id))
+    messages.success(request, f"Revoked {token.name}.")
+    return redirect("api_pages:team_tokens", team_slug=team_slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def personal_tokens(request):
+    form, created = TokenForm(), None
+    if request.method == "POST":
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            token, plaintext = services.token_create(
+                name=form.cleaned_data["name"], created_by=request.user, user=request.user
+            )
+            created, form = {"token": token, "plaintext": plaintext}, TokenForm()
+    context = {
+        "tokens": selectors.token_list_for_user(user=request.user),
+        "lead_teams": selectors.teams_led_by(user=request.user),
+        "form": form,
+        "created": created,
+    }
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, "api/personal_tokens.html", context, status=status)
+
+
+@login_required
+@require_POST
+def personal_token_revoke(request, token_id):
+    token = services.token_revoke(token=selectors.token_get_for_user(user=request.user, token_id=token_id))
+    messages.success(request, f"Revoked {token.name}.")
+    return redirect("api_pages:personal_tokens")

