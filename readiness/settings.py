@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "readiness.teams",
     "readiness.repos",
     "readiness.checklists",
+    "readiness.api",
 ]
 
 MIDDLEWARE = [

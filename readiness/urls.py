@@ -14,7 +14,9 @@ urlpatterns = [
     # Per-address limit on login posts, independent of django-axes' per-account lockouts.
     path(
         "accounts/login/",
-        rate_limit_by_ip("login", "RATE_LIMIT_LOGIN", methods=("POST",), html=True)(auth_views.LoginView.as_view()),
+        rate_limit_by_ip("login", "RATE_LIMIT_LOGIN", methods=("POST",), html=True)(
+            auth_views.LoginView.as_view()
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
