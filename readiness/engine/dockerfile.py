@@ -20,6 +20,8 @@ from dockerfile_parse import DockerfileParser
 from .discover import MAX_FILE_BYTES
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
+# Real Dockerfiles have a handful of stages; a cap keeps stage-chain questions cheap on hostile input.
+MAX_STAGES = 200
 KNOWN_DIRECTIVES = {"syntax", "escape", "check"}
 
 # Words of a file or folder name that mark a development file (checks.md, Definitions); the
@@ -153,10 +155,12 @@ class Dockerfile:
     def stage_by_ref(self, ref: str, *, before: int) -> Stage | None:
         """The stage a FROM or ``--from`` names (name or index), among stages before ``before``."""
         ref = ref.strip().lower()
-        for stage in self.stages[:before]:
-            if stage.name == ref or (ref.isdigit() and int(ref) == stage.index):
-                return stage
-        return None
+        if ref.isdigit():
+            index = int(ref)
+        else:
+            named = next((stage for stage in self.stages if stage.name == ref), None)
+            index = named.index if named else -1
+        return self.stages[index] if 0 <= index < min(before, len(self.stages)) else None
 
     def instructions(self) -> list[Instruction]:
         """Every instruction of the file in order, FROM lines included."""
@@ -283,10 +287,17 @@ def parse_dockerfile(path: str, raw: bytes) -> Dockerfile:
         return dockerfile
     try:
         _parse_into(dockerfile, text)
+    except _TooManyStages:
+        dockerfile.stages = []
+        dockerfile.error = f"has more than {MAX_STAGES} stages"
     except Exception as exc:  # the parser must never sink a scan
         dockerfile.stages = []
         dockerfile.error = f"could not be parsed: {type(exc).__name__}"
     return dockerfile
+
+
+class _TooManyStages(Exception):
+    pass
 
 
 def _decode(raw: bytes) -> tuple[str, str | None]:
@@ -404,6 +415,8 @@ def _instruction(item: dict, heredocs: tuple[str, ...]) -> Instruction:
 
 def _add_instruction(dockerfile: Dockerfile, instruction: Instruction) -> None:
     if instruction.cmd == "FROM":
+        if len(dockerfile.stages) >= MAX_STAGES:
+            raise _TooManyStages
         dockerfile.stages.append(_stage(dockerfile, instruction))
     elif dockerfile.stages:
         dockerfile.stages[-1].instructions.append(instruction)

@@ -90,10 +90,11 @@ def installs_dependencies(command: Command) -> bool:
 
 def _only_packaging_tools(command: Command) -> bool:
     """``pip install --upgrade pip setuptools`` installs tools, not the project's dependencies."""
-    arguments = [w for w in command.words[1:] if not w.startswith("-")]
-    if any(w in ("-r", "--requirement", "-e", "--editable", "-c") for w in command.words):
+    words = command.words
+    if any(w in ("-r", "--requirement", "-e", "--editable", "-c", "--constraint") for w in words):
         return False
-    packages = [w for w in arguments if w not in ("-m", "pip", "install", "wheel", "download")]
+    subcommand = words.index(pip_subcommand(command), 1)
+    packages = [w for w in words[subcommand + 1 :] if not w.startswith("-")]
     names = {re.split(r"[<>=~!\[]", w, maxsplit=1)[0].lower() for w in packages}
     return bool(names) and names <= _PACKAGING_TOOLS
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import PurePosixPath
 
 SHELLS = {"sh", "bash", "ash", "dash", "zsh"}
 # Words that only wrap the command that follows them.
@@ -26,17 +25,20 @@ _TOKEN_RE = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _MAX_NESTING = 3
+# Enough for any real RUN; keeps the checks linear and quick on a megabyte of `a && a && ...`.
+MAX_COMMANDS = 2000
 
 
 @dataclass(frozen=True)
 class Command:
     words: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # The basename of the first word (``/usr/bin/pip3`` -> ``pip3``).
+    program: str = field(init=False, compare=False)
 
-    @property
-    def program(self) -> str:
-        """The basename of the first word (``/usr/bin/pip3`` -> ``pip3``)."""
-        return PurePosixPath(self.words[0]).name if self.words else ""
+    def __post_init__(self) -> None:
+        program = self.words[0].rstrip("/").rsplit("/", 1)[-1] if self.words else ""
+        object.__setattr__(self, "program", program)
 
     def first_argument(self, start: int = 1) -> str | None:
         """The first word from ``start`` on that is not an option."""
@@ -92,6 +94,8 @@ def _split(script: str) -> list[list[str]]:
         if kind == "sep" and words:
             commands_words.append(words)
             words = []
+            if len(commands_words) >= MAX_COMMANDS:
+                return commands_words
     if current is not None:
         words.append("".join(current))
     if words:

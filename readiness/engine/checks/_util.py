@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 
 from ..model import CheckResult, Evidence, Status
 
+# Enough to act on; a hostile file could otherwise produce one item per line.
+MAX_FAILURES_PER_FILE = 100
+
 
 @dataclass
 class Findings:
@@ -31,6 +34,18 @@ class Findings:
     # False when there was nothing here the check applies to.
     applies: bool = True
     ok_message: str = "passes"
+    omitted: int = 0  # failures beyond MAX_FAILURES_PER_FILE
+    _seen: set = field(default_factory=set, repr=False)
+
+    def add_fail(self, evidence: Evidence) -> None:
+        """Record a failing place once; past the cap only count it."""
+        if evidence in self._seen:
+            return
+        self._seen.add(evidence)
+        if len(self.fail) < MAX_FAILURES_PER_FILE:
+            self.fail.append(evidence)
+        else:
+            self.omitted += 1
 
     @classmethod
     def unreadable(cls, file: str, is_dev: bool, reason: str) -> Findings:
@@ -48,6 +63,8 @@ def judge_files(check_id: str, findings: Iterable[Findings], *, soft: bool = Fal
     errors: list[Evidence] = []
     passes: list[Evidence] = []
     for found in findings:
+        if found.omitted:
+            found.fail.append(Evidence(found.file, None, f"and {found.omitted} more places like these"))
         if found.is_dev:
             result.dev_evidence += found.fail + found.warn + found.error
             continue

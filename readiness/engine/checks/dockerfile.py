@@ -96,9 +96,7 @@ def _final_stages(dockerfile: Dockerfile, found: Findings) -> Iterator[tuple[str
 
 
 def _fail(found: Findings, line: int | None, message: str) -> None:
-    evidence = Evidence(found.file, line, message)
-    if evidence not in found.fail:
-        found.fail.append(evidence)
+    found.add_fail(Evidence(found.file, line, message))
 
 
 def _run_commands(instruction: Instruction) -> tuple[Command, ...]:
@@ -374,9 +372,10 @@ def apt_hygiene(project):
 
 def _apt_hygiene(dockerfile: Dockerfile, project) -> Findings:
     found = Findings(dockerfile.path, dockerfile.is_dev, applies=False)
+    # Whether apt is configured without recommends at the end of each stage (stages FROM it inherit).
+    configured_after: dict[int, bool] = {}
     for stage in dockerfile.stages:
-        inherited = [i for s in reversed(stage.chain()[1:]) for i in s.instructions]
-        configured = any(_configures_no_recommends(i) for i in inherited if i.cmd == "RUN")
+        configured = configured_after[stage.parent.index] if stage.parent else False
         for instruction in stage.instructions:
             if instruction.cmd != "RUN":
                 continue
@@ -392,6 +391,7 @@ def _apt_hygiene(dockerfile: Dockerfile, project) -> Findings:
                 missing.append("rm -rf /var/lib/apt/lists/* (or a cache mount for /var/lib/apt)")
             if missing:
                 _fail(found, instruction.line, "apt install without " + " and ".join(missing))
+        configured_after[stage.index] = configured
     return found
 
 
@@ -437,8 +437,10 @@ def pip_no_cache(project):
 
 def _pip_no_cache(dockerfile: Dockerfile, project) -> Findings:
     found = Findings(dockerfile.path, dockerfile.is_dev, applies=False)
+    # Whether PIP_NO_CACHE_DIR is set at the end of each stage (stages FROM it inherit).
+    env_set_after: dict[int, bool] = {}
     for stage in dockerfile.stages:
-        env_set = any(_sets_pip_no_cache(i) for s in reversed(stage.chain()[1:]) for i in s.instructions)
+        env_set = env_set_after[stage.parent.index] if stage.parent else False
         for instruction in stage.instructions:
             env_set = env_set or _sets_pip_no_cache(instruction)
             if instruction.cmd != "RUN":
@@ -461,6 +463,7 @@ def _pip_no_cache(dockerfile: Dockerfile, project) -> Findings:
                     or instruction.has_cache_mount()
                 ):
                     _fail(found, instruction.line, f"{command.program} {sub} without --no-cache-dir")
+        env_set_after[stage.index] = env_set
     return found
 
 
@@ -539,13 +542,14 @@ def layer_order(project):
 
 def _layer_order(dockerfile: Dockerfile, project) -> Findings:
     found = Findings(dockerfile.path, dockerfile.is_dev, applies=False)
+    installs = {stage.index: _installs(stage) for stage in dockerfile.stages}
     for target, _, _ in _final_stages(dockerfile, found):
         for stage in dockerfile.ancestry(target):
-            installed = any(_installs(s) for s in stage.chain()[1:])
+            installed = any(installs[s.index] for s in stage.chain()[1:])
             early_copy = None
             for instruction in stage.instructions:
                 if instruction.cmd == "COPY" and instruction.flag("from") is not None:
-                    installed = installed or _copies_dependencies(dockerfile, stage, instruction)
+                    installed = installed or _copies_dependencies(dockerfile, stage, instruction, installs)
                 elif instruction.cmd in ("COPY", "ADD") and not installed and early_copy is None:
                     early_copy = instruction if _copies_whole_source(instruction) else None
                 elif instruction.cmd == "RUN" and _installs_in(instruction):
@@ -569,9 +573,11 @@ def _installs(stage: Stage) -> bool:
     return any(i.cmd == "RUN" and _installs_in(i) for i in stage.instructions)
 
 
-def _copies_dependencies(dockerfile: Dockerfile, stage: Stage, instruction: Instruction) -> bool:
+def _copies_dependencies(
+    dockerfile: Dockerfile, stage: Stage, instruction: Instruction, installs: dict[int, bool]
+) -> bool:
     source = dockerfile.stage_by_ref(instruction.flag("from") or "", before=stage.index)
-    if source is not None and any(_installs(s) for s in source.chain()):
+    if source is not None and any(installs[s.index] for s in source.chain()):
         return True
     return any(word in path for path in _copy_sources(instruction) for word in _DEPENDENCY_DIR_WORDS)
 
@@ -786,9 +792,7 @@ def _production_server(dockerfile: Dockerfile, project) -> Findings:
             found.applies = True
             server = _development_server(project, argv, context)
             if server:
-                evidence = Evidence(place[0], place[1], f"runs a development server: {server}")
-                if evidence not in found.fail:
-                    found.fail.append(evidence)
+                found.add_fail(Evidence(place[0], place[1], f"runs a development server: {server}"))
     return found
 
 
