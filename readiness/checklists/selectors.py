@@ -432,22 +432,29 @@ LEVEL_FILTERS = ("gold", "silver", "bronze", "none")
 RUN_FILTERS = ("succeeded", "failed", "running", "queued", "never")
 
 
-def dashboard_repositories(
+def _latest_run():
+    return AnalysisRun.objects.filter(repository=OuterRef("pk")).order_by("-queued_at", "-id")
+
+
+def _primary():
+    return AppliedChecklist.objects.filter(repository=OuterRef("pk"), primary=True)
+
+
+def dashboard_repository_ids(
     *, team, q: str = "", level: str = "", run_status: str = "", sort: str = "name"
 ) -> QuerySet:
-    """The team's repositories with the primary checklist's score and level and the latest run,
-    as one query (filter, search and sort happen in the database)."""
-    latest = AnalysisRun.objects.filter(repository=OuterRef("pk")).order_by("-queued_at", "-id")
-    primary = AppliedChecklist.objects.filter(repository=OuterRef("pk"), primary=True)
-    qs = Repository.objects.filter(team=team).annotate(
-        latest_status=Subquery(latest.values("status")[:1]),
-        latest_finished_at=Subquery(latest.values("finished_at")[:1]),
-        latest_commit=Subquery(latest.values("commit_sha")[:1]),
-        latest_run_id=Subquery(latest.values("id")[:1]),
-        primary_overall=Subquery(primary.values("overall")[:1]),
-        primary_level=Subquery(primary.values("level")[:1]),
-        level_rank=LEVEL_RANK,
-    )
+    """The ids of the team's repositories, filtered, searched and sorted in the database. Only the
+    columns a filter or the sort needs are computed, so paging deep into a large team stays cheap."""
+    qs = Repository.objects.filter(team=team)
+    if level or sort in ("level", "-level"):
+        qs = qs.annotate(primary_level=Subquery(_primary().values("level")[:1]), level_rank=LEVEL_RANK)
+    if sort in ("score", "-score"):
+        qs = qs.annotate(primary_overall=Subquery(_primary().values("overall")[:1]))
+    if run_status or sort == "run":
+        qs = qs.annotate(
+            latest_status=Subquery(_latest_run().values("status")[:1]),
+            latest_finished_at=Subquery(_latest_run().values("finished_at")[:1]),
+        )
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(url__icontains=q))
     if level == "none":
@@ -458,7 +465,20 @@ def dashboard_repositories(
         qs = qs.filter(latest_status__isnull=True)
     elif run_status in RUN_FILTERS:
         qs = qs.filter(latest_status=run_status)
-    return qs.order_by(*SORTS.get(sort, SORTS["name"]))
+    return qs.order_by(*SORTS.get(sort, SORTS["name"])).values_list("pk", flat=True)
+
+
+def dashboard_repositories_by_ids(*, ids: list[int]) -> list[Repository]:
+    """One page of repositories with the latest run and the primary checklist's score and level."""
+    rows = Repository.objects.filter(pk__in=ids).annotate(
+        latest_status=Subquery(_latest_run().values("status")[:1]),
+        latest_finished_at=Subquery(_latest_run().values("finished_at")[:1]),
+        latest_commit=Subquery(_latest_run().values("commit_sha")[:1]),
+        primary_overall=Subquery(_primary().values("overall")[:1]),
+        primary_level=Subquery(_primary().values("level")[:1]),
+    )
+    by_id = {r.pk: r for r in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def dashboard_rows(*, repositories: list, weeks: int = 12, now: datetime | None = None) -> dict:
@@ -499,18 +519,21 @@ def dashboard_rows(*, repositories: list, weeks: int = 12, now: datetime | None 
                 "applied": applied,
                 "waived": applied.state.get("waived", 0) if applied else 0,
                 "cells": [
-                    {
-                        "id": cid,
-                        "title": titles[cid],
-                        "score": (categories.get(cid) or {}).get("score"),
-                        "present": cid in categories,
-                    }
+                    _heat_cell(cid, titles[cid], (categories.get(cid) or {}).get("score"))
                     for cid in category_ids
                 ],
                 "weekly": weekly_points(points.get(repo.pk, []), weeks=weeks, now=now),
             }
         )
     return {"rows": rows, "categories": [{"id": c, "title": titles[c]} for c in category_ids]}
+
+
+def _heat_cell(category_id: str, title: str, score: float | None) -> dict:
+    """A heat map cell, formatted here (floatformat in the template costs more than the queries)."""
+    if score is None:
+        return {"id": category_id, "title": title, "text": "·", "css": "heat-none"}
+    css = "heat-good" if score >= 8 else "heat-fair" if score >= 5 else "heat-poor"
+    return {"id": category_id, "title": title, "text": f"{score:.1f}", "css": css}
 
 
 def weekly_points(
@@ -567,5 +590,9 @@ def team_summaries(*, teams: list) -> list[dict]:
 
 def applied_by_badge_token(*, token: str) -> AppliedChecklist:
     return get_object_or_404(
-        AppliedChecklist.objects.only("overall", "level", "badge_token"), badge_token=token, primary=True
+        AppliedChecklist.objects.select_related("repository").only(
+            "overall", "level", "badge_token", "state_valid_until", "repository"
+        ),
+        badge_token=token,
+        primary=True,
     )

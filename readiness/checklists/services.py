@@ -420,7 +420,7 @@ def checklist_states_refresh_expired(*, team=None, now: datetime | None = None, 
     stale = AppliedChecklist.objects.filter(state_valid_until__lte=now)
     if team is not None:
         stale = stale.filter(repository__team=team)
-    repository_ids = list(stale.values_list("repository_id", flat=True).distinct()[:limit])
+    repository_ids = list(stale.order_by().values_list("repository_id", flat=True).distinct()[:limit])
     from readiness.repos.models import Repository
 
     for repository in Repository.objects.filter(pk__in=repository_ids):

@@ -361,9 +361,10 @@ def dashboard(request, team_slug):
         "run_status": request.GET.get("run", ""),
         "sort": request.GET.get("sort", "name"),
     }
-    repositories = selectors.dashboard_repositories(team=team, **filters)
-    page = Paginator(repositories, DASHBOARD_PER_PAGE).get_page(request.GET.get("page"))
-    data = selectors.dashboard_rows(repositories=list(page.object_list))
+    ids = selectors.dashboard_repository_ids(team=team, **filters)
+    page = Paginator(ids, DASHBOARD_PER_PAGE).get_page(request.GET.get("page"))
+    repositories = selectors.dashboard_repositories_by_ids(ids=list(page.object_list))
+    data = selectors.dashboard_rows(repositories=repositories)
     for row in data["rows"]:
         row["sparkline"] = sparkline_svg(row["weekly"])
     params = request.GET.copy()
@@ -532,6 +533,9 @@ def template_export(request, team_slug, template_id):
 @cache_control(public=True, max_age=300)
 def badge(request, token):
     applied = selectors.applied_by_badge_token(token=token)
+    if applied.state_valid_until is not None and applied.state_valid_until <= timezone.now():
+        services.checklist_states_refresh(repository=applied.repository)  # a waiver or a tick expired
+        applied.refresh_from_db()
     response = HttpResponse(
         badge_svg(score=applied.overall, level=applied.level), content_type="image/svg+xml"
     )

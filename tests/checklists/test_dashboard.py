@@ -137,3 +137,19 @@ def test_empty_dashboard_says_what_to_do(client):
     client.force_login(member.user)
     html = client.get(reverse("checklists:dashboard", args=[member.team.slug])).content.decode()
     assert "No repositories yet." in html and "Register one" in html
+
+
+def test_overview_across_teams_for_a_member_of_several(client, template):
+    first, second = TeamFactory(name="Alpha"), TeamFactory(name="Beta")
+    seed(first, 3, template)
+    seed(second, 30, template)
+    member = MembershipFactory(team=first)
+    MembershipFactory(team=second, user=member.user)
+    outsider_team = TeamFactory(name="Gamma")
+    seed(outsider_team, 2, template)
+    client.force_login(member.user)
+    html = client.get(reverse("home")).content.decode()
+    assert "Alpha" in html and "Beta" in html and "Gamma" not in html
+    assert "<strong>3</strong> repositories" in html and "<strong>30</strong> repositories" in html
+    assert reverse("checklists:dashboard", args=[second.slug]) in html
+    assert "svc-0000" in html  # lowest scores link to their checklists

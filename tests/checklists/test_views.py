@@ -295,3 +295,34 @@ def test_engineer_cannot_import_or_bind(client, setup):
     item = setup["template"].items.first()
     bind_url = reverse("checklists:template_item_bind", args=[team.slug, setup["template"].pk, item.pk])
     assert client.post(bind_url, {}).status_code == 403
+
+
+def test_badge_follows_an_expired_waiver(client, setup):
+    repository = setup["repository"]
+    services.waiver_grant(
+        repository=repository,
+        template_slug="small",
+        item_key="non-root",
+        reason="r",
+        expires_on=timezone.localdate(),
+        user=None,
+    )
+    applied = AppliedChecklist.objects.get(repository=repository)
+    assert applied.overall == 5.0
+    AppliedChecklist.objects.filter(pk=applied.pk).update(
+        state_valid_until=timezone.now() - timedelta(seconds=1)
+    )
+    Waiver.objects.update(expires_on=timezone.localdate() - timedelta(days=1))
+    svg = client.get(reverse("checklists:badge", args=[applied.badge_token])).content.decode()
+    assert "2.9/10" in svg
+
+
+def test_seed_demo_applies_the_complete_checklist(tmp_path, settings):
+    from django.core.management import call_command
+
+    from readiness.repos.models import Repository
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", stdout=__import__("io").StringIO())
+    repository = Repository.objects.get(team__slug="demo-team")
+    assert repository.checklists.get(primary=True).template.slug == "production-readiness-complete"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from readiness.repos.models import Repository
@@ -46,6 +47,7 @@ class Command(BaseCommand):
         team = Team.objects.filter(slug="demo-team").first() or team_create(name="Demo team")
         membership_add(team=team, user=user, role=Role.LEAD)
 
+        call_command("sync_templates")  # built-in checklists (a new YAML version adds a version)
         repo_dir = var_dir / "demo" / "sample-service"
         self._prepare_git_repository(repo_dir)
         if not Repository.objects.filter(team=team, url=str(repo_dir)).exists():

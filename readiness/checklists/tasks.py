@@ -1,0 +1,15 @@
+"""Celery tasks: thin, a service call each."""
+
+from celery import shared_task
+
+from readiness.checklists import services
+
+
+@shared_task(name="checklists.refresh_expired")
+def refresh_expired_task() -> int:
+    """Recompute the stored states in which an attestation fell due or a waiver expired.
+
+    Pages recompute on read too (the dashboard for its team, the badge for its repository), so
+    this periodic job only keeps e-mails and the API fresh between visits.
+    """
+    return services.checklist_states_refresh_expired()
