@@ -49,7 +49,7 @@ class Findings:
 
     @classmethod
     def unreadable(cls, file: str, is_dev: bool, reason: str) -> Findings:
-        return cls(file, is_dev, error=[Evidence(file, None, f"could not be read: {reason}")])
+        return cls(file, is_dev, error=[Evidence(file, None, f"cannot be checked: {reason}")])
 
     @classmethod
     def not_applicable(cls, file: str, is_dev: bool) -> Findings:

@@ -42,13 +42,14 @@ MAX_EVIDENCE_PER_CONTEXT = 10
 Evaluate = Callable[[BuildContext, DockerIgnore, object], list[str]]
 
 
-def _judge(project, check_id: str, evaluate: Evaluate):
-    """``evaluate`` returns what is missing (messages); None means the check does not apply."""
+def _judge(project, check_id: str, evaluate: Evaluate, *, reads_patterns: bool = True):
+    """``evaluate`` returns what is missing (messages); None means the check does not apply.
+    A .dockerignore that cannot be read is an error for the checks that read its patterns."""
     findings = []
     for build_context in project.build_contexts:
         ignore = build_context.dockerignore
         file = ignore.path if ignore else _expected_path(build_context)
-        if ignore is not None and ignore.error:
+        if reads_patterns and ignore is not None and ignore.error:
             findings.append(Findings.unreadable(file, build_context.is_dev, ignore.error))
             continue
         problems = evaluate(build_context, ignore, project)
@@ -91,7 +92,7 @@ node_modules
 def present(project):
     """Every build context has a `.dockerignore` at its root (or a `<Dockerfile name>.dockerignore`
     beside the Dockerfile)."""
-    return _judge(project, "dockerignore.present", _present)
+    return _judge(project, "dockerignore.present", _present, reads_patterns=False)
 
 
 def _present(build_context: BuildContext, ignore: DockerIgnore | None, project) -> list[str]:
