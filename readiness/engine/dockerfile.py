@@ -368,7 +368,7 @@ def _fold_heredocs(lines: list[str], escape: str) -> tuple[list[str], dict[int, 
         match = _INSTRUCTION_RE.match(logical[0])
         if match and match.group(1).upper() in _HEREDOC_COMMANDS:
             bodies = []
-            for marker in _HEREDOC_RE.finditer(" ".join(logical)):
+            for marker in _heredoc_markers(" ".join(logical)):
                 strip_tabs, name = marker.group(1) == "-", marker.group(3)
                 body = []
                 while index + 1 < len(lines):
@@ -385,6 +385,25 @@ def _fold_heredocs(lines: list[str], escape: str) -> tuple[list[str], dict[int, 
         index += 1
     prepared.append("\n")
     return prepared, heredocs
+
+
+def _heredoc_markers(text: str) -> list[re.Match]:
+    """Heredoc markers outside quotes (``echo "<<EOF"`` starts no heredoc)."""
+    markers, quote, index = [], None, 0
+    while index < len(text):
+        char = text[index]
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "<":
+            match = _HEREDOC_RE.match(text, index)
+            if match:
+                markers.append(match)
+                index = match.end()
+                continue
+        index += 1
+    return markers
 
 
 def _continues(line: str, escape: str) -> bool:

@@ -38,3 +38,25 @@ def test_every_dockerfile_check_has_a_passing_and_a_failing_case():
         statuses = {json.loads(p.read_text())["status"] for p in FIXTURES.glob(f"{check_id}/*/expect.json")}
         assert "pass" in statuses, check_id
         assert statuses & {"fail", "warn"}, check_id
+
+
+def test_a_failure_decides_over_an_unreadable_file_and_both_are_evidence(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "Dockerfile").write_text("FROM alpine:3.20\nCMD run\n")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "Dockerfile").write_bytes(b"FROM alpine:3.20\nCMD \xff\n")
+
+    result = analyze(tmp_path, only=["dockerfile.exec_form"]).result("dockerfile.exec_form")
+
+    assert result.status == "fail"
+    assert [(e.file, e.line) for e in result.evidence] == [("a/Dockerfile", 2), ("b/Dockerfile", None)]
+    assert result.evidence[1].message == "cannot be checked: not valid UTF-8"
+
+
+def test_only_development_files_make_the_check_na_with_dev_evidence(tmp_path):
+    (tmp_path / "Dockerfile.dev").write_text("FROM alpine:3.20\nCMD run\n")
+
+    result = analyze(tmp_path, only=["dockerfile.exec_form"]).result("dockerfile.exec_form")
+
+    assert result.status == "na"
+    assert [(e.file, e.line) for e in result.dev_evidence] == [("Dockerfile.dev", 2)]

@@ -39,6 +39,11 @@ def test_copy_heredoc_and_dash_heredoc_strip_tabs():
     assert cmd.line == 8
 
 
+def test_a_marker_inside_quotes_is_not_a_heredoc():
+    dockerfile = parse("FROM alpine:3.20\nRUN echo \"use <<EOF\" 'or <<-END'\nUSER app\n")
+    assert [i.cmd for i in dockerfile.stage().instructions] == ["RUN", "USER"]
+
+
 def test_here_string_is_not_a_heredoc():
     dockerfile = parse("FROM alpine:3.20\nRUN cat <<< EOF\nUSER app\n")
     assert [i.cmd for i in dockerfile.stage().instructions] == ["RUN", "USER"]

@@ -158,7 +158,7 @@ def _excludes_caches(build_context: BuildContext, ignore: DockerIgnore | None, p
         return None
     missing = [path for path, alternatives in required if not _excludes_any(ignore, alternatives)]
     if ignore is None and missing:
-        return [_missing(build_context) + ", so " + ", ".join(missing) + " are sent to the builder"]
+        return [_missing(build_context) + ", so the builder receives " + ", ".join(missing)]
     return [f"does not exclude {path}" for path in missing]
 
 
