@@ -167,7 +167,7 @@ class QueueLengthCollector:
         yield gauge
 
 
-def queue_lengths(broker_url: str | None) -> dict[str, int] | None:
+def queue_lengths(broker_url: str | None, queues: tuple[str, ...] = QUEUES) -> dict[str, int] | None:
     """LLEN of each queue and its priority sub-queues; None when the broker cannot tell."""
     if not broker_url or not broker_url.startswith(("redis://", "rediss://")):
         return None  # the filesystem broker of `make run` has no cheap count
@@ -176,7 +176,7 @@ def queue_lengths(broker_url: str | None) -> dict[str, int] | None:
     try:
         client = redis.Redis.from_url(broker_url, socket_timeout=1, socket_connect_timeout=1)
         with client.pipeline(transaction=False) as pipe:
-            for queue in QUEUES:
+            for queue in queues:
                 for key in _priority_keys(queue):
                     pipe.llen(key)
             sizes = pipe.execute()
@@ -184,7 +184,7 @@ def queue_lengths(broker_url: str | None) -> dict[str, int] | None:
         logger.warning("queue lengths unavailable: %s", type(exc).__name__)
         return None
     steps = len(_priority_keys(""))
-    return {queue: sum(sizes[i * steps : (i + 1) * steps]) for i, queue in enumerate(QUEUES)}
+    return {queue: sum(sizes[i * steps : (i + 1) * steps]) for i, queue in enumerate(queues)}
 
 
 def _priority_keys(queue: str) -> list[str]:

@@ -8,9 +8,9 @@ import psycopg
 import pytest
 import redis
 
-from tests.deploy.processes import ROOT, base_env
+from tests.deploy.processes import ROOT, base_env, redis_database
 
-BROKER_URL = os.environ.get("DEPLOY_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+BROKER_URL = redis_database(14)
 
 
 @pytest.fixture(scope="module")

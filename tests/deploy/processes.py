@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -35,6 +36,12 @@ def seconds(duration: str) -> float:
     parts = re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", duration)
     assert parts and "".join(n + u for n, u in parts) == duration, duration
     return sum(float(n) * units[u] for n, u in parts)
+
+
+def redis_database(number: int) -> str:
+    """Another database of the suite's Redis (TEST_REDIS_URL, database 15 by default)."""
+    server = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+    return urlunsplit(server._replace(path=f"/{number}"))
 
 
 def free_port() -> int:

@@ -8,6 +8,7 @@ import logging
 import logging.config
 import subprocess
 import sys
+import uuid
 from ipaddress import ip_network
 
 import pytest
@@ -19,10 +20,11 @@ from django.utils.functional import SimpleLazyObject
 from readiness.core import metrics
 from readiness.core.logging import ContextFilter, logging_config, request_id_var
 from readiness.core.middleware import loaded_user_id
-from tests.deploy.processes import ROOT, base_env
+from tests.deploy.processes import ROOT, base_env, redis_database
 from tests.factories import UserFactory
 
-QUEUE_TEST_REDIS = "redis://127.0.0.1:6379/13"
+QUEUE_TEST_REDIS = redis_database(13)
+QUEUE_NAMES = ("analysis", "probes", "email")
 
 
 def test_a_sane_request_id_is_kept_and_a_bad_one_replaced():
@@ -124,15 +126,17 @@ def test_metrics_allowed_networks_trust_direct_clients_only(settings):
 
 
 def test_queue_lengths_count_every_priority_list():
+    # Names of our own: another run of the suite may share this Redis.
+    analysis, probes, email = (f"deploy-test-{uuid.uuid4().hex}-{name}" for name in QUEUE_NAMES)
     client = redis.Redis.from_url(QUEUE_TEST_REDIS)
-    client.flushdb()
     try:
-        client.rpush("analysis", "m1", "m2")
-        client.rpush("analysis\x06\x169", "m3")
-        client.rpush("probes", "m4")
-        assert metrics.queue_lengths(QUEUE_TEST_REDIS) == {"analysis": 3, "probes": 1, "email": 0}
+        client.rpush(analysis, "m1", "m2")
+        client.rpush(f"{analysis}\x06\x169", "m3")
+        client.rpush(probes, "m4")
+        lengths = metrics.queue_lengths(QUEUE_TEST_REDIS, (analysis, probes, email))
+        assert lengths == {analysis: 3, probes: 1, email: 0}
     finally:
-        client.flushdb()
+        client.delete(analysis, f"{analysis}\x06\x169", probes)
 
 
 def test_queue_lengths_tolerate_a_broker_that_is_away():
