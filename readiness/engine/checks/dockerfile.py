@@ -288,14 +288,15 @@ def _base_image_pinned(dockerfile: Dockerfile, project) -> Findings:
 
 
 def _pinning_problem(stage: Stage) -> str | None:
-    if not stage.base:
-        return "FROM names no image"
     image = parse_image_ref(stage.base)
     if image.digest:
         return None
     if stage.unresolved_args and not image.tag:
         names = ", ".join(stage.unresolved_args)
-        return f"FROM {stage.base}: the tag comes from ARG {names}, which has no default"
+        written = stage.from_instruction.value.split()[0]
+        return f"FROM {written} depends on ARG {names}, which has no default"
+    if not stage.base:
+        return "FROM names no image"
     if image.tag is None:
         return f"FROM {stage.base} names no tag, so it means :latest"
     if image.tag == "latest":
