@@ -1,26 +1,23 @@
 """A repository's checklist level (bronze, silver, gold) for the API's gate, from the checklist app.
 
-Kept apart because the checklist app is optional here: without it (or without a primary checklist
-on the repository) ``checklist_level`` returns None and the gate says the level was ignored.
+Without a primary checklist on the repository ``checklist_level`` returns None and the gate says
+the level was ignored.
 """
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.utils import timezone
 
-LEVELS = ("bronze", "silver", "gold")
+from readiness.checklists import status as item_status
+from readiness.checklists.models import AppliedChecklist
+from readiness.checklists.services import facts_for_repository
+
+LEVELS = item_status.LEVELS
 
 
 def checklist_level(*, repository, run) -> dict | None:
     """The primary checklist's level from ``run``'s results with today's attestations and waivers
     (a lead's waiver can unblock a deploy), and each item with whether it blocks its level."""
-    if not apps.is_installed("readiness.checklists"):
-        return None
-    from readiness.checklists import status as item_status
-    from readiness.checklists.models import AppliedChecklist
-    from readiness.checklists.services import facts_for_repository
-
     applied = (
         AppliedChecklist.objects.select_related("template")
         .filter(repository=repository, primary=True)

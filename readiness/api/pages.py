@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from readiness.api import selectors, services
@@ -21,6 +22,7 @@ def _lead_membership(request, team_slug):
     return membership, role_at_least(membership, Role.LEAD)
 
 
+@never_cache  # the page can hold a new token's plaintext: no browser or proxy may keep it
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_tokens(request, team_slug):
@@ -57,6 +59,7 @@ def team_token_revoke(request, team_slug, token_id):
     return redirect("api_pages:team_tokens", team_slug=team_slug)
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def personal_tokens(request):

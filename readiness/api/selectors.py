@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from readiness.api.levels import LEVELS, checklist_level
 from readiness.api.models import ApiToken
+from readiness.checklists.selectors import compare_status
 from readiness.engine.scoring import CATEGORY_TITLES
 from readiness.repos.models import AnalysisRun, Repository, RunStatus, ScoreSnapshot
 from readiness.teams.models import Role, Team
@@ -117,8 +117,7 @@ def gate_evaluate(*, repository, run: AnalysisRun | None, min_score: float | Non
                 )
             elif level_info is None:
                 notes.append(
-                    "level ignored: no primary checklist (or checklist support) for this repository; "
-                    "only min_score was checked"
+                    "level ignored: the repository has no primary checklist; only min_score was checked"
                 )
             else:
                 wanted = LEVELS.index(level)
@@ -144,28 +143,11 @@ def gate_evaluate(*, repository, run: AnalysisRun | None, min_score: float | Non
 # Comparison ------------------------------------------------------------------------------------
 
 
-def _compare_status(before: float | None, after: float | None) -> str:
-    # The checklist app's vocabulary (Fixed, Improved, Maintained, Regressed, New, Removed), from
-    # its selector when the app is installed, so the API and the comparison page agree.
-    if apps.is_installed("readiness.checklists"):
-        from readiness.checklists.selectors import compare_status
-
-        return compare_status(before, after)
-    if before is None and after is None:
-        return "Not applicable"
-    if before is None:
-        return "New"
-    if after is None:
-        return "Removed"
-    if after == before:
-        return "Maintained"
-    if after > before:
-        return "Fixed" if after == 10 else "Improved"
-    return "Regressed"
-
-
 def runs_compare(*, before: AnalysisRun, after: AnalysisRun) -> dict:
-    """Category | Before | After | Status from the two runs' engine scores, plus the overall row."""
+    """Category | Before | After | Status from the two runs' engine scores, plus the overall row.
+
+    The statuses are the checklist comparison's (Fixed, Improved, Maintained, Regressed, New,
+    Removed), so the API and the comparison page speak alike; the scores are the engine's."""
     scores_before = {s.category: s for s in ScoreSnapshot.objects.filter(run=before)}
     scores_after = {s.category: s for s in ScoreSnapshot.objects.filter(run=after)}
     ids = [c for c in CATEGORY_TITLES if c in scores_before or c in scores_after]
@@ -176,7 +158,7 @@ def runs_compare(*, before: AnalysisRun, after: AnalysisRun) -> dict:
         bs, as_ = (b.score if b else None), (a.score if a else None)
         title = (a or b).title
         rows.append(
-            {"id": category, "title": title, "before": bs, "after": as_, "status": _compare_status(bs, as_)}
+            {"id": category, "title": title, "before": bs, "after": as_, "status": compare_status(bs, as_)}
         )
     ob, oa = scores_before.get(ScoreSnapshot.OVERALL), scores_after.get(ScoreSnapshot.OVERALL)
     overall_before = ob.score if ob else before.score
@@ -186,6 +168,6 @@ def runs_compare(*, before: AnalysisRun, after: AnalysisRun) -> dict:
         "overall": {
             "before": overall_before,
             "after": overall_after,
-            "status": _compare_status(overall_before, overall_after),
+            "status": compare_status(overall_before, overall_after),
         },
     }

@@ -103,6 +103,7 @@ def test_lead_creates_a_team_token_shown_once_then_revokes_it(client):
     plaintext = response.context["created"]["plaintext"]
     assert plaintext.encode() in response.content
     assert services.token_hash(plaintext) == token.hash
+    assert "no-store" in response["Cache-Control"]
 
     listing = client.get(url)
     assert listing.status_code == 200
