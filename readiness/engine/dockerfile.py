@@ -278,10 +278,10 @@ def is_dev_dockerfile_path(rel: str) -> bool:
     return bool(words & DEV_WORDS)
 
 
-def parse_dockerfile(path: str, raw: bytes) -> Dockerfile:
+def parse_dockerfile(path: str, raw: bytes | None) -> Dockerfile:
     """Parse ``raw``; problems become ``Dockerfile.error`` instead of exceptions."""
     dockerfile = Dockerfile(path=path)
-    text, error = _decode(raw)
+    text, error = _decode(raw) if raw is not None else ("", "could not be read")
     if error:
         dockerfile.error = error
         return dockerfile
