@@ -46,7 +46,7 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # Never the app before fork: each worker opens its own database connections.
 preload_app = False
-# Gunicorn 25+ opens a control socket under $HOME; nothing here uses it.
+# Gunicorn 27 opens a control socket under $HOME by default; nothing here uses it.
 control_socket_disable = True
 
 # Logs: JSON lines (or plain with LOG_FORMAT=plain), one access line per request, on stderr.
