@@ -6,6 +6,7 @@ Defaults are the embedded ones ``make run`` uses: SQLite and a filesystem Celery
 
 from __future__ import annotations
 
+import os
 from ipaddress import ip_network
 from pathlib import Path
 
@@ -13,7 +14,16 @@ import dj_database_url
 
 from readiness import __version__
 from readiness.core.logging import logging_config
-from readiness.env import SettingsError, env_bool, env_choice, env_int, env_list, env_rate, env_str
+from readiness.env import (
+    SettingsError,
+    env_bool,
+    env_choice,
+    env_email_url,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("READINESS_VAR_DIR", str(BASE_DIR / "var")))
@@ -45,6 +55,7 @@ INSTALLED_APPS = [
     "readiness.teams",
     "readiness.repos",
     "readiness.checklists",
+    "readiness.reports",
     "readiness.api",
 ]
 
@@ -152,6 +163,8 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     "repos.sweep_stuck_runs": {"task": "repos.sweep_stuck_runs", "schedule": 60.0},
+    # Claims the teams whose weekly report is due and enqueues one send each (docs/reports.md).
+    "reports.enqueue_due": {"task": "reports.enqueue_due", "schedule": 300.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -214,6 +227,31 @@ RATE_LIMIT_WEBHOOK = env_rate("RATE_LIMIT_WEBHOOK", "600/60")  # per address; gi
 RATE_LIMIT_LOGIN = env_rate("RATE_LIMIT_LOGIN", "20/60")  # login form posts per address
 # Reverse proxies in front that append to X-Forwarded-For (0: use the connection's address).
 RATE_LIMIT_PROXY_COUNT = env_int("RATE_LIMIT_PROXY_COUNT", 0, minimum=0, maximum=5)
+
+# E-mail (docs/reports.md): EMAIL_URL, or the usual EMAIL_HOST... variables. EMAIL_BACKEND switches
+# to any Django backend, django-anymail's included (its settings come from ANYMAIL_* variables).
+_email_url = env_email_url("EMAIL_URL") or {}
+EMAIL_HOST = _email_url.get("host") or env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email_url.get("port") or env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = _email_url.get("user") or env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email_url.get("password") or env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email_url["use_tls"] if _email_url else env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email_url["use_ssl"] if _email_url else env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise SettingsError("EMAIL_USE_SSL", "true", "false when EMAIL_USE_TLS is true (choose one)")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=300)  # seconds, every SMTP call
+# make run (DEBUG, no mail server configured) prints e-mails on the worker's console.
+_email_configured = bool(_email_url or env_str("EMAIL_HOST"))
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG and not _email_configured
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Readiness <readiness@localhost>")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+ANYMAIL = {key.removeprefix("ANYMAIL_"): val for key, val in os.environ.items() if key.startswith("ANYMAIL_")}
+
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)

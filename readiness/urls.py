@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("readiness.api.page_urls")),
     path("", include("readiness.repos.urls")),
     path("", include("readiness.checklists.urls")),
+    path("", include("readiness.reports.urls")),
 ]
