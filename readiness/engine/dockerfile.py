@@ -553,11 +553,6 @@ class ImageRef:
     tag: str | None
     digest: str | None
 
-    @property
-    def name(self) -> str:
-        """The last path component (``bitnami/postgresql`` -> ``postgresql``)."""
-        return self.repository.rsplit("/", 1)[-1]
-
 
 def parse_image_ref(reference: str) -> ImageRef:
     reference = reference.strip()

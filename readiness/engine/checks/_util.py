@@ -1,6 +1,7 @@
 """Merge per-file (or per-build-context) findings into one repository result, by checks.md's rules.
 
-Shared by the Dockerfile and .dockerignore checks; any other per-file check may import it.
+Shared by the Dockerfile, .dockerignore and compose checks (checks/_compose_common.py builds on
+``Findings`` and ``judge_files``, so keep their names and fields stable).
 
 - Development files never decide: everything they show goes to ``dev_evidence``.
 - A production failure anywhere decides ``fail`` (``warn`` for a *soft* check), evidence naming
