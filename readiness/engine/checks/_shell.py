@@ -53,13 +53,33 @@ def commands(script: str) -> tuple[Command, ...]:
     return _commands(script, 0)
 
 
+# Every check splits the same RUNs again, so scripts are cached: many small ones, and only the
+# last few big ones, which keeps the cache's memory small in a long-running worker.
+_SMALL_SCRIPT_CHARS = 16 * 1024
+
+
 def commands_of_argv(argv: list[str]) -> tuple[Command, ...]:
     """The simple commands an exec-form argument list runs (looking into ``sh -c``)."""
     return _expand(Command(tuple(argv)), 0)
 
 
-@lru_cache(maxsize=512)
 def _commands(script: str, depth: int) -> tuple[Command, ...]:
+    if len(script) <= _SMALL_SCRIPT_CHARS:
+        return _small_script_commands(script, depth)
+    return _big_script_commands(script, depth)
+
+
+@lru_cache(maxsize=256)
+def _small_script_commands(script: str, depth: int) -> tuple[Command, ...]:
+    return _split_commands(script, depth)
+
+
+@lru_cache(maxsize=2)
+def _big_script_commands(script: str, depth: int) -> tuple[Command, ...]:
+    return _split_commands(script, depth)
+
+
+def _split_commands(script: str, depth: int) -> tuple[Command, ...]:
     result: list[Command] = []
     for words in _split(script.replace("\\\n", " ")):
         command = _strip_prefixes(words)
