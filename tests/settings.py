@@ -19,3 +19,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast log
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # One test database per pytest process, so parallel runs on one machine cannot wipe each other's rows.
 DATABASES["default"]["TEST"] = {"NAME": f"test_readiness_{os.getpid()}"}  # noqa: F405
+SECURE_SSL_REDIRECT = False  # the test client speaks plain http
