@@ -12,13 +12,28 @@ from django.conf import settings
 
 from readiness.probes.guard import AddressPolicy, AllowRule
 
+# A service URL without a port means the scheme's default; deny that port, not the whole host
+# (a bare "localhost" entry would block every local port and make allow rules useless).
+DEFAULT_PORTS = {
+    "postgres": 5432,
+    "postgresql": 5432,
+    "pgsql": 5432,
+    "mysql": 3306,
+    "redis": 6379,
+    "rediss": 6379,
+    "amqp": 5672,
+    "amqps": 5671,
+    "smtp": 25,
+}
+
 
 def _host_port(url: str) -> str | None:
     parts = urlsplit(url)
     if not parts.hostname:
         return None
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"{host}:{parts.port}" if parts.port else host
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme.split("+")[0])
+    return f"{host}:{port}" if port else host
 
 
 def own_service_hosts() -> list[str]:
