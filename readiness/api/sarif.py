@@ -10,6 +10,8 @@ from readiness.engine import ENGINE_VERSION, CheckResult, Evidence, ScanReport, 
 from readiness.engine.output.sarif import render_sarif
 from readiness.engine.registry import all_ids
 
+STATUSES = {status.value for status in Status}
+
 
 def _evidence(item: dict) -> Evidence:
     line = item.get("line")
@@ -28,7 +30,7 @@ def report_from_run(run) -> ScanReport:
             remediation=row.remediation,
         )
         for row in run.check_results.all()
-        if row.check_id in known and row.status in Status._value2member_map_
+        if row.check_id in known and row.status in STATUSES
     ]
     return ScanReport(
         version=run.engine_version or ENGINE_VERSION,
