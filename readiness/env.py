@@ -77,3 +77,35 @@ def env_rate(name: str, default: str) -> tuple[int, int] | None:
     if sep and _DIGITS.fullmatch(count) and _DIGITS.fullmatch(seconds) and int(count) and int(seconds):
         return int(count), int(seconds)
     raise SettingsError(name, text, "N/S (N requests per S seconds, e.g. 120/60) or off")
+
+
+_EMAIL_SCHEMES = {"smtp": (False, False), "smtp+tls": (True, False), "smtps": (False, True)}
+
+
+def env_email_url(name: str) -> dict | None:
+    """An SMTP server as one URL: ``smtp://user:pass@host:port`` (plain), ``smtp+tls://`` (STARTTLS,
+    port 587 by default) or ``smtps://`` (TLS from the start, port 465). Percent-encode ``@`` or
+    ``:`` in the user or password. None when unset. The password never appears in the error."""
+    from urllib.parse import unquote, urlsplit
+
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    parts = urlsplit(raw.strip())
+    shown = f"{parts.scheme}://{parts.hostname or ''}" + ("  (credentials hidden)" if parts.password else "")
+    expected = "smtp://[user:password@]host[:port], smtp+tls://... or smtps://..."
+    if parts.scheme not in _EMAIL_SCHEMES or not parts.hostname or parts.path not in ("", "/"):
+        raise SettingsError(name, shown, expected)
+    try:
+        port = parts.port
+    except ValueError:
+        raise SettingsError(name, shown, expected) from None
+    use_tls, use_ssl = _EMAIL_SCHEMES[parts.scheme]
+    return {
+        "host": parts.hostname,
+        "port": port or (465 if use_ssl else 587 if use_tls else 25),
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "use_tls": use_tls,
+        "use_ssl": use_ssl,
+    }

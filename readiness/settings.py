@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "readiness.teams",
     "readiness.repos",
     "readiness.checklists",
+    "readiness.endpoints",
     "readiness.reports",
     "readiness.api",
 ]
@@ -174,6 +175,10 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     "repos.sweep_stuck_runs": {"task": "repos.sweep_stuck_runs", "schedule": 60.0},
+    # Health probes (docs/probing.md): claim due endpoints and enqueue batches; roll up; prune.
+    "probes.dispatch_due": {"task": "probes.dispatch_due", "schedule": 5.0},
+    "probes.rollup": {"task": "probes.rollup", "schedule": 900.0},
+    "probes.cleanup": {"task": "probes.cleanup", "schedule": 3600.0},
     # Claims the teams whose weekly report is due and enqueues one send each (docs/reports.md).
     "reports.enqueue_due": {"task": "reports.enqueue_due", "schedule": 300.0},
 }

@@ -25,4 +25,6 @@ urlpatterns = [
     path("", include("readiness.api.page_urls")),
     path("", include("readiness.repos.urls")),
     path("", include("readiness.checklists.urls")),
+    path("", include("readiness.endpoints.urls")),
+    path("", include("readiness.reports.urls")),
 ]

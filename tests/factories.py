@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from readiness.repos.models import AnalysisRun, Repository
 from readiness.teams.models import Membership, Role, Team
@@ -93,3 +94,19 @@ class TemplateItemFactory(factory.django.DjangoModelFactory):
     level = "bronze"
     checks = factory.LazyAttribute(lambda i: [] if i.manual else ["dockerfile.non_root_user"])
     manual = False
+
+
+# Health endpoints ------------------------------------------------------------------------------
+
+
+class EndpointFactory(factory.django.DjangoModelFactory):
+    """A row written directly, bypassing the guard check of endpoint_register."""
+
+    class Meta:
+        model = "endpoints.Endpoint"
+
+    repository = factory.SubFactory(RepositoryFactory)
+    name = factory.Sequence(lambda n: f"endpoint-{n}")
+    url = "http://127.0.0.1:9/health"
+    kind = "liveness"
+    next_probe_at = factory.LazyFunction(timezone.now)

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 
 from readiness.checklists.services import checklist_apply_default, checklist_run_finished, evidence_excerpts
 from readiness.core.crypto import encrypt
+from readiness.endpoints.selectors import health_facts_for_repository
 from readiness.engine import ENGINE_VERSION, analyze
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
 from readiness.repos.sourcing import SourceError, materialize_source
@@ -168,7 +169,7 @@ def analysis_execute(*, run_id: int) -> ExecuteOutcome:
     try:
         with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
             source = materialize_source(run.repository, Path(tmp))
-            report = analyze(source.path)
+            report = analyze(source.path, health=health_facts_for_repository(run.repository))
             _store_report(run, report, source.commit_sha)
             checklist_run_finished(run=run, excerpts=evidence_excerpts(report=report, root=source.path))
     except SourceError as exc:

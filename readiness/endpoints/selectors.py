@@ -1,0 +1,277 @@
+"""Read logic for health endpoints: states, uptime, latency, incidents, and the engine's HealthFacts.
+
+Every function takes ids or objects already scoped to a team by the caller (views look the
+repository up inside the user's team first) and runs a fixed number of queries, whatever the
+number of endpoints.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from readiness.endpoints.models import Endpoint, HourlyRollup, Incident, Kind, ProbeRecord, State
+from readiness.endpoints.services import percentile
+from readiness.engine import HealthFacts
+
+# Read, not changed: the engine's own definition of "reports its dependencies", so the page's
+# cross-check and the health.readiness_reports_dependencies check cannot disagree.
+from readiness.engine.checks.health import _reports_dependencies
+
+SPARK_HOURS = 24
+SPARK_WIDTH, SPARK_HEIGHT = 120, 24
+
+
+def endpoint_list_for_repository(*, repository):
+    return Endpoint.objects.filter(repository=repository).order_by("kind", "name")
+
+
+def endpoint_get(*, repository, endpoint_id: int) -> Endpoint:
+    return get_object_or_404(Endpoint, repository=repository, pk=endpoint_id)
+
+
+def endpoint_states_for_repositories(repository_ids) -> dict[int, str]:
+    """``{repository_id: "up" | "down" | "none"}`` in one query, for dashboards.
+
+    "down" when any enabled endpoint of the repository is down, "up" when at least one is up and
+    none is down, "none" without enabled endpoints or before their first probe.
+    """
+    ids = list(repository_ids)
+    states = dict.fromkeys(ids, "none")
+    rows = (
+        Endpoint.objects.filter(repository_id__in=ids, enabled=True)
+        .values("repository_id")
+        .annotate(
+            down=Count("pk", filter=Q(state=State.DOWN)),
+            up=Count("pk", filter=Q(state=State.UP)),
+        )
+    )
+    for row in rows:
+        if row["down"]:
+            states[row["repository_id"]] = "down"
+        elif row["up"]:
+            states[row["repository_id"]] = "up"
+    return states
+
+
+def latest_records(endpoint_ids) -> dict[int, ProbeRecord]:
+    """The latest probe record of each endpoint (two queries)."""
+    newest = ProbeRecord.objects.filter(endpoint=OuterRef("pk")).order_by("-at", "-pk").values("pk")[:1]
+    record_ids = (
+        Endpoint.objects.filter(pk__in=list(endpoint_ids))
+        .annotate(latest=Subquery(newest))
+        .values_list("latest", flat=True)
+    )
+    records = ProbeRecord.objects.filter(pk__in=[pk for pk in record_ids if pk is not None])
+    return {record.endpoint_id: record for record in records}
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def probe_stats(endpoint_ids, *, now: datetime | None = None) -> dict[int, dict]:
+    """Per endpoint: ``uptime_7d`` (0..1 or None), ``p95_24h_ms``, ``count_24h``, ``failures_24h``,
+    ``spark`` (24 hourly median latencies, oldest first, None where no answer). Three queries.
+
+    Uptime adds the rollups of complete hours to the raw records of the last two hours (the
+    previous hour may not be rolled up yet), so the figure never has a gap nor counts twice.
+    """
+    now = now or timezone.now()
+    ids = list(endpoint_ids)
+    raw_from = _hour(now) - timedelta(hours=1)
+    day_ago = now - timedelta(hours=SPARK_HOURS)
+    first_spark_hour = _hour(now) - timedelta(hours=SPARK_HOURS - 1)
+    stats = {
+        pk: {"latencies": [], "count_24h": 0, "failures_24h": 0, "total": 0, "ok": 0, "spark": []}
+        for pk in ids
+    }
+    by_hour: dict[int, dict[int, list[float]]] = {pk: defaultdict(list) for pk in ids}
+    rows = ProbeRecord.objects.filter(endpoint_id__in=ids, at__gte=min(day_ago, raw_from)).values_list(
+        "endpoint_id", "at", "ok", "latency_ms"
+    )
+    for endpoint_id, at, ok, latency_ms in rows.iterator(chunk_size=5000):
+        entry = stats[endpoint_id]
+        if at >= day_ago:
+            entry["count_24h"] += 1
+            entry["failures_24h"] += 0 if ok else 1
+            if latency_ms is not None:
+                entry["latencies"].append(latency_ms)
+                if at >= first_spark_hour:
+                    by_hour[endpoint_id][int((at - first_spark_hour).total_seconds() // 3600)].append(
+                        latency_ms
+                    )
+        if at >= raw_from:
+            entry["total"] += 1
+            entry["ok"] += 1 if ok else 0
+    rolled = (
+        HourlyRollup.objects.filter(endpoint_id__in=ids, hour__gte=now - timedelta(days=7), hour__lt=raw_from)
+        .values("endpoint_id")
+        .annotate(count=Sum("count"), failures=Sum("failures"))
+    )
+    for row in rolled:
+        entry = stats[row["endpoint_id"]]
+        entry["total"] += row["count"]
+        entry["ok"] += row["count"] - row["failures"]
+    result = {}
+    for pk, entry in stats.items():
+        latencies = sorted(entry["latencies"])
+        spark = []
+        for index in range(SPARK_HOURS):
+            values = sorted(by_hour[pk].get(index, []))
+            spark.append(percentile(values, 0.5))
+        result[pk] = {
+            "uptime_7d": entry["ok"] / entry["total"] if entry["total"] else None,
+            "p95_24h_ms": percentile(latencies, 0.95),
+            "count_24h": entry["count_24h"],
+            "failures_24h": entry["failures_24h"],
+            "spark": spark,
+        }
+    return result
+
+
+def sparkline_path(
+    values: list[float | None], *, width: int = SPARK_WIDTH, height: int = SPARK_HEIGHT
+) -> str:
+    """SVG path data for a line through ``values`` (None leaves a gap); "" without any value."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return ""
+    top = max(present) or 1.0
+    step = width / max(len(values) - 1, 1)
+    parts, pen_down = [], False
+    for index, value in enumerate(values):
+        if value is None:
+            pen_down = False
+            continue
+        x = index * step
+        y = height - 1 - (value / top) * (height - 2)
+        parts.append(f"{'L' if pen_down else 'M'}{x:.1f} {y:.1f}")
+        pen_down = True
+    return " ".join(parts)
+
+
+def incidents_for_endpoints(endpoint_ids, *, limit_per_endpoint: int = 5) -> dict[int, list[Incident]]:
+    """The most recent incidents of each endpoint, newest first (one query)."""
+    ids = list(endpoint_ids)
+    result: dict[int, list[Incident]] = {pk: [] for pk in ids}
+    recent = Incident.objects.filter(endpoint_id__in=ids, started_at__gte=timezone.now() - timedelta(days=90))
+    for incident in recent.order_by("-started_at"):
+        if len(result[incident.endpoint_id]) < limit_per_endpoint:
+            result[incident.endpoint_id].append(incident)
+    return result
+
+
+def incidents_for_team(*, team, since: datetime, until: datetime | None = None):
+    """Incidents of a team's endpoints that overlap [since, until): for the weekly report."""
+    until = until or timezone.now()
+    return (
+        Incident.objects.filter(endpoint__repository__team=team, started_at__lt=until)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since))
+        .select_related("endpoint", "endpoint__repository")
+        .order_by("started_at")
+    )
+
+
+def _tls_facts(endpoint: Endpoint, record: ProbeRecord) -> dict | None:
+    if urlsplit(endpoint.url).scheme != "https":
+        return None
+    if record.error_class == "tls":  # the handshake or the verification failed
+        return {"verified": False, "days_left": None}
+    if record.tls_verified is None:
+        return None
+    return {"verified": record.tls_verified, "days_left": record.tls_days_left}
+
+
+def health_facts_for_repository(repository, *, now: datetime | None = None) -> HealthFacts:
+    """The probes' view of a repository's enabled endpoints, in the keys checks/health.py reads."""
+    endpoints = list(Endpoint.objects.filter(repository=repository, enabled=True).order_by("pk"))
+    ids = [e.pk for e in endpoints]
+    latest = latest_records(ids)
+    stats = probe_stats(ids, now=now)
+    facts = []
+    for endpoint in endpoints:
+        record = latest.get(endpoint.pk)
+        fact = {
+            "url": endpoint.url,
+            "kind": endpoint.kind,
+            "latest": None,
+            "p95_24h_ms": stats[endpoint.pk]["p95_24h_ms"],
+            "latency_threshold_ms": endpoint.latency_threshold_ms,
+            "uptime_7d": stats[endpoint.pk]["uptime_7d"],
+        }
+        if record is not None:
+            answered = record.status_code is not None
+            fact["latest"] = {
+                # The engine's "ok" is "it answered"; a wrong status or body is judged by the checks.
+                "ok": answered,
+                "status_code": record.status_code,
+                "latency_ms": record.latency_ms,
+                "error": None if answered else (record.error or record.error_class or "no answer"),
+                "headers": record.headers if answered else {},
+                "json": endpoint.last_json if answered else None,
+                "tls": _tls_facts(endpoint, record),
+            }
+        facts.append(fact)
+    return HealthFacts(endpoints=facts)
+
+
+def readiness_cross_check(endpoints: list[Endpoint]) -> list[str]:
+    """Readiness endpoints answering exactly like a liveness one (same body) without reporting any
+    dependency: a readiness probe that cannot tell "running" from "ready"."""
+    liveness = {e.last_body_sha256: e for e in endpoints if e.kind == Kind.LIVENESS and e.last_body_sha256}
+    notes = []
+    for endpoint in endpoints:
+        if endpoint.kind != Kind.READINESS or endpoint.last_body_sha256 not in liveness:
+            continue
+        if _reports_dependencies(endpoint.last_json):
+            continue
+        twin = liveness[endpoint.last_body_sha256]
+        notes.append(
+            f"Readiness endpoint “{endpoint.name}” answers exactly like liveness endpoint “{twin.name}” "
+            "and reports no dependency: it cannot tell a process that runs from one that can serve."
+        )
+    return notes
+
+
+def endpoint_cards(*, repository) -> dict:
+    """Everything the endpoints page shows, in a fixed number of queries."""
+    endpoints = list(endpoint_list_for_repository(repository=repository))
+    ids = [e.pk for e in endpoints]
+    latest = latest_records(ids)
+    stats = probe_stats(ids)
+    incidents = incidents_for_endpoints(ids)
+    cards = []
+    for endpoint in endpoints:
+        entry = stats[endpoint.pk]
+        cards.append(
+            {
+                "endpoint": endpoint,
+                "latest": latest.get(endpoint.pk),
+                "stats": entry,
+                "spark_path": sparkline_path(entry["spark"]),
+                "incidents": incidents[endpoint.pk],
+            }
+        )
+    return {
+        "cards": cards,
+        "cross_check": readiness_cross_check(endpoints),
+        "spark_width": SPARK_WIDTH,
+        "spark_height": SPARK_HEIGHT,
+    }
+
+
+def endpoint_card(*, endpoint: Endpoint) -> dict:
+    stats = probe_stats([endpoint.pk])[endpoint.pk]
+    return {
+        "endpoint": endpoint,
+        "latest": latest_records([endpoint.pk]).get(endpoint.pk),
+        "stats": stats,
+        "spark_path": sparkline_path(stats["spark"]),
+        "incidents": incidents_for_endpoints([endpoint.pk])[endpoint.pk],
+    }

@@ -1,0 +1,131 @@
+"""The endpoints page of a repository: states, latency, uptime, incidents; register, edit, delete,
+probe now. Viewers read; engineers and leads change; another team's repository is a 404."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from readiness.endpoints import selectors, services
+from readiness.endpoints.forms import EndpointForm
+from readiness.repos.selectors import repository_get
+from readiness.teams.models import Role
+from readiness.teams.selectors import membership_get, role_at_least
+
+READ_ONLY = "Viewers can look at endpoints but not change or probe them."
+
+
+def _scope(request, team_slug, repo_slug):
+    membership = membership_get(user=request.user, team_slug=team_slug)
+    repository = repository_get(team=membership.team, slug=repo_slug)
+    return membership, repository, role_at_least(membership, Role.ENGINEER)
+
+
+def _save(form: EndpointForm, save) -> bool:
+    """Run the service; its ValidationError (the guard's reason, say) lands on the form."""
+    try:
+        save()
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False
+    return True
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def endpoint_list(request, team_slug, repo_slug):
+    membership, repository, can_edit = _scope(request, team_slug, repo_slug)
+    form = EndpointForm()
+    if request.method == "POST":
+        if not can_edit:
+            return HttpResponseForbidden(READ_ONLY)
+        form = EndpointForm(request.POST)
+        if form.is_valid() and _save(
+            form,
+            lambda: services.endpoint_register(
+                repository=repository, headers=form.cleaned_data["headers"] or None, **form.service_kwargs()
+            ),
+        ):
+            messages.success(
+                request, f"Registered {form.cleaned_data['name']}; its first probe runs shortly."
+            )
+            return redirect("endpoints:list", team_slug=team_slug, repo_slug=repo_slug)
+    context = {
+        "team": membership.team,
+        "repository": repository,
+        "can_edit": can_edit,
+        "form": form,
+        **selectors.endpoint_cards(repository=repository),
+    }
+    return render(request, "endpoints/endpoint_list.html", context, status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def endpoint_edit(request, team_slug, repo_slug, endpoint_id):
+    membership, repository, can_edit = _scope(request, team_slug, repo_slug)
+    endpoint = selectors.endpoint_get(repository=repository, endpoint_id=endpoint_id)
+    if not can_edit:
+        return HttpResponseForbidden(READ_ONLY)
+    form = EndpointForm(initial=EndpointForm.initial_for(endpoint), editing=True)
+    if request.method == "POST":
+        form = EndpointForm(request.POST, editing=True)
+        if form.is_valid() and _save(
+            form,
+            lambda: services.endpoint_update(
+                endpoint=endpoint,
+                headers=form.cleaned_data["headers"] or None,
+                clear_headers=form.cleaned_data["clear_headers"],
+                **form.service_kwargs(),
+            ),
+        ):
+            messages.success(request, f"Saved {endpoint.name}.")
+            return redirect("endpoints:list", team_slug=team_slug, repo_slug=repo_slug)
+    context = {"team": membership.team, "repository": repository, "endpoint": endpoint, "form": form}
+    return render(request, "endpoints/endpoint_edit.html", context, status=400 if form.is_bound else 200)
+
+
+@login_required
+@require_POST
+def endpoint_delete(request, team_slug, repo_slug, endpoint_id):
+    _, repository, can_edit = _scope(request, team_slug, repo_slug)
+    endpoint = selectors.endpoint_get(repository=repository, endpoint_id=endpoint_id)
+    if not can_edit:
+        return HttpResponseForbidden(READ_ONLY)
+    services.endpoint_delete(endpoint=endpoint)
+    messages.success(request, f"Deleted {endpoint.name} and its probe history.")
+    return redirect("endpoints:list", team_slug=team_slug, repo_slug=repo_slug)
+
+
+@login_required
+@require_POST
+def endpoint_probe(request, team_slug, repo_slug, endpoint_id):
+    """Probe now, in this request (bounded by the endpoint's timeout, at most 30 s)."""
+    membership, repository, can_edit = _scope(request, team_slug, repo_slug)
+    endpoint = selectors.endpoint_get(repository=repository, endpoint_id=endpoint_id)
+    if not can_edit:
+        return HttpResponseForbidden(READ_ONLY)
+    record = services.endpoint_probe_now(endpoint=endpoint)
+    if request.htmx:
+        endpoint.refresh_from_db()
+        context = {
+            "team": membership.team,
+            "repository": repository,
+            "can_edit": can_edit,
+            "card": selectors.endpoint_card(endpoint=endpoint),
+            "probed_now": record,
+            "spark_width": selectors.SPARK_WIDTH,
+            "spark_height": selectors.SPARK_HEIGHT,
+        }
+        return render(request, "endpoints/_card.html", context)
+    if record is None:
+        messages.error(request, "The endpoint is disabled: nothing was probed.")
+    elif record.ok:
+        messages.success(
+            request, f"{endpoint.name}: answered {record.status_code} in {record.latency_ms:.0f} ms."
+        )
+    else:
+        messages.error(request, f"{endpoint.name}: {record.error_class}: {record.error}")
+    return redirect("endpoints:list", team_slug=team_slug, repo_slug=repo_slug)
