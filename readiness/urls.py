@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include("readiness.api.urls")),
     path("", include("readiness.api.page_urls")),
     path("", include("readiness.repos.urls")),
+    path("", include("readiness.teams.urls")),
     path("", include("readiness.checklists.urls")),
     path("", include("readiness.endpoints.urls")),
     path("", include("readiness.reports.urls")),

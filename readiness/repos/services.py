@@ -23,6 +23,7 @@ from readiness.endpoints.selectors import health_facts_for_repository
 from readiness.engine import ENGINE_VERSION, analyze
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
 from readiness.repos.sourcing import SourceError, materialize_source
+from readiness.teams.activity import activity_record
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ INTERNAL_ERROR_MESSAGE = "The analysis stopped on an internal error; the adminis
 
 
 def repository_register(
-    *, team, name: str, url: str, branch: str = "main", subfolder: str = ""
+    *, team, name: str, url: str, branch: str = "main", subfolder: str = "", actor=None
 ) -> Repository:
     base = slugify(name) or "repository"
     slug, n = base, 2
@@ -40,6 +41,7 @@ def repository_register(
         team=team, name=name, slug=slug, url=url.strip(), branch=branch.strip() or "main", subfolder=subfolder
     )
     repository_schedule_set(repository=repository, crontab=DEFAULT_SCHEDULE)  # nightly by default
+    activity_record(team=team, actor=actor, verb="repository.registered", target=repository.name)
     checklist_apply_default(repository=repository)  # "Production readiness (complete)" by default
     return repository
 
@@ -57,6 +59,8 @@ def analysis_request(*, repository: Repository, trigger: str = Trigger.MANUAL, u
         if pending is not None:
             return pending
         run = AnalysisRun.objects.create(repository=repository, trigger=trigger, requested_by=user)
+        if user is not None:  # people's triggers; pushes and schedules would drown the log
+            activity_record(team=repository.team, actor=user, verb="run.triggered", target=repository.name)
         _enqueue_on_commit(run.pk)
     return run
 

@@ -32,7 +32,7 @@ def team_detail(request, team_slug):
             return HttpResponseForbidden("Only team leads can register repositories.")
         form = RepositoryForm(request.POST)
         if form.is_valid():
-            repository = services.repository_register(team=team, **form.cleaned_data)
+            repository = services.repository_register(team=team, actor=request.user, **form.cleaned_data)
             reachability_request(repository=repository)
             messages.success(request, f"Registered {repository.name}; checking that it is reachable.")
             return redirect("repository_detail", team_slug=team.slug, repo_slug=repository.slug)
