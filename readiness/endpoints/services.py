@@ -262,10 +262,11 @@ def probes_run_batch(*, endpoint_ids: list[int]) -> list[ProbeRecord]:
         # The policy is read now, so a new allow rule or a removed one applies at the next probe.
         results += probe_batch_sync(specs, policy=address_policy(), concurrency=PROBE_CONCURRENCY)
     records = [_record(r.endpoint_id, r) for r in results]
-    ProbeRecord.objects.bulk_create(records, batch_size=500)
+    with transaction.atomic():  # records and states together: a reader never sees one without the other
+        ProbeRecord.objects.bulk_create(records, batch_size=500)
+        _apply_states(results)
     for result in results:
         observe_probe(ok=result.ok, error_class=result.error_class, latency_ms=result.latency_ms)
-    _apply_states(results)
     return records
 
 
@@ -277,7 +278,13 @@ def _apply_states(results: list[ProbeResult]) -> None:
     with transaction.atomic():
         # Locked in id order (no deadlock with another batch); a probe-now racing the beat's batch
         # for the same endpoint is serialised here and the older result never wins.
-        rows = list(Endpoint.objects.select_for_update().filter(pk__in=latest).order_by("pk"))
+        rows = list(
+            Endpoint.objects.select_for_update()
+            .filter(pk__in=latest)
+            .only("pk", "state", "last_probe_at", "last_body_sha256")
+            .order_by("pk")
+        )
+        probed, changed_state, changed_body = [], [], []
         opened, closing = [], {}
         for endpoint in rows:
             result = latest[endpoint.pk]
@@ -288,7 +295,7 @@ def _apply_states(results: list[ProbeResult]) -> None:
                 if new_state == State.DOWN:
                     opened.append(
                         Incident(
-                            endpoint=endpoint,
+                            endpoint_id=endpoint.pk,
                             started_at=result.started_at,
                             error_class=result.error_class or "",
                             cause=(result.error or "")[:2000],
@@ -297,12 +304,19 @@ def _apply_states(results: list[ProbeResult]) -> None:
                 elif endpoint.state == State.DOWN:
                     closing[endpoint.pk] = result.started_at
                 endpoint.state, endpoint.state_since = new_state, result.started_at
+                changed_state.append(endpoint)
             endpoint.last_probe_at = result.started_at
-            endpoint.last_json = result.body_json if result.status_code is not None else None
-            endpoint.last_body_sha256 = result.body_sha256 or ""
-        Endpoint.objects.bulk_update(
-            rows, ["state", "state_since", "last_probe_at", "last_json", "last_body_sha256"], batch_size=500
-        )
+            probed.append(endpoint)
+            sha = result.body_sha256 or ""
+            if sha != endpoint.last_body_sha256:
+                endpoint.last_json = result.body_json if result.status_code is not None else None
+                endpoint.last_body_sha256 = sha
+                changed_body.append(endpoint)
+        # Three narrow updates instead of one wide one: in steady state only last_probe_at
+        # changes, and bulk_update's CASE per row costs O(rows²) per field, so batches stay small.
+        Endpoint.objects.bulk_update(probed, ["last_probe_at"], batch_size=100)
+        Endpoint.objects.bulk_update(changed_state, ["state", "state_since"], batch_size=100)
+        Endpoint.objects.bulk_update(changed_body, ["last_json", "last_body_sha256"], batch_size=100)
         for endpoint_id, ended_at in closing.items():  # transitions are rare: one query each is fine
             Incident.objects.filter(endpoint_id=endpoint_id, ended_at__isnull=True).update(ended_at=ended_at)
         if opened:
