@@ -10,8 +10,10 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 import pytest
+import redis
 from celery import Celery
 
 from tests.deploy.processes import (
@@ -136,8 +138,9 @@ def test_worker_finishes_its_running_task_on_sigterm(
     # Celery prefers CELERY_BROKER_URL from the environment (tests/settings.py sets it) to broker=.
     monkeypatch.setenv("CELERY_BROKER_URL", deploy_broker_url)
     env = worker_env(deploy_database_url, deploy_broker_url, tmp_path, "tests.deploy.worker_settings")
+    env["DEPLOY_TEST_KEY_PREFIX"] = prefix = f"deploy-test-{uuid.uuid4().hex}:"
     worker = start(compose_command("worker"), env, tmp_path / "worker.log")
-    app = Celery(broker=deploy_broker_url)
+    app = Celery(broker=deploy_broker_url, broker_transport_options={"global_keyprefix": prefix})
     try:
         wait_for(f"http://127.0.0.1:{env['WORKER_METRICS_PORT']}/metrics", process=worker)
         quick, slow = tmp_path / "quick", tmp_path / "slow"
@@ -151,10 +154,16 @@ def test_worker_finishes_its_running_task_on_sigterm(
         sent = app.send_task("deploy_test.slow", args=[str(slow), SLOW_SECONDS], queue="analysis")
         wait_for_file(slow / "task-started")
         code, took = stop(worker, within=seconds(compose_service("worker")["stop_grace_period"]))
+    except AssertionError as exc:
+        tail = (tmp_path / "worker.log").read_text(errors="replace")[-4000:]
+        raise AssertionError(f"{exc}\n--- worker log ---\n{tail}") from exc
     finally:
         if worker.poll() is None:
             worker.kill()
         app.close()
+        client = redis.Redis.from_url(deploy_broker_url)
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
 
     log = (tmp_path / "worker.log").read_text(errors="replace")
     assert code == 0, log[-3000:]
