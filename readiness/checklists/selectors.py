@@ -319,8 +319,10 @@ def compare_snapshots(
 ) -> dict:
     """The EVALUATION table: Category | Before | After | Status, an overall row, the changed items."""
     b, a = before.data, after.data
-    category_ids = list(b.get("categories", {}))
-    category_ids += [c for c in a.get("categories", {}) if c not in category_ids]
+    # jsonb does not keep key order: categories follow the template (then any that left it).
+    template_order = list(dict.fromkeys(i.category_id for i in template.items.all()))
+    seen = set(b.get("categories", {})) | set(a.get("categories", {}))
+    category_ids = [c for c in template_order if c in seen] + sorted(seen - set(template_order))
     rows = []
     for cid in category_ids:
         bc, ac = b.get("categories", {}).get(cid), a.get("categories", {}).get(cid)

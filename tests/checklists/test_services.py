@@ -296,6 +296,7 @@ def test_compare_two_runs_gives_the_evaluation_table(small_template):
         after=ChecklistSnapshot.objects.get(run=after),
         template=template,
     )
+    assert [r["title"] for r in comparison["rows"]] == ["Security", "Reliability"]  # the template's order
     rows = {r["title"]: r for r in comparison["rows"]}
     assert (rows["Security"]["before"], rows["Security"]["after"], rows["Security"]["status"]) == (
         0.0,

@@ -63,7 +63,7 @@ def test_checklist_page_shows_statuses_evidence_lines_and_fix(client, setup):
     )  # the offending line
     assert "Tick as done" not in html and "Waive" not in html  # a viewer only reads
     partial = client.get(url("repository", setup["repository"]), headers=HX)
-    assert b"<html" not in partial.content and b'id="checklist-scores"' in partial.content
+    assert b"<html" not in partial.content and b'id="checklist-scores-body"' in partial.content
 
 
 def test_every_checklist_url_of_another_team_is_404(client, setup):
