@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
-from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -503,6 +503,7 @@ def dashboard_rows(*, repositories: list, weeks: int = 12, now: datetime | None 
     ):
         if template_of.get(rid) == tid:
             points[rid].append((taken_at, overall))
+    endpoints = _endpoint_states(ids)
     category_ids: list[str] = []
     titles: dict[str, str] = {}
     for a in states.values():
@@ -525,9 +526,28 @@ def dashboard_rows(*, repositories: list, weeks: int = 12, now: datetime | None 
                     for cid in category_ids
                 ],
                 "weekly": weekly_points(points.get(repo.pk, []), weeks=weeks, now=now),
+                "endpoints": endpoints.get(repo.pk),
             }
         )
     return {"rows": rows, "categories": [{"id": c, "title": titles[c]} for c in category_ids]}
+
+
+def _endpoint_states(ids: list[int]) -> dict[int, dict]:
+    """Per repository: how many enabled endpoints are up, down and not probed yet (one query)."""
+    from readiness.endpoints.models import Endpoint
+
+    states: dict[int, dict] = {}
+    rows = (
+        Endpoint.objects.filter(repository_id__in=ids, enabled=True)
+        .order_by()
+        .values_list("repository_id", "state")
+        .annotate(n=Count("id"))
+    )
+    for repository_id, state, n in rows:
+        entry = states.setdefault(repository_id, {"up": 0, "down": 0, "unknown": 0, "total": 0})
+        entry[state if state in entry else "unknown"] += n
+        entry["total"] += n
+    return states
 
 
 def _heat_cell(category_id: str, title: str, score: float | None) -> dict:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot, ChecklistTemplate, TemplateItem
+from readiness.endpoints.models import Endpoint
 from readiness.repos.models import AnalysisRun, Repository, RunStatus
 from tests.factories import MembershipFactory, TeamFactory
 
@@ -50,6 +51,18 @@ def seed(team, count: int, template) -> None:
             },
         )
         for i, r in enumerate(repositories)
+    )
+    Endpoint.objects.bulk_create(
+        Endpoint(
+            repository=r,
+            name=f"health-{k}",
+            url="https://example.com/health",
+            next_probe_at=now,
+            state=("up", "down", "unknown")[(i + k) % 3],
+        )
+        for i, r in enumerate(repositories)
+        if i % 2
+        for k in range(2)
     )
     ChecklistSnapshot.objects.bulk_create(
         ChecklistSnapshot(
@@ -113,6 +126,9 @@ def test_dashboard_shows_score_level_heat_map_sparkline_and_run(client, template
     assert html.count('<svg class="spark"') == 3
     assert 'class="level level-gold"' in html
     assert "f00dfee" in html and "status-succeeded" in html
+    # Endpoints: none for even rows; svc-0001 has one down and one not probed yet.
+    assert html.count('<span class="muted">none</span>') == 2
+    assert '<span class="status status-fail">1 down</span>' in html
 
 
 def test_search_filter_sort_and_pages(client, template):
