@@ -20,3 +20,5 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # One test database per pytest process, so parallel runs on one machine cannot wipe each other's rows.
 DATABASES["default"]["TEST"] = {"NAME": f"test_readiness_{os.getpid()}"}  # noqa: F405
 SECURE_SSL_REDIRECT = False  # the test client speaks plain http
+# Rate-limit counters per test process, so runs on one machine do not share the login budget.
+RATE_LIMIT_KEY_PREFIX = f"test-rl-{os.getpid()}"
