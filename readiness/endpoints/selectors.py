@@ -45,6 +45,7 @@ def endpoint_states_for_repositories(repository_ids) -> dict[int, str]:
     states = dict.fromkeys(ids, "none")
     rows = (
         Endpoint.objects.filter(repository_id__in=ids, enabled=True)
+        .order_by()
         .values("repository_id")
         .annotate(
             down=Count("pk", filter=Q(state=State.DOWN)),
@@ -92,8 +93,10 @@ def probe_stats(endpoint_ids, *, now: datetime | None = None) -> dict[int, dict]
         for pk in ids
     }
     by_hour: dict[int, dict[int, list[float]]] = {pk: defaultdict(list) for pk in ids}
-    rows = ProbeRecord.objects.filter(endpoint_id__in=ids, at__gte=min(day_ago, raw_from)).values_list(
-        "endpoint_id", "at", "ok", "latency_ms"
+    rows = (
+        ProbeRecord.objects.filter(endpoint_id__in=ids, at__gte=min(day_ago, raw_from))
+        .order_by()
+        .values_list("endpoint_id", "at", "ok", "latency_ms")
     )
     for endpoint_id, at, ok, latency_ms in rows.iterator(chunk_size=5000):
         entry = stats[endpoint_id]

@@ -148,3 +148,22 @@ def test_the_batch_task_probes_by_id(allowed_server):
     endpoint = _endpoint(allowed_server, "/health")
     assert probe_run_batch_task(endpoint_ids=[endpoint.pk]) == 1
     assert ProbeRecord.objects.filter(endpoint=endpoint, ok=True).count() == 1
+
+
+def test_disabling_or_retargeting_a_down_endpoint_closes_its_incident(allowed_server):
+    allowed_server.route("/down", status=500)
+    allowed_server.route("/health")
+    endpoint = _endpoint(allowed_server, "/down")
+    _probe(endpoint)
+    assert Incident.objects.get().ended_at is None
+
+    services.endpoint_update(endpoint=endpoint, url=allowed_server.url("/health"))
+    endpoint.refresh_from_db()
+    assert endpoint.state == State.UNKNOWN and Incident.objects.get().ended_at is not None
+
+    services.endpoint_update(endpoint=endpoint, url=allowed_server.url("/down"))
+    _probe(endpoint)
+    assert Incident.objects.filter(ended_at__isnull=True).count() == 1
+    services.endpoint_update(endpoint=endpoint, enabled=False)
+    assert not Incident.objects.filter(ended_at__isnull=True).exists()
+    assert Endpoint.objects.get(pk=endpoint.pk).state == State.UNKNOWN

@@ -175,3 +175,38 @@ def test_endpoint_states_for_repositories_in_one_query(django_assert_num_queries
     with django_assert_num_queries(1):
         states = endpoint_states_for_repositories(ids)
     assert states == {up.pk: "up", down.pk: "down", none.pk: "none", unprobed.pk: "none"}
+
+
+def test_the_page_costs_the_same_queries_for_2_or_12_endpoints(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    repo = RepositoryFactory()
+    _login(client, "viewer", team=repo.team)
+    url = reverse("endpoints:list", kwargs={"team_slug": repo.team.slug, "repo_slug": repo.slug})
+    counts = []
+    for total in (2, 12):
+        while repo.endpoints.count() < total:
+            endpoint = EndpointFactory(repository=repo)
+            endpoint.probes.create(at=timezone.now(), ok=True, status_code=200, latency_ms=3.0)
+            endpoint.incidents.create(started_at=timezone.now() - timedelta(hours=1), ended_at=timezone.now())
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_incidents_for_team_lists_those_overlapping_the_period():
+    from readiness.endpoints.selectors import incidents_for_team
+
+    now = timezone.now()
+    endpoint = EndpointFactory()
+    team = endpoint.repository.team
+    before = endpoint.incidents.create(started_at=now - timedelta(days=10), ended_at=now - timedelta(days=9))
+    overlapping = endpoint.incidents.create(
+        started_at=now - timedelta(days=8), ended_at=now - timedelta(days=6)
+    )
+    ongoing = endpoint.incidents.create(started_at=now - timedelta(hours=2))
+    EndpointFactory().incidents.create(started_at=now - timedelta(days=1))  # another team's
+    listed = list(incidents_for_team(team=team, since=now - timedelta(days=7), until=now))
+    assert listed == [overlapping, ongoing] and before not in listed
