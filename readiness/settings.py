@@ -181,6 +181,8 @@ CELERY_BEAT_SCHEDULE = {
     "probes.cleanup": {"task": "probes.cleanup", "schedule": 3600.0},
     # Claims the teams whose weekly report is due and enqueues one send each (docs/reports.md).
     "reports.enqueue_due": {"task": "reports.enqueue_due", "schedule": 300.0},
+    # Checklist states whose attestation fell due or waiver expired (pages also refresh on read).
+    "checklists.refresh_expired": {"task": "checklists.refresh_expired", "schedule": 900.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE

@@ -326,3 +326,22 @@ def test_seed_demo_applies_the_complete_checklist(tmp_path, settings):
     call_command("seed_demo", stdout=__import__("io").StringIO())
     repository = Repository.objects.get(team__slug="demo-team")
     assert repository.checklists.get(primary=True).template.slug == "production-readiness-complete"
+
+
+def test_tick_with_an_evidence_link_and_required_evidence(client, setup):
+    repository = setup["repository"]
+    client.force_login(setup["members"]["engineer"].user)
+    setup["template"].items.filter(key="backup-restore").update(evidence_required=True)
+    refused = client.post(item_url("attest", repository), {"checked": "on"}, headers=HX)
+    assert refused.status_code == 400 and b"needs an evidence link" in refused.content
+    bad = client.post(
+        item_url("attest", repository), {"checked": "on", "evidence_url": "javascript:alert(1)"}, headers=HX
+    )
+    assert bad.status_code == 400 and not Attestation.objects.exists()
+    link = "https://wiki.example.com/restore-drill-2026-03"
+    response = client.post(
+        item_url("attest", repository), {"checked": "on", "evidence_url": link}, headers=HX
+    )
+    assert response.status_code == 200
+    assert f'<a href="{link}" rel="noopener nofollow">evidence</a>' in response.content.decode()
+    assert Attestation.objects.get().evidence_url == link
