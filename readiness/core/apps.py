@@ -6,5 +6,7 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self):
-        # Configure the Celery app in every Django process so tasks enqueue through it.
-        import readiness.celery  # noqa: F401
+        # Configure the Celery app in every Django process so tasks enqueue through it, and
+        # register the start-up checks.
+        from readiness import celery  # noqa: F401
+        from readiness.core import checks  # noqa: F401
