@@ -102,8 +102,14 @@ def seed_history(team, count=7):
 def test_tick_waive_compare_and_dashboard(page, live_server, celery_worker, sample_repo_dir):
     member = MembershipFactory(role="lead", team__name="Payments team", team__slug="payments")
     team = member.team
-    repository = repository_register(team=team, name="sample-service", url=str(sample_repo_dir))
     log_in(page, live_server, member)
+    # Register the repository through the team page; it starts with the complete checklist.
+    page.get_by_label("Name").fill("sample-service")
+    page.get_by_label("Repository URL").fill(str(sample_repo_dir))
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_url(f"{live_server.url}/t/{team.slug}/r/sample-service/**")
+    repository = team.repositories.get(slug="sample-service")
+    assert repository.checklists.get(primary=True).template.slug == TEMPLATE
     analyze(page, live_server, team, repository)
 
     # Tick a manual item inline, see the score line update, undo, tick again.
