@@ -110,8 +110,13 @@ def checklists_for_repository(
         )
     }
     note_counts: dict = defaultdict(int)
-    for slug, key in ItemNote.objects.filter(repository=repository).values_list("template_slug", "item_key"):
-        note_counts[(slug, key)] += 1
+    latest_notes: dict = {}
+    for note in (
+        ItemNote.objects.filter(repository=repository).select_related("author").order_by("-created_at", "-id")
+    ):
+        ref = (note.template_slug, note.item_key)
+        note_counts[ref] += 1
+        latest_notes.setdefault(ref, note)
 
     checklists = []
     for applied in applied_list:
@@ -137,6 +142,7 @@ def checklists_for_repository(
                 "attestation": current_attestations.get(ref),
                 "waiver": waiver if status == "waived" else None,
                 "notes": note_counts.get(ref, 0),
+                "latest_note": latest_notes.get(ref),
                 "underlying": _underlying(item, facts, slug, now),
             }
             category = categories.setdefault(

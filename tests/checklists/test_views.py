@@ -171,7 +171,9 @@ def test_notes_and_history(client, setup):
     repository = setup["repository"]
     engineer = setup["members"]["engineer"]
     client.force_login(engineer.user)
-    client.post(item_url("note", repository), {"text": "Restore drill booked for Friday"}, headers=HX)
+    row = client.post(item_url("note", repository), {"text": "Restore drill booked for Friday"}, headers=HX)
+    assert f"Note by {engineer.user.username}" in row.content.decode()  # the latest note shows on the row
+    assert "Restore drill booked for Friday" in row.content.decode()
     client.post(item_url("attest", repository), {"checked": "on"}, headers=HX)
     assert ItemNote.objects.count() == 1
     history = client.get(item_url("history", repository)).content.decode()
