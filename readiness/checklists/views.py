@@ -74,6 +74,7 @@ def repository_checklists(request, team_slug, repo_slug):
             slug__in=[c["template"].slug for c in data["checklists"]]
         ),
         "today": timezone.localdate(),
+        "checklists_url": _checklist_url(team_slug, repo_slug),  # item action URLs start with it
         "badge_url": _badge_url(request, data["checklists"]),
         **_perms(membership),
     }
@@ -108,6 +109,7 @@ def _item_response(request, membership, repository, template_slug, item_key, *, 
         "checklist": checklist,
         "entry": entry,
         "show_undo": undo,
+        "checklists_url": _checklist_url(membership.team.slug, repository.slug),
         "error": error,
         "today": timezone.localdate(),
         **_perms(membership),
