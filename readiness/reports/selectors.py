@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -41,7 +42,7 @@ from readiness.reports.models import (
     WeeklyReport,
 )
 from readiness.reports.schedule import Schedule, due_week, week_start_for
-from readiness.repos.models import AnalysisRun, RunStatus
+from readiness.repos.models import AnalysisRun, Repository, RunStatus
 from readiness.teams.models import Membership, Role, Team
 
 EXPIRY_HORIZON_DAYS = 14
@@ -56,9 +57,16 @@ def absolute_url(path: str) -> str:
 # Schedules -------------------------------------------------------------------------------------
 
 
+def _schedule_row(team) -> ReportSchedule | None:
+    # team.report_schedule is free when loaded with select_related("team__report_schedule").
+    try:
+        return team.report_schedule
+    except ReportSchedule.DoesNotExist:
+        return None
+
+
 def schedule_for_team(*, team) -> Schedule:
-    row = ReportSchedule.objects.filter(team=team).first()
-    return _schedule_of(row)
+    return _schedule_of(_schedule_row(team))
 
 
 def _schedule_of(row: ReportSchedule | None) -> Schedule:
@@ -116,7 +124,7 @@ def report_recipients(*, team) -> list[dict]:
         if member_receives(membership=membership, subscription=subscriptions.get(membership.user_id)):
             recipients.append({"address": address, "user_id": membership.user_id})
             seen.add(address.lower())
-    schedule = ReportSchedule.objects.filter(team=team).first()
+    schedule = _schedule_row(team)
     for address in schedule.external_addresses if schedule else []:
         if address.lower() not in seen:
             recipients.append({"address": address, "user_id": None})
@@ -160,19 +168,22 @@ def _change(before: float | None, after: float | None) -> float | None:
 
 def _snapshots_at(*, team, when: datetime) -> dict[int, ChecklistSnapshot]:
     """Per repository, the primary checklist's latest snapshot taken at or before ``when``."""
-    primary = AppliedChecklist.objects.filter(repository__team=team, primary=True).annotate(
-        snapshot_id=Subquery(
-            ChecklistSnapshot.objects.filter(
-                repository=OuterRef("repository_id"),
-                template_slug=OuterRef("template__slug"),
-                taken_at__lte=when,
+    latest = Subquery(
+        AppliedChecklist.objects.filter(repository__team=team, primary=True)
+        .annotate(
+            snapshot_id=Subquery(
+                ChecklistSnapshot.objects.filter(
+                    repository=OuterRef("repository_id"),
+                    template_slug=OuterRef("template__slug"),
+                    taken_at__lte=when,
+                )
+                .order_by("-taken_at", "-id")
+                .values("id")[:1]
             )
-            .order_by("-taken_at", "-id")
-            .values("id")[:1]
         )
+        .values("snapshot_id")
     )
-    ids = [i for i in primary.values_list("snapshot_id", flat=True) if i is not None]
-    snapshots = ChecklistSnapshot.objects.filter(id__in=ids).only("repository_id", "data")
+    snapshots = ChecklistSnapshot.objects.filter(id__in=latest).only("repository_id", "data")
     return {s.repository_id: s for s in snapshots}
 
 
@@ -193,6 +204,8 @@ def _endpoint_section(*, team, since: datetime, until: datetime) -> list[dict] |
         .select_related("repository")
         .order_by("repository__name", "name")
     )
+    if not endpoints:
+        return []
     stats = endpoint_selectors.probe_stats([e.pk for e in endpoints], now=until)
     incidents = defaultdict(list)
     for incident in endpoint_selectors.incidents_for_team(team=team, since=since, until=until):
@@ -212,13 +225,24 @@ def _endpoint_section(*, team, since: datetime, until: datetime) -> list[dict] |
     return section
 
 
-def _dashboard_repositories(team) -> list:
-    """The dashboard's repositories (all of them, by name) with their primary checklist's score."""
-    # The checklists app is splitting this selector in two (ids, then one page); accept either.
-    if hasattr(checklists, "dashboard_repository_ids"):
-        ids = list(checklists.dashboard_repository_ids(team=team))
-        return checklists.dashboard_repositories_by_ids(ids=ids)
-    return list(checklists.dashboard_repositories(team=team))
+def _current_states(team) -> tuple[list, dict[int, AppliedChecklist], list[dict]]:
+    """The team's repositories by name; each one's primary checklist with its live state, which is
+    what the dashboard's score column (``overall``) and heat map (``state["categories"]``) show;
+    and the category columns in the dashboard's order. Two queries."""
+    repositories = list(Repository.objects.filter(team=team).order_by(Lower("name")).only("name", "slug"))
+    applied = {
+        a.repository_id: a
+        for a in AppliedChecklist.objects.filter(repository__team=team, primary=True).only(
+            "repository_id", "template_id", "state", "overall", "level"
+        )
+    }
+    titles: dict[str, str] = {}
+    for a in applied.values():
+        for cid, category in a.state.get("categories", {}).items():
+            titles.setdefault(cid, category["title"])
+    order = checklists.CATEGORY_ORDER  # as checklists.selectors.dashboard_rows sorts its columns
+    ids = sorted(titles, key=lambda c: (order.index(c) if c in order else 99, c))
+    return repositories, applied, [{"id": c, "title": titles[c]} for c in ids]
 
 
 def report_build(*, team, now: datetime | None = None) -> dict:
@@ -229,10 +253,8 @@ def report_build(*, team, now: datetime | None = None) -> dict:
     tz = ZoneInfo(schedule.timezone)
     today = now.astimezone(tz).date()
 
-    repositories = _dashboard_repositories(team)
-    rows = checklists.dashboard_rows(repositories=repositories, now=now)
+    repositories, applied, category_columns = _current_states(team)
     before_snapshots = _snapshots_at(team=team, when=since)
-    applied = {row["repository"].pk: row["applied"] for row in rows["rows"] if row["applied"]}
     templates = {
         t.pk: t
         for t in ChecklistTemplate.objects.filter(id__in={a.template_id for a in applied.values()})
@@ -240,17 +262,22 @@ def report_build(*, team, now: datetime | None = None) -> dict:
         .only("id", "slug", "title")
     }
 
-    def repo_url(repo, name="checklists:repository", anchor=""):
-        url = absolute_url(reverse(name, kwargs={"team_slug": team.slug, "repo_slug": repo.slug}))
-        return f"{url}#{anchor}" if anchor else url
+    checklist_urls: dict[int, str] = {}
+
+    def repo_url(repo, anchor=""):
+        # reverse() once per repository: a team's report links to each one many times.
+        if repo.pk not in checklist_urls:
+            kwargs = {"team_slug": team.slug, "repo_slug": repo.slug}
+            checklist_urls[repo.pk] = absolute_url(reverse("checklists:repository", kwargs=kwargs))
+        return f"{checklist_urls[repo.pk]}#{anchor}" if anchor else checklist_urls[repo.pk]
 
     repo_rows, newly_failing, newly_fixed = [], [], []
     before_categories: dict[str, list] = defaultdict(list)
-    for row in rows["rows"]:
-        repo = row["repository"]
+    for repo in repositories:
+        current = applied.get(repo.pk)
         snapshot = before_snapshots.get(repo.pk)
         before_data = snapshot.data if snapshot else {}
-        after, before = repo.primary_overall, before_data.get("overall")
+        after, before = (current.overall if current else None), before_data.get("overall")
         repo_rows.append(
             {
                 "name": repo.name,
@@ -259,12 +286,11 @@ def report_build(*, team, now: datetime | None = None) -> dict:
                 "after": after,
                 "change": _change(before, after),
                 "status": checklists.compare_status(before, after),
-                "level": repo.primary_level or "",
+                "level": current.level if current else "",
             }
         )
         for cid, category in before_data.get("categories", {}).items():
             before_categories[cid].append(category.get("score"))
-        current = applied.get(repo.pk)
         if current is None or snapshot is None:
             continue  # a repository with no checklist, or new this week: nothing "newly" changed
         template = templates[current.template_id]
@@ -292,7 +318,7 @@ def report_build(*, team, now: datetime | None = None) -> dict:
     repo_rows.sort(key=lambda r: (r["after"] is None, r["after"] if r["after"] is not None else 0, r["name"]))
 
     categories = []
-    for category in rows["categories"]:
+    for category in category_columns:
         # The dashboard's heat map cells show these same stored scores.
         after = _mean(
             (a.state.get("categories", {}).get(category["id"]) or {}).get("score") for a in applied.values()
@@ -307,8 +333,13 @@ def report_build(*, team, now: datetime | None = None) -> dict:
                 "status": checklists.compare_status(before, after),
             }
         )
-    summary = checklists.team_summaries(teams=[team])[0]
-    overall_after = summary["mean"]
+    # team_summaries' figures, from the rows already loaded (tests check they are equal).
+    overall_after = _mean(a.overall for a in applied.values())
+    levels = dict.fromkeys(("gold", "silver", "bronze", "none"), 0)
+    for repo in repositories:
+        key = (applied[repo.pk].level if repo.pk in applied else "") or "none"
+        if key in levels:
+            levels[key] += 1
     overall_before = _mean(s.data.get("overall") for s in before_snapshots.values())
     return {
         "team": {"name": team.name, "slug": team.slug},
@@ -321,8 +352,8 @@ def report_build(*, team, now: datetime | None = None) -> dict:
             "after": overall_after,
             "change": _change(overall_before, overall_after),
             "status": checklists.compare_status(overall_before, overall_after),
-            "repositories": summary["count"],
-            "levels": summary["levels"],
+            "repositories": len(repositories),
+            "levels": levels,
         },
         "categories": categories,
         "repositories": repo_rows,
@@ -352,8 +383,10 @@ def _expiring(*, team, now: datetime, today: date, tz, repo_url) -> list[dict]:
     # Manual items with a re-attestation interval, on checklists applied to the team's repositories.
     intervals = {}
     titles = {}
+    # Only the items named below: waived ones and manual ones with a re-attestation interval.
+    wanted = Q(reattest_days__isnull=False) | Q(key__in={w.item_key for w in waivers})
     for repo_id, slug, key, title, days in TemplateItem.objects.filter(
-        template__applications__repository__team=team
+        wanted, template__applications__repository__team=team
     ).values_list("template__applications__repository_id", "template__slug", "key", "title", "reattest_days"):
         titles[(slug, key)] = title
         if days:

@@ -300,7 +300,9 @@ def _start(team_id: int, week_start: date, now: datetime) -> WeeklyReport | None
     ).update(status=ReportStatus.SENDING, attempts=F("attempts") + 1, lease_until=lease, updated_at=now)
     if won != 1:
         return None
-    return WeeklyReport.objects.select_related("team").get(team_id=team_id, week_start=week_start)
+    return WeeklyReport.objects.select_related("team", "team__report_schedule").get(
+        team_id=team_id, week_start=week_start
+    )
 
 
 def _prepare(report: WeeklyReport, now: datetime) -> None:
@@ -368,8 +370,9 @@ def report_deliver(*, team_id: int, week_start: date, now: datetime | None = Non
     after MAX_ATTEMPTS it becomes "failed", which leads see on the team page.
     """
     now = now or timezone.now()
-    report_claim(team_id=team_id, week_start=week_start)  # a direct call claims an unclaimed week
     report = _start(team_id, week_start, now)
+    if report is None and report_claim(team_id=team_id, week_start=week_start) is not None:
+        report = _start(team_id, week_start, now)  # a direct call claims an unclaimed week first
     if report is None:
         return DeliveryOutcome(None)
     error: Exception | None = None
@@ -392,11 +395,11 @@ def report_deliver(*, team_id: int, week_start: date, now: datetime | None = Non
     except Exception as exc:  # recorded on the row; retried or left failed for a lead
         error = exc
     if error is None:
-        WeeklyReport.objects.filter(pk=report.pk).update(
-            status=ReportStatus.SENT, recipients=report.recipients, sent_at=timezone.now(), error="",
-            lease_until=None, updated_at=timezone.now(),
-        )  # fmt: skip
-        report.refresh_from_db()
+        done = {"status": ReportStatus.SENT, "recipients": report.recipients, "sent_at": timezone.now()}
+        done.update(error="", lease_until=None, updated_at=timezone.now())
+        WeeklyReport.objects.filter(pk=report.pk).update(**done)
+        for field, value in done.items():
+            setattr(report, field, value)
         logger.info("weekly report %s sent to %s recipients", report.pk, report.sent_count)
         return DeliveryOutcome(report)
     retryable = isinstance(error, RETRYABLE) and report.attempts < MAX_ATTEMPTS

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,7 +58,11 @@ def test_figures_equal_the_dashboards_for_the_same_data(seeded, smtp_server):
     message = smtp_server.to("lea@example.com")[0]
     text, html = parts(message)
 
-    repositories = selectors._dashboard_repositories(team)
+    if hasattr(checklist_selectors, "dashboard_repository_ids"):  # the selector's newer, paged form
+        ids = list(checklist_selectors.dashboard_repository_ids(team=team))
+        repositories = checklist_selectors.dashboard_repositories_by_ids(ids=ids)
+    else:
+        repositories = list(checklist_selectors.dashboard_repositories(team=team))
     dashboard = {r.name: r.primary_overall for r in repositories}
     team_mean = checklist_selectors.team_summaries(teams=[team])[0]["mean"]
     # The dashboard page itself shows those repository scores.
@@ -141,10 +146,8 @@ def test_the_report_lists_changes_due_items_and_failed_runs_with_links(seeded, s
     ]
     assert [r["repository"] for r in data["failed_runs"]] == ["worker"]
     assert data["failed_runs"][0]["error"] == "git fetch timed out after 120 s"
-    assert data["endpoints"] is None  # no endpoint model in this installation: the section is left out
 
     _subject, text, html = services.report_render(data=data)
-    assert "ENDPOINTS" not in text and "Endpoints" not in html
     assert "- api: Runs as non-root (Security): pass -> fail" in text
     assert "- web: Has a healthcheck (Reliability): fail -> pass" in text
     assert "Waiver ends: worker: Runs as non-root" in text
@@ -186,3 +189,50 @@ def test_every_report_sent_is_kept_and_opens_in_the_browser(seeded, smtp_server,
     assert "default-src 'none'" in body["Content-Security-Policy"]
     assert services.UNSUBSCRIBE_PLACEHOLDER.encode() not in body.content
     assert b"Repositories, worst first" in body.content
+
+
+def test_without_the_endpoints_app_the_section_is_left_out(seeded, monkeypatch):
+    real = selectors.apps.is_installed
+    monkeypatch.setattr(
+        selectors.apps, "is_installed", lambda name: name != "readiness.endpoints" and real(name)
+    )
+    data = selectors.report_build(team=seeded["team"])
+    assert data["endpoints"] is None
+    _subject, text, html = services.report_render(data=data)
+    assert "ENDPOINTS" not in text and "Endpoints" not in html
+
+
+@pytest.mark.skipif(not apps.is_installed("readiness.endpoints"), reason="no endpoints app")
+def test_each_endpoint_shows_its_uptime_p95_and_down_periods(seeded):
+    from datetime import timedelta
+
+    from readiness.endpoints import selectors as endpoint_selectors
+    from readiness.endpoints.models import Endpoint, Incident, ProbeRecord
+
+    now = timezone.now()
+    endpoint = Endpoint.objects.create(
+        repository=seeded["repositories"]["api"], name="health", url="https://api.example.org/health",
+        next_probe_at=now,
+    )  # fmt: skip
+    ProbeRecord.objects.bulk_create(
+        ProbeRecord(endpoint=endpoint, at=now - timedelta(minutes=i), ok=i % 10 != 0, latency_ms=20.0 + i)
+        for i in range(40)
+    )
+    Incident.objects.create(
+        endpoint=endpoint, started_at=now - timedelta(days=2, hours=1), ended_at=now - timedelta(days=2)
+    )
+    Incident.objects.create(
+        endpoint=endpoint, started_at=now - timedelta(days=9), ended_at=now - timedelta(days=8)
+    )
+
+    data = selectors.report_build(team=seeded["team"], now=now)
+
+    stats = endpoint_selectors.probe_stats([endpoint.pk], now=now)[endpoint.pk]
+    [row] = data["endpoints"]
+    assert row["name"] == "api / health"
+    assert row["uptime_percent"] == round(stats["uptime_7d"] * 100, 2)
+    assert row["p95_ms"] == stats["p95_24h_ms"]
+    assert len(row["incidents"]) == 1  # the one of last week is not this week's
+    _subject, text, _html = services.report_render(data=data)
+    assert f"- api / health: uptime (7 days) {row['uptime_percent']:.2f}%" in text
+    assert "  down " in text
