@@ -14,8 +14,12 @@ from readiness.reports.forms import ScheduleForm
 from readiness.teams.models import Role
 from readiness.teams.selectors import membership_get, role_at_least
 
-# A stored e-mail shown in the browser may hold no script and load nothing: inline styles only.
-EMAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
+# A stored e-mail shown in the browser may hold no script and load nothing: inline styles only (the
+# e-mail's own). It replaces the site's policy (django-csp keeps a header a view has set) and may
+# be framed by our own pages only.
+EMAIL_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; frame-ancestors 'self'"
+)
 
 
 def _membership(request, team_slug, *, lead=False):

@@ -186,7 +186,10 @@ def test_every_report_sent_is_kept_and_opens_in_the_browser(seeded, smtp_server,
     assert detail.status_code == 200 and b"lea@example.com: sent" in detail.content
     body = client.get(reverse("reports:html", kwargs={"team_slug": "payments", "report_id": report.pk}))
     assert body.status_code == 200
+    # The e-mail's own policy, not the site's: no script, nothing loaded, framed by our pages only.
     assert "default-src 'none'" in body["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in body["Content-Security-Policy"]
+    assert body["X-Frame-Options"] == "SAMEORIGIN"
     assert services.UNSUBSCRIBE_PLACEHOLDER.encode() not in body.content
     assert b"Repositories, worst first" in body.content
 
