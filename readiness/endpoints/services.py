@@ -251,7 +251,10 @@ def _record(endpoint_id: int, result: ProbeResult) -> ProbeRecord:
 
 def probes_run_batch(*, endpoint_ids: list[int]) -> list[ProbeRecord]:
     """Probe the endpoints concurrently, store one record each, update states and incidents."""
-    endpoints = {e.pk: e for e in Endpoint.objects.filter(pk__in=endpoint_ids, enabled=True)}
+    # The latest JSON body can be 64 KiB per row and is not needed to probe.
+    endpoints = {
+        e.pk: e for e in Endpoint.objects.filter(pk__in=endpoint_ids, enabled=True).defer("last_json")
+    }
     specs, results = [], []
     for endpoint in endpoints.values():
         try:
@@ -308,16 +311,18 @@ def _apply_states(results: list[ProbeResult]) -> None:
                     closing[endpoint.pk] = result.started_at
                 endpoint.state, endpoint.state_since = new_state, result.started_at
                 changed_state.append(endpoint)
-            endpoint.last_probe_at = result.started_at
             probed.append(endpoint)
             sha = result.body_sha256 or ""
             if sha != endpoint.last_body_sha256:
                 endpoint.last_json = result.body_json if result.status_code is not None else None
                 endpoint.last_body_sha256 = sha
                 changed_body.append(endpoint)
-        # Three narrow updates instead of one wide one: in steady state only last_probe_at
-        # changes, and bulk_update's CASE per row costs O(rows²) per field, so batches stay small.
-        Endpoint.objects.bulk_update(probed, ["last_probe_at"], batch_size=100)
+        # last_probe_at only orders results (an older one never overwrites a newer state): one
+        # UPDATE to the batch's earliest start is exact enough and ~10x cheaper than a per-row CASE.
+        # The other two change only on transitions, so their bulk_update stays small.
+        if probed:
+            batch_start = min(latest[e.pk].started_at for e in probed)
+            Endpoint.objects.filter(pk__in=[e.pk for e in probed]).update(last_probe_at=batch_start)
         Endpoint.objects.bulk_update(changed_state, ["state", "state_since"], batch_size=100)
         Endpoint.objects.bulk_update(changed_body, ["last_json", "last_body_sha256"], batch_size=100)
         for endpoint_id, ended_at in closing.items():  # transitions are rare: one query each is fine

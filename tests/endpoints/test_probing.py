@@ -51,7 +51,7 @@ def test_one_batch_records_ok_failing_and_slow_endpoints(allowed_server):
     assert records[slow.pk].error_class == "timeout" and records[slow.pk].status_code is None
     ok.refresh_from_db()
     assert ok.state == State.UP and ok.last_json == {"status": "ok", "version": "1.2.3"}
-    assert ok.last_probe_at == good.at
+    assert ok.last_probe_at == min(r.at for r in records.values())  # the batch's start
     assert Endpoint.objects.get(pk=failing.pk).state == State.DOWN
 
 
@@ -167,3 +167,20 @@ def test_disabling_or_retargeting_a_down_endpoint_closes_its_incident(allowed_se
     services.endpoint_update(endpoint=endpoint, enabled=False)
     assert not Incident.objects.filter(ended_at__isnull=True).exists()
     assert Endpoint.objects.get(pk=endpoint.pk).state == State.UNKNOWN
+
+
+def test_an_older_result_never_overwrites_a_newer_state(allowed_server):
+    from datetime import timedelta
+
+    from readiness.probes.prober import ProbeResult
+
+    allowed_server.route("/health")
+    endpoint = _endpoint(allowed_server, "/health")
+    _probe(endpoint)
+    newest = ProbeRecord.objects.get().at
+    stale = ProbeResult(
+        endpoint.pk, newest - timedelta(seconds=5), ok=False, error_class="timeout", error="slow"
+    )
+    services._apply_states([stale])  # say, a probe-now that started earlier and finished later
+    endpoint.refresh_from_db()
+    assert endpoint.state == State.UP and not Incident.objects.exists()
