@@ -351,3 +351,19 @@ def test_weekly_points_take_each_weeks_last_score_and_carry_it_forward():
     assert len(weekly) == 12
     assert weekly[:3] == [2.0, 3.0, 3.0] and weekly[10] == 3.0 and weekly[11] == 9.0
     assert selectors.weekly_points([], weeks=12, now=now) == [None] * 12
+
+
+def test_sync_command_gives_older_repositories_the_default_checklist():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    older = RepositoryFactory()  # registered before checklists existed: no checklist
+    out = StringIO()
+    call_command("sync_templates", stdout=out)
+    applied = AppliedChecklist.objects.get(repository=older)
+    assert applied.primary and applied.template.slug == "production-readiness-complete"
+    assert applied.state_updated_at is not None
+    assert "applied to 1 repositories" in out.getvalue()
+    call_command("sync_templates", stdout=out)
+    assert AppliedChecklist.objects.filter(repository=older).count() == 1

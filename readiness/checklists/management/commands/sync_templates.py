@@ -1,8 +1,18 @@
-"""Store the built-in checklist templates from YAML; a version bump adds a version. Safe to run again."""
+"""Store the built-in checklist templates from YAML; a version bump adds a version. Safe to run again.
+
+Also gives every repository without a checklist the default one (repositories registered before the
+checklists existed) and computes states that were never computed.
+"""
 
 from django.core.management.base import BaseCommand
 
-from readiness.checklists.services import builtin_templates_sync
+from readiness.checklists.models import AppliedChecklist
+from readiness.checklists.services import (
+    builtin_templates_sync,
+    checklist_apply_default,
+    checklist_states_refresh,
+)
+from readiness.repos.models import Repository
 
 
 class Command(BaseCommand):
@@ -11,3 +21,18 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         added = builtin_templates_sync()
         self.stdout.write(f"Built-in templates: {added} new version(s) stored.")
+        bare = Repository.objects.filter(checklists__isnull=True)
+        applied = 0
+        for repository in bare.iterator():
+            checklist_apply_default(repository=repository)
+            applied += 1
+        never = Repository.objects.filter(
+            pk__in=AppliedChecklist.objects.filter(state_updated_at__isnull=True).values("repository_id")
+        )
+        refreshed = 0
+        for repository in never.iterator():
+            checklist_states_refresh(repository=repository)
+            refreshed += 1
+        self.stdout.write(
+            f"Default checklist applied to {applied} repositories; {refreshed} states computed."
+        )
