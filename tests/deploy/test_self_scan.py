@@ -71,3 +71,11 @@ def test_only_the_web_port_is_published_and_beat_runs_alone():
     assert "--scheduler=django_celery_beat.schedulers:DatabaseScheduler" in services["beat"]["command"]
     assert "--queues=analysis,email" in services["worker"]["command"]
     assert "--queues=probes" in services["prober"]["command"]
+
+
+def test_ci_validates_compose_with_every_required_variable_set():
+    # `docker compose config` fails on a ${VAR:?} left unset: CI must give each one a placeholder.
+    required = set(re.findall(r"\$\{(\w+):\?", (ROOT / "docker" / "compose.yml").read_text()))
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    (step,) = [s for s in workflow["jobs"]["image"]["steps"] if s.get("name") == "Validate the compose files"]
+    assert required and required <= set(step["env"]), required - set(step["env"])
