@@ -11,7 +11,9 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db import connection
+from django.db.models import Aggregate, Count, FloatField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncHour
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -76,22 +78,64 @@ def _hour(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def probe_stats(endpoint_ids, *, now: datetime | None = None) -> dict[int, dict]:
-    """Per endpoint: ``uptime_7d`` (0..1 or None), ``p95_24h_ms``, ``count_24h``, ``failures_24h``,
-    ``spark`` (24 hourly median latencies, oldest first, None where no answer). Three queries.
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont: linear interpolation, as ``services.percentile``."""
 
-    Uptime adds the rollups of complete hours to the raw records of the last two hours (the
-    previous hour may not be rolled up yet), so the figure never has a gap nor counts twice.
-    """
-    now = now or timezone.now()
-    ids = list(endpoint_ids)
-    raw_from = _hour(now) - timedelta(hours=1)
-    day_ago = now - timedelta(hours=SPARK_HOURS)
-    first_spark_hour = _hour(now) - timedelta(hours=SPARK_HOURS - 1)
-    stats = {
-        pk: {"latencies": [], "count_24h": 0, "failures_24h": 0, "total": 0, "ok": 0, "spark": []}
-        for pk in ids
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def _empty_figures() -> dict:
+    return {
+        "count_24h": 0,
+        "failures_24h": 0,
+        "p95": None,
+        "total": 0,
+        "ok": 0,
+        "spark": [None] * SPARK_HOURS,
     }
+
+
+def _raw_figures_sql(ids, *, day_ago, raw_from, first_spark_hour) -> dict[int, dict]:
+    """The raw-record figures aggregated by PostgreSQL: two queries, no rows shipped."""
+    figures = {pk: _empty_figures() for pk in ids}
+    day = Q(at__gte=day_ago)
+    rows = (
+        ProbeRecord.objects.filter(endpoint_id__in=ids, at__gte=min(day_ago, raw_from))
+        .order_by()
+        .values("endpoint_id")
+        .annotate(
+            count_24h=Count("pk", filter=day),
+            failures_24h=Count("pk", filter=day & Q(ok=False)),
+            p95=PercentileCont("latency_ms", 0.95, filter=day),
+            total=Count("pk", filter=Q(at__gte=raw_from)),
+            ok=Count("pk", filter=Q(at__gte=raw_from, ok=True)),
+        )
+    )
+    for row in rows:
+        figures[row.pop("endpoint_id")].update(row)
+    hourly = (
+        ProbeRecord.objects.filter(endpoint_id__in=ids, at__gte=first_spark_hour, latency_ms__isnull=False)
+        .order_by()
+        .annotate(hour=TruncHour("at"))
+        .values("endpoint_id", "hour")
+        .annotate(p50=PercentileCont("latency_ms", 0.5))
+    )
+    for row in hourly:
+        index = int((row["hour"] - first_spark_hour).total_seconds() // 3600)
+        if 0 <= index < SPARK_HOURS:
+            figures[row["endpoint_id"]]["spark"][index] = row["p50"]
+    return figures
+
+
+def _raw_figures_python(ids, *, day_ago, raw_from, first_spark_hour) -> dict[int, dict]:
+    """The same figures computed here, for SQLite (``make run``), which has no percentile_cont."""
+    figures = {pk: _empty_figures() for pk in ids}
+    latencies: dict[int, list[float]] = defaultdict(list)
     by_hour: dict[int, dict[int, list[float]]] = {pk: defaultdict(list) for pk in ids}
     rows = (
         ProbeRecord.objects.filter(endpoint_id__in=ids, at__gte=min(day_ago, raw_from))
@@ -99,43 +143,63 @@ def probe_stats(endpoint_ids, *, now: datetime | None = None) -> dict[int, dict]
         .values_list("endpoint_id", "at", "ok", "latency_ms")
     )
     for endpoint_id, at, ok, latency_ms in rows.iterator(chunk_size=5000):
-        entry = stats[endpoint_id]
+        entry = figures[endpoint_id]
         if at >= day_ago:
             entry["count_24h"] += 1
             entry["failures_24h"] += 0 if ok else 1
             if latency_ms is not None:
-                entry["latencies"].append(latency_ms)
-                if at >= first_spark_hour:
-                    by_hour[endpoint_id][int((at - first_spark_hour).total_seconds() // 3600)].append(
-                        latency_ms
-                    )
+                latencies[endpoint_id].append(latency_ms)
+        if latency_ms is not None and at >= first_spark_hour:
+            by_hour[endpoint_id][int((at - first_spark_hour).total_seconds() // 3600)].append(latency_ms)
         if at >= raw_from:
             entry["total"] += 1
             entry["ok"] += 1 if ok else 0
+    for pk, entry in figures.items():
+        entry["p95"] = percentile(sorted(latencies[pk]), 0.95)
+        entry["spark"] = [percentile(sorted(by_hour[pk].get(i, [])), 0.5) for i in range(SPARK_HOURS)]
+    return figures
+
+
+def probe_stats(endpoint_ids, *, now: datetime | None = None, in_python: bool = False) -> dict[int, dict]:
+    """Per endpoint: ``uptime_7d`` (0..1 or None), ``p95_24h_ms``, ``count_24h``, ``failures_24h``,
+    ``spark`` (24 hourly median latencies, oldest first, None where no answer). Three queries.
+
+    Uptime adds the rollups of complete hours to the raw records of the last two hours (the
+    previous hour may not be rolled up yet), so the figure never has a gap nor counts twice.
+    On PostgreSQL the raw figures are aggregated in the database; elsewhere (or ``in_python``)
+    the rows are read and computed here, with the same interpolation.
+    """
+    now = now or timezone.now()
+    ids = list(endpoint_ids)
+    bounds = {
+        "day_ago": now - timedelta(hours=SPARK_HOURS),
+        "raw_from": _hour(now) - timedelta(hours=1),
+        "first_spark_hour": _hour(now) - timedelta(hours=SPARK_HOURS - 1),
+    }
+    in_sql = connection.vendor == "postgresql" and not in_python
+    figures = (_raw_figures_sql if in_sql else _raw_figures_python)(ids, **bounds)
     rolled = (
-        HourlyRollup.objects.filter(endpoint_id__in=ids, hour__gte=now - timedelta(days=7), hour__lt=raw_from)
+        HourlyRollup.objects.filter(
+            endpoint_id__in=ids, hour__gte=now - timedelta(days=7), hour__lt=bounds["raw_from"]
+        )
+        .order_by()
         .values("endpoint_id")
         .annotate(count=Sum("count"), failures=Sum("failures"))
     )
     for row in rolled:
-        entry = stats[row["endpoint_id"]]
+        entry = figures[row["endpoint_id"]]
         entry["total"] += row["count"]
         entry["ok"] += row["count"] - row["failures"]
-    result = {}
-    for pk, entry in stats.items():
-        latencies = sorted(entry["latencies"])
-        spark = []
-        for index in range(SPARK_HOURS):
-            values = sorted(by_hour[pk].get(index, []))
-            spark.append(percentile(values, 0.5))
-        result[pk] = {
+    return {
+        pk: {
             "uptime_7d": entry["ok"] / entry["total"] if entry["total"] else None,
-            "p95_24h_ms": percentile(latencies, 0.95),
+            "p95_24h_ms": entry["p95"],
             "count_24h": entry["count_24h"],
             "failures_24h": entry["failures_24h"],
-            "spark": spark,
+            "spark": entry["spark"],
         }
-    return result
+        for pk, entry in figures.items()
+    }
 
 
 def sparkline_path(

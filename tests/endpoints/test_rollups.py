@@ -125,3 +125,32 @@ def test_cleanup_prunes_by_age():
     with time_machine.travel(NOW + timedelta(days=2), tick=False):
         services.probes_cleanup()
     assert not ProbeRecord.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_postgresql_and_python_figures_agree():
+    import random
+
+    rng = random.Random(5)
+    endpoints = [EndpointFactory(), EndpointFactory(), EndpointFactory()]
+    records = []
+    for endpoint in endpoints[:2]:
+        for _ in range(400):
+            at = NOW - timedelta(minutes=rng.uniform(0, 26 * 60))  # some older than 24 h
+            ok = rng.random() > 0.1
+            latency = None if rng.random() < 0.05 else round(rng.uniform(1, 300), 3)
+            records.append(ProbeRecord(endpoint=endpoint, at=at, ok=ok, latency_ms=latency, status_code=200))
+    ProbeRecord.objects.bulk_create(records)
+    HourlyRollup.objects.create(
+        endpoint=endpoints[0], hour=NOW.replace(minute=0) - timedelta(days=2), count=50, failures=3
+    )
+    ids = [e.pk for e in endpoints]
+
+    in_sql = selectors.probe_stats(ids)
+    in_python = selectors.probe_stats(ids, in_python=True)
+
+    for pk in ids:
+        sql, py = dict(in_sql[pk]), dict(in_python[pk])
+        assert sql.pop("spark") == pytest.approx(py.pop("spark"))  # None stays None
+        assert sql == pytest.approx(py)
+    assert in_sql[endpoints[0].pk]["count_24h"] > 300 and in_sql[endpoints[2].pk]["uptime_7d"] is None
