@@ -55,6 +55,14 @@ def stop(process: subprocess.Popen, within: float) -> tuple[int, float]:
     return code, time.monotonic() - started
 
 
+def health_count(base: str) -> float:
+    status, body, _ = get(f"{base}/metrics", headers={"Authorization": "Bearer deploy-test-token"})
+    assert status == 200
+    series = 'readiness_http_requests_total{method="GET",route="health",status="200"} '
+    values = [line.removeprefix(series) for line in body.decode().splitlines() if line.startswith(series)]
+    return float(values[0]) if values else 0.0
+
+
 def worker_env(database_url, broker_url, tmp_path, settings_module):
     env = base_env(
         DATABASE_URL=database_url, CELERY_BROKER_URL=broker_url, DJANGO_SETTINGS_MODULE=settings_module
@@ -84,6 +92,7 @@ def test_web_drains_an_in_flight_request_on_sigterm(deploy_database_url, deploy_
         GUNICORN_BIND=f"127.0.0.1:{port}",
         PORT=str(port),
         WEB_CONCURRENCY="2",
+        METRICS_TOKEN="deploy-test-token",
         DEPLOY_TEST_MARKER_DIR=str(tmp_path),
     )
     web = start(command, env, tmp_path / "web.log")
@@ -93,6 +102,11 @@ def test_web_drains_an_in_flight_request_on_sigterm(deploy_database_url, deploy_
         wait_for(f"{base}/ready", within=60, process=web)
         healthcheck = [sys.executable, "docker/healthcheck.py", "web"]
         assert subprocess.run(healthcheck, cwd=ROOT, env=env, timeout=20).returncode == 0
+        # /metrics sums every gunicorn process's counters (prometheus multiprocess mode).
+        before = health_count(base)
+        for _ in range(6):
+            assert get(f"{base}/health")[0] == 200
+        assert health_count(base) == before + 6
 
         answer = {}
 
