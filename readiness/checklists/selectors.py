@@ -564,6 +564,19 @@ def _heat_cell(category_id: str, title: str, score: float | None) -> dict:
     return {"id": category_id, "title": title, "text": f"{score:.1f}", "css": css}
 
 
+def weekly_trends_for_repository(*, repository, weeks: int = 12, now: datetime | None = None) -> dict:
+    """{template id: weekly overall scores, oldest first} over the last ``weeks`` weeks (one query)."""
+    now = now or timezone.now()
+    points: dict[int, list] = defaultdict(list)
+    for template_id, taken_at, overall in (
+        ChecklistSnapshot.objects.filter(repository=repository, taken_at__gte=now - timedelta(weeks=weeks))
+        .order_by("taken_at", "id")
+        .values_list("template_id", "taken_at", "overall")
+    ):
+        points[template_id].append((taken_at, overall))
+    return {tid: weekly_points(p, weeks=weeks, now=now) for tid, p in points.items()}
+
+
 def weekly_points(
     points: list[tuple[datetime, float | None]], *, weeks: int, now: datetime
 ) -> list[float | None]:

@@ -64,6 +64,9 @@ def _perms(membership) -> dict:
 def repository_checklists(request, team_slug, repo_slug):
     membership, repository = _repo(request, team_slug, repo_slug)
     data = selectors.checklists_for_repository(repository=repository)
+    trends = selectors.weekly_trends_for_repository(repository=repository)
+    for checklist in data["checklists"]:
+        checklist["sparkline"] = sparkline_svg(trends.get(checklist["template"].pk, []), width=160, height=32)
     context = {
         "team": membership.team,
         "membership": membership,

@@ -62,6 +62,7 @@ def test_checklist_page_shows_statuses_evidence_lines_and_fix(client, setup):
         '<span class="ln hit"><span class="n">2</span> FROM python:3.12</span>' in html
     )  # the offending line
     assert "Tick as done" not in html and "Waive" not in html  # a viewer only reads
+    assert '<svg class="spark"' in html  # the checklist's trend, from its snapshots
     partial = client.get(url("repository", setup["repository"]), headers=HX)
     assert b"<html" not in partial.content and b'id="checklist-scores-body"' in partial.content
 
