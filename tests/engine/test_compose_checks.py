@@ -58,6 +58,8 @@ CASES = [
         [("docker-compose.yml", 4), ("docker-compose.yml", 9)],
     ),
     ("compose.depends_on_healthy", "na", Status.NA, []),
+    # Completion is accepted only from one-shots: a long-running service must be healthy.
+    ("compose.depends_on_healthy", "fail_completed_long_running", Status.FAIL, [("docker-compose.yml", 5)]),
     ("compose.restart_policy", "pass", Status.PASS, None),
     ("compose.restart_policy", "fail", Status.FAIL, [("docker-compose.yml", 2), ("docker-compose.yml", 7)]),
     ("compose.resource_limits", "pass", Status.PASS, None),

@@ -18,6 +18,7 @@ from ..compose_roles import (
     healthcheck_disabled,
     image_tag,
     is_interpolated,
+    is_one_shot,
     is_scheduler,
     is_secret_like,
     left_to_deployer,
@@ -126,7 +127,8 @@ def compose_healthchecks(project) -> CheckResult:
 )
 def compose_depends_on_healthy(project) -> CheckResult:
     """Every ``depends_on`` on a service that has a healthcheck (its own or its built image's) uses
-    ``condition: service_healthy``; ``na`` where there is no ``depends_on``."""
+    ``condition: service_healthy`` (or, on a one-shot service such as a migration,
+    ``service_completed_successfully``); ``na`` where there is no ``depends_on``."""
     production = [c for c in project.compose_files if not c.is_dev and not c.error]
 
     def find(compose: ComposeFile, name: str) -> ComposeService | None:
@@ -142,7 +144,14 @@ def compose_depends_on_healthy(project) -> CheckResult:
                 target = find(compose, name)
                 if condition == "service_healthy" or target is None or not has_healthcheck(target):
                     continue
-                message = f"waits for {name} only to start ({condition}); use condition: service_healthy"
+                # Waiting for a one-shot (a migration) to finish is stronger than waiting for it
+                # to be healthy, and a one-shot that exits never stays healthy.
+                if condition == "service_completed_successfully" and is_one_shot(target):
+                    continue
+                if condition == "service_completed_successfully":
+                    message = f"waits for long-running {name} to exit; use condition: service_healthy"
+                else:
+                    message = f"waits for {name} only to start ({condition}); use condition: service_healthy"
                 found.fail.append(at(compose, service, message, "depends_on", name))
         return found
 
