@@ -1,6 +1,6 @@
 """Celery tasks for weekly reports: thin, ids in, a service call out (routed to the "email" queue)."""
 
-from datetime import date
+from datetime import date, datetime
 
 from celery import shared_task
 
@@ -8,9 +8,10 @@ from readiness.reports import services
 
 
 @shared_task(name="reports.enqueue_due")
-def enqueue_due_task() -> dict:
-    """Beat, every five minutes: claim the teams whose report is due and enqueue one send each."""
-    return services.reports_enqueue_due()
+def enqueue_due_task(now: datetime | None = None) -> dict:
+    """Beat, every five minutes: claim the teams whose report is due and enqueue one send each.
+    ``now`` is for tests; beat passes nothing."""
+    return services.reports_enqueue_due(now=now)
 
 
 @shared_task(

@@ -61,6 +61,34 @@ def test_beat_firing_twice_sends_one_report(
     assert WeeklyReport.objects.get().status == ReportStatus.SENT
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_beat_processes_running_at_once_send_one_report(seeded, smtp_server, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # each beat's enqueue sends in its own thread
+    due_time = _due_now(seeded["team"])
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def beat():
+        try:
+            barrier.wait(timeout=10)
+            results.append(enqueue_due_task.apply(kwargs={"now": due_time}).result["enqueued"])
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=beat) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    assert not errors
+    assert sum(results) == 1  # one claimed the week, the other found it taken
+    assert sorted(m["To"] for m in smtp_server.messages) == RECIPIENTS
+    assert WeeklyReport.objects.count() == 1
+
+
 @pytest.mark.django_db
 def test_a_task_delivered_twice_sends_once(seeded, smtp_server):
     args = (seeded["team"].pk, this_week(seeded["team"]).isoformat())
