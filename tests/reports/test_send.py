@@ -239,3 +239,15 @@ def test_each_endpoint_shows_its_uptime_p95_and_down_periods(seeded):
     _subject, text, _html = services.report_render(data=data)
     assert f"- api / health: uptime (7 days) {row['uptime_percent']:.2f}%" in text
     assert "  down " in text
+
+
+def test_any_django_backend_sends_it_unchanged(seeded, settings, mailoutbox):
+    # What django-anymail relies on: an ordinary EmailMultiAlternatives with extra headers.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    deliver(seeded["team"])
+
+    assert sorted(m.to[0] for m in mailoutbox) == ["eng@example.com", "lea@example.com"]
+    message = mailoutbox[0]
+    assert message.alternatives[0][1] == "text/html"
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.subject == "Readiness — Payments team: 3.8/10 (-0.5)"
