@@ -14,6 +14,7 @@ from pathlib import Path
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -276,3 +277,21 @@ def repository_update_source(*, repository: Repository, url: str, branch: str, s
     repository.branch = branch
     repository.subfolder = subfolder
     repository.save(update_fields=["url", "branch", "subfolder"])
+
+
+STALE_QUEUED_S = 30 * 60
+
+
+def runs_resend_stale_queued(*, now=None) -> int:
+    """Enqueue again the runs queued for long with nothing running for their repository: their
+    message was lost (a broker restored empty after a database restore). A duplicate message is
+    harmless, since only one delivery can claim a queued run."""
+    now = now or timezone.now()
+    running = AnalysisRun.objects.filter(repository=OuterRef("repository"), status=RunStatus.RUNNING)
+    stale = AnalysisRun.objects.filter(
+        status=RunStatus.QUEUED, queued_at__lt=now - timedelta(seconds=STALE_QUEUED_S)
+    ).exclude(Exists(running))
+    run_ids = list(stale.values_list("pk", flat=True)[:1000])
+    for run_id in run_ids:
+        _enqueue_on_commit(run_id)
+    return len(run_ids)

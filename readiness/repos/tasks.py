@@ -15,7 +15,9 @@ def analysis_run_task(run_id: int) -> None:
 
 @shared_task(name="repos.sweep_stuck_runs")
 def sweep_stuck_runs_task() -> dict:
-    return services.runs_sweep_stuck()
+    counts = services.runs_sweep_stuck()
+    counts["resent"] = services.runs_resend_stale_queued()
+    return counts
 
 
 @shared_task(name="repos.scheduled_analysis")

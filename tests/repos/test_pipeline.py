@@ -141,3 +141,15 @@ def test_new_repositories_get_a_nightly_schedule():
     services.repository_schedule_set(repository=repo, crontab=None)
     repo.refresh_from_db()
     assert repo.schedule is None
+
+
+def test_runs_queued_for_long_are_sent_again_unless_one_is_running(django_capture_on_commit_callbacks):
+    long_ago = timezone.now() - timedelta(hours=1)
+    lost = AnalysisRun.objects.create(repository=RepositoryFactory())
+    waiting = AnalysisRun.objects.create(repository=RepositoryFactory())
+    AnalysisRun.objects.create(repository=waiting.repository, status=RunStatus.RUNNING)
+    AnalysisRun.objects.create(repository=RepositoryFactory())  # queued just now: left alone
+    AnalysisRun.objects.filter(pk__in=[lost.pk, waiting.pk]).update(queued_at=long_ago)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert services.runs_resend_stale_queued() == 1
+    assert len(callbacks) == 1

@@ -87,7 +87,9 @@ def test_reachability_polling_stops_when_the_check_ends(client, lead):
 
 
 def test_the_repository_page_says_when_the_source_is_unreachable(client, lead):
-    repo = RepositoryFactory(team=lead.team, reachability="failed", reachability_message="Branch 'x' is missing")
+    repo = RepositoryFactory(
+        team=lead.team, reachability="failed", reachability_message="Branch 'x' is missing"
+    )
     url = reverse("repository_detail", kwargs={"team_slug": repo.team.slug, "repo_slug": repo.slug})
     page = client.get(url)
     assert b"unreachable" in page.content and b"Branch &#x27;x&#x27; is missing" in page.content
