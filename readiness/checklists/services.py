@@ -24,6 +24,7 @@ from readiness.checklists.models import (
 from readiness.checklists.template_format import Template, TemplateError, load_builtin_templates
 from readiness.checklists.template_markdown import template_from_markdown
 from readiness.repos.models import AnalysisRun, CheckResult, RunStatus
+from readiness.teams.activity import activity_record
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def builtin_templates_sync(
     return added
 
 
-def template_import_markdown(*, team, title: str, markdown: str) -> ChecklistTemplate:
+def template_import_markdown(*, team, title: str, markdown: str, actor=None) -> ChecklistTemplate:
     """A team's custom template from a pasted Markdown checklist (manual items, bound later)."""
     try:
         template = template_from_markdown(markdown, title=title)
@@ -129,10 +130,16 @@ def template_import_markdown(*, team, title: str, markdown: str) -> ChecklistTem
         sources=template.sources,
     )
     with transaction.atomic():
-        return _store_template(template, team=team)
+        stored = _store_template(template, team=team)
+        activity_record(
+            team=team, actor=actor, verb="template.changed", target=stored.title, action="imported"
+        )
+        return stored
 
 
-def template_item_bind(*, item: TemplateItem, checks: list[str], combine: str, level: str) -> TemplateItem:
+def template_item_bind(
+    *, item: TemplateItem, checks: list[str], combine: str, level: str, actor=None
+) -> TemplateItem:
     """Bind a custom template's item to checks (automated) or unbind it (manual). Built-ins are data
     in the repository: they change by a new YAML version, not here."""
     if item.template.is_builtin:
@@ -146,6 +153,14 @@ def template_item_bind(*, item: TemplateItem, checks: list[str], combine: str, l
     item.level = level
     item.manual = not item.checks
     item.save(update_fields=["checks", "combine", "level", "manual"])
+    activity_record(
+        team=item.template.team,
+        actor=actor,
+        verb="template.changed",
+        target=f"{item.template.title}: {item.title}",
+        checks=item.checks,
+        level=level,
+    )
     for applied in AppliedChecklist.objects.filter(template=item.template).select_related("repository"):
         checklist_states_refresh(repository=applied.repository)
     return item
@@ -183,6 +198,13 @@ def checklist_apply(*, repository, template: ChecklistTemplate, user=None) -> Ap
         except IntegrityError:
             return AppliedChecklist.objects.get(repository=repository, template=template)
     checklist_states_refresh(repository=repository)
+    if user is not None:
+        activity_record(
+            team=repository.team,
+            actor=user,
+            verb="checklist.applied",
+            target=f"{repository.name}: {template.title}",
+        )
     applied.refresh_from_db()
     return applied
 
@@ -260,6 +282,13 @@ def attestation_record(
         note=note[:500],
     )
     checklist_states_refresh(repository=repository)
+    activity_record(
+        team=repository.team,
+        actor=user,
+        verb="item.ticked" if checked else "item.unticked",
+        target=f"{repository.name}: {item.title}",
+        evidence_url=evidence_url,
+    )
     return attestation
 
 
@@ -288,6 +317,9 @@ def attestation_undo(*, repository, template_slug: str, item_key: str, user) -> 
         is_undo=True,
     )
     checklist_states_refresh(repository=repository)
+    activity_record(
+        team=repository.team, actor=user, verb="item.undone", target=f"{repository.name}: {item_key}"
+    )
     return attestation
 
 
@@ -316,6 +348,14 @@ def waiver_grant(
             created_at=now,
         )
     checklist_states_refresh(repository=repository)
+    activity_record(
+        team=repository.team,
+        actor=user,
+        verb="item.waived",
+        target=f"{repository.name}: {item_key}",
+        reason=reason,
+        expires_on=expires_on.isoformat(),
+    )
     return waiver
 
 
@@ -325,6 +365,10 @@ def waiver_revoke(*, repository, template_slug: str, item_key: str, user) -> int
         repository=repository, template_slug=template_slug, item_key=item_key, revoked_at__isnull=True
     ).update(revoked_at=now, revoked_by=user)
     checklist_states_refresh(repository=repository)
+    if count:
+        activity_record(
+            team=repository.team, actor=user, verb="waiver.revoked", target=f"{repository.name}: {item_key}"
+        )
     return count
 
 

@@ -417,6 +417,7 @@ def template_list(request, team_slug):
                     team=membership.team,
                     title=form.cleaned_data["title"],
                     markdown=form.cleaned_data["markdown"],
+                    actor=request.user,
                 )
             except services.ChecklistError as exc:
                 form.add_error("markdown", str(exc))
@@ -483,6 +484,7 @@ def template_item_bind(request, team_slug, template_id, item_id):
                 checks=form.cleaned_data["checks"],
                 combine=form.cleaned_data["combine"],
                 level=form.cleaned_data["level"],
+                actor=request.user,
             )
         except services.ChecklistError as exc:
             messages.error(request, str(exc))

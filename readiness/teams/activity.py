@@ -11,6 +11,8 @@ VERBS = {
     "run.triggered": "triggered an analysis",
     "item.ticked": "ticked an item",
     "item.unticked": "unticked an item",
+    "item.undone": "undid a tick",
+    "checklist.applied": "applied a checklist",
     "item.waived": "waived an item",
     "waiver.revoked": "revoked a waiver",
     "template.changed": "changed a checklist template",
