@@ -8,6 +8,7 @@ from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from readiness.core import ratelimit
 from readiness.endpoints import selectors, services
 from readiness.endpoints.forms import EndpointForm
 from readiness.repos.selectors import repository_get
@@ -15,6 +16,8 @@ from readiness.teams.models import Role
 from readiness.teams.selectors import membership_get, role_at_least
 
 READ_ONLY = "Viewers can look at endpoints but not change or probe them."
+# Per user: "probe now" makes an outbound request from our network on each click.
+PROBE_NOW_RATE = (10, 60)
 
 
 def _scope(request, team_slug, repo_slug):
@@ -107,7 +110,10 @@ def endpoint_probe(request, team_slug, repo_slug, endpoint_id):
     endpoint = selectors.endpoint_get(repository=repository, endpoint_id=endpoint_id)
     if not can_edit:
         return HttpResponseForbidden(READ_ONLY)
-    record = services.endpoint_probe_now(endpoint=endpoint)
+    decision = ratelimit.hit("probe_now", f"user:{request.user.pk}", PROBE_NOW_RATE)
+    limited = decision is not None and not decision.allowed
+    record = None if limited else services.endpoint_probe_now(endpoint=endpoint)
+    limited_message = f"Too many probes; try again in {decision.retry_after} s." if limited else ""
     if request.htmx:
         endpoint.refresh_from_db()
         context = {
@@ -116,11 +122,15 @@ def endpoint_probe(request, team_slug, repo_slug, endpoint_id):
             "can_edit": can_edit,
             "card": selectors.endpoint_card(endpoint=endpoint),
             "probed_now": record,
+            "limited_message": limited_message,
             "spark_width": selectors.SPARK_WIDTH,
             "spark_height": selectors.SPARK_HEIGHT,
         }
+        # 200 even when limited: htmx swaps only successful answers, and the card says why.
         return render(request, "endpoints/_card.html", context)
-    if record is None:
+    if limited:
+        messages.error(request, limited_message)
+    elif record is None:
         messages.error(request, "The endpoint is disabled: nothing was probed.")
     elif record.ok:
         messages.success(

@@ -73,3 +73,11 @@ def allowed_server(db, local_server):
         target="127.0.0.1", port=local_server.port, reason="test server", added_by="tests"
     )
     return local_server
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings):
+    """Rate-limit counters live in the shared test Redis: keep other runs' "probe now" counts apart."""
+    import uuid
+
+    settings.RATE_LIMIT_KEY_PREFIX = f"test-endpoints-{uuid.uuid4().hex}"

@@ -210,3 +210,20 @@ def test_incidents_for_team_lists_those_overlapping_the_period():
     EndpointFactory().incidents.create(started_at=now - timedelta(days=1))  # another team's
     listed = list(incidents_for_team(team=team, since=now - timedelta(days=7), until=now))
     assert listed == [overlapping, ongoing] and before not in listed
+
+
+def test_probe_now_is_rate_limited_per_user(client, allowed_server, monkeypatch):
+    from readiness.endpoints import views
+
+    monkeypatch.setattr(views, "PROBE_NOW_RATE", (2, 60))
+    allowed_server.route("/health")
+    repo = RepositoryFactory()
+    _login(client, "engineer", team=repo.team)
+    endpoint = EndpointFactory(repository=repo, url=allowed_server.url("/health"))
+    url = _urls(endpoint)["probe"]
+
+    bodies = [client.post(url, HTTP_HX_REQUEST="true").content.decode() for _ in range(3)]
+
+    assert "Probed now" in bodies[0] and "Probed now" in bodies[1]
+    assert "Too many probes; try again in" in bodies[2] and "Probed now" not in bodies[2]
+    assert ProbeRecord.objects.filter(endpoint=endpoint).count() == 2
