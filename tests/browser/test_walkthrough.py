@@ -45,7 +45,7 @@ def test_login_analyze_and_watch_the_run_finish(page, live_server, celery_worker
     # htmx swaps in the queued/running panel, then polls until the run ends.
     page.locator("[data-run-status=queued], [data-run-status=running]").first.wait_for(timeout=10_000)
     page.locator("[data-run-status=succeeded]").wait_for(timeout=30_000)
-    page.get_by_text("Overall").first.wait_for()
+    page.get_by_text("Automated checks").first.wait_for()
     assert page.locator(".scorecard .score").count() > 1
     assert page.locator("#run-panel[hx-trigger]").count() == 0  # polling stopped
 
