@@ -35,6 +35,9 @@ PROBE_CONCURRENCY = 100
 RAW_RETENTION = timedelta(hours=48)
 ROLLUP_RETENTION = timedelta(days=90)
 INCIDENT_RETENTION = timedelta(days=90)
+# Every endpoint is a request from our network each interval: a cap keeps one repository from
+# turning Readiness into a request generator aimed at someone else's server.
+MAX_ENDPOINTS_PER_REPOSITORY = 50
 ROLLUP_HOURS_BACK = 3  # each rollup tick redoes the last complete hours (late records, beat restarts)
 
 EDITABLE_FIELDS = (
@@ -113,6 +116,8 @@ def endpoint_register(
     enabled: bool = True,
 ) -> Endpoint:
     """Register an endpoint; ValidationError (with the guard's reason for a refused URL) otherwise."""
+    if Endpoint.objects.filter(repository=repository).count() >= MAX_ENDPOINTS_PER_REPOSITORY:
+        raise ValidationError(f"A repository can have at most {MAX_ENDPOINTS_PER_REPOSITORY} endpoints.")
     endpoint = Endpoint(
         repository=repository,
         name=name.strip(),

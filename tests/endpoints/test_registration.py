@@ -104,3 +104,13 @@ def test_an_edit_to_a_refused_url_is_refused_and_nothing_changes(allowed_server)
         services.endpoint_update(endpoint=endpoint, url="http://10.1.2.3/health")
     assert "private range" in _url_error(excinfo)
     assert Endpoint.objects.get(pk=endpoint.pk).url == allowed_server.url("/health")
+
+
+def test_a_repository_has_at_most_max_endpoints(allowed_server, monkeypatch):
+    monkeypatch.setattr(services, "MAX_ENDPOINTS_PER_REPOSITORY", 2)
+    repo = RepositoryFactory()
+    for name in ("a", "b"):
+        _register(allowed_server.url("/health"), repository=repo, name=name)
+    with pytest.raises(ValidationError) as excinfo:
+        _register(allowed_server.url("/health"), repository=repo, name="c")
+    assert "at most 2 endpoints" in str(excinfo.value)
