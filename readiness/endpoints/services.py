@@ -278,6 +278,7 @@ def probes_run_batch(*, endpoint_ids: list[int]) -> list[ProbeRecord]:
         _apply_states(results)
     for result in results:
         observe_probe(ok=result.ok, error_class=result.error_class, latency_ms=result.latency_ms)
+    logger.info("probed %d endpoints, %d up", len(records), sum(1 for r in records if r.ok))
     return records
 
 
