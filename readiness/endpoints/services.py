@@ -235,8 +235,14 @@ def _spec(endpoint: Endpoint) -> EndpointSpec:
     )
 
 
+def _storable(value):
+    """``value`` if PostgreSQL's jsonb can hold it, else None: jsonb refuses the NUL character, and
+    one hostile body must not make the whole batch's insert fail."""
+    return None if "\\u0000" in json.dumps(value) else value
+
+
 def _record(endpoint_id: int, result: ProbeResult) -> ProbeRecord:
-    body = result.body_json
+    body = _storable(result.body_json)
     return ProbeRecord(
         endpoint_id=endpoint_id,
         at=result.started_at,
@@ -247,7 +253,7 @@ def _record(endpoint_id: int, result: ProbeResult) -> ProbeRecord:
         error=(result.error or "")[:2000],
         tls_days_left=result.tls_days_left,
         tls_verified=result.tls_verified,
-        headers=result.headers,
+        headers=_storable(result.headers) or {},
         expectations_held=result.expectations_held,
         body_sha256=result.body_sha256 or "",
         json_keys=sorted(body)[:100] if isinstance(body, dict) else None,
@@ -320,7 +326,7 @@ def _apply_states(results: list[ProbeResult]) -> None:
             probed.append(endpoint)
             sha = result.body_sha256 or ""
             if sha != endpoint.last_body_sha256:
-                endpoint.last_json = result.body_json if result.status_code is not None else None
+                endpoint.last_json = _storable(result.body_json) if result.status_code is not None else None
                 endpoint.last_body_sha256 = sha
                 changed_body.append(endpoint)
         # last_probe_at only orders results (an older one never overwrites a newer state): one

@@ -184,3 +184,16 @@ def test_an_older_result_never_overwrites_a_newer_state(allowed_server):
     services._apply_states([stale])  # say, a probe-now that started earlier and finished later
     endpoint.refresh_from_db()
     assert endpoint.state == State.UP and not Incident.objects.exists()
+
+
+def test_a_body_postgresql_cannot_store_does_not_sink_the_batch(allowed_server):
+    # jsonb refuses the NUL character (\u0000), in keys and in values alike.
+    allowed_server.route("/nul", body=b'{"status": "ok\\u0000", "k\\u0000": 1}')
+    allowed_server.route("/health")
+    hostile = _endpoint(allowed_server, "/nul")
+    neighbour = _endpoint(allowed_server, "/health")
+    _probe(hostile, neighbour)
+    records = {r.endpoint_id: r for r in ProbeRecord.objects.all()}
+    assert records[neighbour.pk].ok and records[hostile.pk].ok
+    assert records[hostile.pk].json_keys is None
+    assert Endpoint.objects.get(pk=hostile.pk).last_json is None
