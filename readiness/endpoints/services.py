@@ -241,6 +241,11 @@ def _storable(value):
     return None if "\\u0000" in json.dumps(value) else value
 
 
+def _text(message: str | None) -> str:
+    """An error message as a text column takes it: bounded, and without NUL, which PostgreSQL refuses."""
+    return (message or "")[:2000].replace("\x00", "")
+
+
 def _record(endpoint_id: int, result: ProbeResult) -> ProbeRecord:
     body = _storable(result.body_json)
     return ProbeRecord(
@@ -250,7 +255,7 @@ def _record(endpoint_id: int, result: ProbeResult) -> ProbeRecord:
         status_code=result.status_code,
         latency_ms=result.latency_ms,
         error_class=result.error_class or "",
-        error=(result.error or "")[:2000],
+        error=_text(result.error),
         tls_days_left=result.tls_days_left,
         tls_verified=result.tls_verified,
         headers=_storable(result.headers) or {},
@@ -316,7 +321,7 @@ def _apply_states(results: list[ProbeResult]) -> None:
                             endpoint_id=endpoint.pk,
                             started_at=result.started_at,
                             error_class=result.error_class or "",
-                            cause=(result.error or "")[:2000],
+                            cause=_text(result.error),
                         )
                     )
                 elif endpoint.state == State.DOWN:

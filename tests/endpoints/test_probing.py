@@ -1,5 +1,7 @@
 """Probing a real local HTTP server: records, states, incidents, headers, the guard at probe time."""
 
+from datetime import timedelta
+
 import pytest
 from prometheus_client import REGISTRY
 
@@ -170,7 +172,6 @@ def test_disabling_or_retargeting_a_down_endpoint_closes_its_incident(allowed_se
 
 
 def test_an_older_result_never_overwrites_a_newer_state(allowed_server):
-    from datetime import timedelta
 
     from readiness.probes.prober import ProbeResult
 
@@ -197,3 +198,17 @@ def test_a_body_postgresql_cannot_store_does_not_sink_the_batch(allowed_server):
     assert records[neighbour.pk].ok and records[hostile.pk].ok
     assert records[hostile.pk].json_keys is None
     assert Endpoint.objects.get(pk=hostile.pk).last_json is None
+
+
+def test_an_error_message_with_nul_is_stored_without_it(allowed_server):
+    from readiness.probes.prober import ProbeResult
+
+    allowed_server.route("/health")
+    endpoint = _endpoint(allowed_server, "/health")
+    _probe(endpoint)
+    later = ProbeRecord.objects.get().at + timedelta(seconds=1)
+    result = ProbeResult(endpoint.pk, later, ok=False, error_class="connect", error="reset\x00by peer")
+    ProbeRecord.objects.bulk_create([services._record(endpoint.pk, result)])
+    services._apply_states([result])
+    assert ProbeRecord.objects.filter(error="resetby peer").exists()
+    assert Incident.objects.get().cause == "resetby peer"
