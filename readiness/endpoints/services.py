@@ -236,9 +236,13 @@ def _spec(endpoint: Endpoint) -> EndpointSpec:
 
 
 def _storable(value):
-    """``value`` if PostgreSQL's jsonb can hold it, else None: jsonb refuses the NUL character, and
-    one hostile body must not make the whole batch's insert fail."""
-    return None if "\\u0000" in json.dumps(value) else value
+    """``value`` if PostgreSQL's jsonb can hold it, else None: jsonb refuses the NUL character and
+    infinities (``1e400`` parses as one), and one hostile body must not fail the batch's insert."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+    except ValueError:
+        return None
+    return None if "\\u0000" in text else value
 
 
 def _text(message: str | None) -> str:

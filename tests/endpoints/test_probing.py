@@ -187,11 +187,17 @@ def test_an_older_result_never_overwrites_a_newer_state(allowed_server):
     assert endpoint.state == State.UP and not Incident.objects.exists()
 
 
-def test_a_body_postgresql_cannot_store_does_not_sink_the_batch(allowed_server):
-    # jsonb refuses the NUL character (\u0000), in keys and in values alike.
-    allowed_server.route("/nul", body=b'{"status": "ok\\u0000", "k\\u0000": 1}')
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"status": "ok\\u0000", "k\\u0000": 1}',  # jsonb refuses NUL, in keys and values alike
+        b'{"status": "ok", "uptime": 1e400}',  # Python reads an infinity; jsonb has none
+    ],
+)
+def test_a_body_postgresql_cannot_store_does_not_sink_the_batch(allowed_server, body):
+    allowed_server.route("/hostile", body=body)
     allowed_server.route("/health")
-    hostile = _endpoint(allowed_server, "/nul")
+    hostile = _endpoint(allowed_server, "/hostile")
     neighbour = _endpoint(allowed_server, "/health")
     _probe(hostile, neighbour)
     records = {r.endpoint_id: r for r in ProbeRecord.objects.all()}
