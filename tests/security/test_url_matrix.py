@@ -4,7 +4,8 @@ Each route that takes an object id or slug is listed in MATRIX with the weakest 
 HTTP method. For every route, method and principal (anonymous, outsider, viewer, engineer, lead) the
 test asserts: anonymous is sent to the login page (401 for the API), an outsider gets 404 (never a
 403 that would confirm the object exists), a member below the role gets 403, a member at or above
-it is let through, and a method not listed answers 405. A new route missing from MATRIX (or
+it is let through (and every HTML page it gets carries the Content-Security-Policy), and a
+method not listed answers 405. A new route missing from MATRIX (or
 PUBLIC) fails the test, so nobody adds a page without deciding who may use it.
 """
 
@@ -100,6 +101,17 @@ MATRIX = {
     "api:gate": {"GET": V},
     "api:compare": {"GET": V},
 }
+
+
+def scripts_locked_down(policy: str) -> bool:
+    """The CSP's script rule (script-src, else default-src) exists and allows no inline or eval."""
+    directives = {}
+    for part in policy.split(";"):
+        name, _, value = part.strip().partition(" ")
+        if name:
+            directives[name] = value
+    scripts = directives.get("script-src", directives.get("default-src"))
+    return scripts is not None and "unsafe-inline" not in scripts and "unsafe-eval" not in scripts
 
 
 def named_routes():
@@ -213,6 +225,9 @@ def test_route_authorization(route, client, settings):
             else:
                 ok = status not in (401, 403, 404, 405) and status < 500
                 want = "to be let through"
+                is_html = status == 200 and response.get("Content-Type", "").startswith("text/html")
+                if is_html and not scripts_locked_down(response.get("Content-Security-Policy", "")):
+                    failures.append(f"{who} {method}: HTML page whose CSP allows inline or eval'd scripts")
             if not ok:
                 failures.append(f"{who} {method} -> {status}, expected {want}")
     assert not failures, f"{route} ({url}):\n" + "\n".join(failures)
