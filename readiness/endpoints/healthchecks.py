@@ -4,7 +4,7 @@
 ``healthcheck.test`` through the engine's parsers and returns the HTTP paths they request;
 ``healthcheck_notes(paths, endpoints)`` says, for each, whether a registered endpoint uses the same
 path. It needs the analysed source tree, which only exists inside ``analysis_execute``'s temporary
-directory; see docs/probing.md for where it is (not yet) called from.
+directory: ``repos.services.analysis_execute`` calls it and keeps the notes on the run.
 """
 
 from __future__ import annotations

@@ -72,6 +72,9 @@ class AnalysisRun(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # A message a user can read (never a traceback).
     error = models.TextField(blank=True, default="")
+    # Remarks a user should read beside the scores: skipped files, .readiness.yml notes, and how the
+    # configuration's health checks line up with the registered endpoints.
+    notes = models.JSONField(default=list, blank=True)
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

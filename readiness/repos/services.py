@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from readiness.checklists.services import checklist_apply_default, checklist_run_finished, evidence_excerpts
 from readiness.core.crypto import encrypt
+from readiness.endpoints.healthchecks import healthcheck_notes, healthcheck_paths
 from readiness.endpoints.selectors import health_facts_for_repository
 from readiness.engine import ENGINE_VERSION, analyze
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
@@ -129,7 +130,7 @@ def _fail(run: AnalysisRun, message: str) -> None:
 
 
 @transaction.atomic
-def _store_report(run: AnalysisRun, report, commit_sha: str) -> None:
+def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = ()) -> None:
     """Results, scores and the final status in one transaction: all of them or none."""
     payload = report.as_dict()
     CheckResult.objects.bulk_create(
@@ -157,8 +158,26 @@ def _store_report(run: AnalysisRun, report, commit_sha: str) -> None:
     run.finished_at = timezone.now()
     run.lease_expires_at = None
     run.error = ""
-    fields = ["status", "score", "commit_sha", "engine_version", "finished_at", "lease_expires_at", "error"]
+    run.notes = list(report.notes) + list(notes)
+    fields = [
+        "status",
+        "score",
+        "commit_sha",
+        "engine_version",
+        "finished_at",
+        "lease_expires_at",
+        "error",
+        "notes",
+    ]
     run.save(update_fields=fields)
+
+
+def _healthcheck_notes(repository: Repository, root: Path) -> list[str]:
+    """Do the HEALTHCHECKs of the configuration request the paths of the registered endpoints?"""
+    endpoints = list(repository.endpoints.all())
+    if not endpoints:  # nothing to compare with; spare the second parse
+        return []
+    return healthcheck_notes(healthcheck_paths(root), endpoints)
 
 
 def analysis_execute(*, run_id: int) -> ExecuteOutcome:
@@ -175,7 +194,9 @@ def analysis_execute(*, run_id: int) -> ExecuteOutcome:
         with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
             source = materialize_source(run.repository, Path(tmp))
             report = analyze(source.path, health=health_facts_for_repository(run.repository))
-            _store_report(run, report, source.commit_sha)
+            _store_report(
+                run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, source.path)
+            )
             checklist_run_finished(run=run, excerpts=evidence_excerpts(report=report, root=source.path))
     except SourceError as exc:
         if exc.transient:

@@ -153,3 +153,20 @@ def test_runs_queued_for_long_are_sent_again_unless_one_is_running(django_captur
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert services.runs_resend_stale_queued() == 1
     assert len(callbacks) == 1
+
+
+def test_a_run_notes_whether_the_healthcheck_requests_a_registered_endpoint(tmp_path):
+    from tests.factories import EndpointFactory
+
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\n"
+        "HEALTHCHECK CMD curl -f http://localhost:8000/healthz || exit 1\n"
+        'CMD ["app"]\n'
+    )
+    repo = RepositoryFactory(url=str(tmp_path))
+    EndpointFactory(repository=repo, name="live", url="https://svc.example.com/healthz")
+    run = AnalysisRun.objects.create(repository=repo)
+    services.analysis_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert any("/healthz, the same path as registered endpoint" in note for note in run.notes), run.notes
