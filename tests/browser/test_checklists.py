@@ -6,19 +6,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from readiness.celery import app
 from readiness.checklists import services
 from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot
 from readiness.checklists.status import checklist_state
 from readiness.repos.models import AnalysisRun, CheckResult, RunStatus
 from readiness.repos.services import repository_register
 from tests.factories import MembershipFactory
+from tests.workers import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,16 +23,10 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TEMPLATE = "production-readiness-complete"
 
 
-def _close_thread_connection(**kwargs):
-    connection.close()
-
-
 @pytest.fixture
 def celery_worker():
-    task_postrun.connect(_close_thread_connection, weak=False)
-    with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, queues=["analysis"]):
-        yield
-    task_postrun.disconnect(_close_thread_connection)
+    with running_worker("analysis") as worker:
+        yield worker
 
 
 def log_in(page, live_server, member):

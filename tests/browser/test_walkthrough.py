@@ -3,28 +3,19 @@
 from pathlib import Path
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
-from django.db import connection
 
-from readiness.celery import app
 from tests.factories import MembershipFactory, RepositoryFactory
+from tests.workers import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def _close_thread_connection(**kwargs):
-    connection.close()
-
-
 @pytest.fixture
 def celery_worker():
-    task_postrun.connect(_close_thread_connection, weak=False)
-    with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, queues=["analysis"]):
-        yield
-    task_postrun.disconnect(_close_thread_connection)
+    with running_worker("analysis") as worker:
+        yield worker
 
 
 def test_login_analyze_and_watch_the_run_finish(page, live_server, celery_worker, sample_repo_dir):

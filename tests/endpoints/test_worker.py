@@ -4,31 +4,20 @@ import time
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
-from django.db import connection
 from django.utils import timezone
 
-from readiness.celery import app
 from readiness.endpoints.models import Endpoint, ProbeRecord
 from readiness.endpoints.tasks import probes_dispatch_due_task
 from tests.factories import EndpointFactory, RepositoryFactory
+from tests.workers import running_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def _close_thread_connection(**kwargs):
-    connection.close()  # the worker thread's connection would block dropping the test database
-
-
 @pytest.fixture
 def probes_worker():
-    task_postrun.connect(_close_thread_connection, weak=False)
-    with start_worker(
-        app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=10, queues=["probes"]
-    ) as worker:
+    with running_worker("probes") as worker:
         yield worker
-    task_postrun.disconnect(_close_thread_connection)
 
 
 def test_dispatched_batches_are_probed_by_a_worker(allowed_server, probes_worker):

@@ -3,30 +3,19 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
-from django.db import connection
 from django.urls import reverse
 
-from readiness.celery import app
 from readiness.repos.models import AnalysisRun, RunStatus
 from tests.factories import MembershipFactory, RepositoryFactory
+from tests.workers import running_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def _close_thread_connection(**kwargs):
-    connection.close()  # the worker thread's connection would block dropping the test database
-
-
 @pytest.fixture
 def celery_worker():
-    task_postrun.connect(_close_thread_connection, weak=False)
-    with start_worker(
-        app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=10, queues=["analysis"]
-    ) as worker:
+    with running_worker("analysis") as worker:
         yield worker
-    task_postrun.disconnect(_close_thread_connection)
 
 
 def wait_for(predicate, timeout=30.0):
