@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from readiness.endpoints.selectors import endpoint_cards
 from readiness.repos import selectors, services
 from readiness.repos.forms import RepositoryForm
 from readiness.repos.models import Trigger
@@ -73,6 +74,8 @@ def repository_detail(request, team_slug, repo_slug):
         request.GET.get("page")
     )
     context["runs_page"] = page
+    # The live side beside the configuration: each endpoint's state, sparkline and incidents.
+    context.update(endpoint_cards(repository=repository), can_edit=context["can_analyze"])
     return render(request, "repos/repository_detail.html", context)
 
 

@@ -119,3 +119,14 @@ def test_lead_registers_repository_and_bad_url_is_rejected(client, settings):
     ok = client.post(url, {"name": "Payments API", "url": "https://git.example.com/p.git", "branch": "main"})
     assert ok.status_code == 302
     assert member.team.repositories.get().slug == "payments-api"
+
+
+def test_repository_page_shows_its_health_endpoints(client):
+    from tests.factories import EndpointFactory
+
+    member = login(client, MembershipFactory(role="viewer"))
+    repo = RepositoryFactory(team=member.team)
+    EndpointFactory(repository=repo, name="public-liveness")
+    page = client.get(repo_url("repository_detail", repo))
+    assert b"Health endpoints" in page.content and b"public-liveness" in page.content
+    assert b"/probe/" not in page.content  # viewers read; probing now is for engineers
