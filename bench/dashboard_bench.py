@@ -65,9 +65,13 @@ def seed(repos: int, items: int, weeks: int) -> None:
     print(f"seeding {repos} repositories x {items} items x {weeks} weekly runs ...", flush=True)
     started = time.perf_counter()
     with transaction.atomic():
+        # Repositories first (they hold the applied checklists), then the template, then the team:
+        # a template is protected while anything still points at it.
+        if team is not None:
+            Repository.objects.filter(team=team).delete()
+        ChecklistTemplate.objects.filter(slug="bench").delete()
         if team is not None:
             team.delete()
-        ChecklistTemplate.objects.filter(slug="bench").delete()
         team = Team.objects.create(name="Bench", slug="bench")
         user, _ = get_user_model().objects.get_or_create(username="bench")
         Membership.objects.create(team=team, user=user, role=Role.LEAD)
