@@ -33,6 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from postgres import ensure_database  # noqa: E402  (bench/postgres.py)
+
 DATABASE_URL = os.environ.get(
     "BENCH_REPORT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/readiness_report_bench"
 )
@@ -43,16 +45,6 @@ CATEGORIES = ["security", "reliability", "performance", "build", "operations"]
 LEVELS = ["bronze", "silver", "gold"]
 STATUSES = ["pass", "pass", "pass", "fail", "warn", "na"]
 PREFIX = "rb-"
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def seed(teams: int, repos: int, items: int) -> None:
@@ -225,7 +217,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="processes sending at once (1: in this one)")
     args = parser.parse_args()
 
-    ensure_database()
+    ensure_database(DATABASE_URL)
     import logging
 
     import django

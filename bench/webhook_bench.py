@@ -22,22 +22,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from postgres import recreate_database  # noqa: E402  (bench/postgres.py)
+
 from tests.sources.gitserver import GitHTTPServer, git, make_repo  # noqa: E402
 
-DB = "readiness_webhook_bench"
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/readiness_webhook_bench"
 DOCKERFILE = 'FROM python:3.12-slim\nUSER app\nHEALTHCHECK CMD ["true"]\nCMD ["gunicorn", "app:app"]\n'
-
-
-def recreate_database() -> None:
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB}"')
 
 
 def main() -> int:
@@ -52,10 +47,10 @@ def main() -> int:
     work = tmp / "served" / "shop.work"
     git("remote", "add", "served", str(tmp / "served" / "shop.git"), cwd=work)
 
-    recreate_database()
+    recreate_database(DATABASE_URL)
     os.environ.update(
         DJANGO_SETTINGS_MODULE="readiness.settings",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB}",
+        DATABASE_URL=DATABASE_URL,
         CELERY_BROKER_URL="redis://127.0.0.1:6379/13",
         SECRET_KEY="bench-only-secret-key",  # noqa: S106 - a throwaway database
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
