@@ -18,7 +18,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
-from readiness.checklists.services import checklist_apply_default, checklist_run_finished, evidence_excerpts
+from readiness.checklists.services.applied import checklist_apply_default
+from readiness.checklists.services.excerpts import evidence_excerpts
+from readiness.checklists.services.states import checklist_run_finished
 from readiness.core.crypto import encrypt
 from readiness.endpoints.healthchecks import healthcheck_notes, healthcheck_paths
 from readiness.endpoints.selectors import health_facts_for_repository
