@@ -101,6 +101,9 @@ class AnalysisRun(models.Model):
     # Remarks a user should read beside the scores: skipped files, .readiness.yml notes, and how the
     # configuration's health checks line up with the registered endpoints.
     notes = models.JSONField(default=list, blank=True)
+    # What the engine detected about the repository (stacks, datastores, notable files,
+    # dependencies: readiness/engine/facts.py), for choosing which checklist items apply.
+    facts = models.JSONField(default=dict, blank=True)
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot
 from readiness.checklists.selectors.states import checklist_state_from_facts, facts_for_repository
-from readiness.checklists.services.excerpts import evidence_excerpts_attach
 from readiness.repos.models import AnalysisRun, Repository, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -82,16 +81,14 @@ def checklist_snapshots_for_run(*, run: AnalysisRun, templates=None) -> list[Che
     return snapshots
 
 
-def checklist_run_finished(*, run: AnalysisRun, excerpts: dict | None = None) -> None:
-    """After a run is stored: file excerpts into its evidence, checklist snapshots, live states.
+def checklist_run_finished(*, run: AnalysisRun) -> None:
+    """After a run is stored: its checklist snapshots, and the live states.
 
     Never fails the run: the run's own results are already committed; a problem here is logged.
     """
     try:
         if run.status != RunStatus.SUCCEEDED:
             return
-        if excerpts:
-            evidence_excerpts_attach(run=run, excerpts=excerpts)
         checklist_snapshots_for_run(run=run)
         checklist_states_refresh(repository=run.repository)
     except Exception:

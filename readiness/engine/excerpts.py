@@ -1,11 +1,15 @@
-"""Evidence excerpts: the lines around each evidence line, read from the analysed folder."""
+"""The lines around each evidence line, read while the analysed files still exist.
+
+The web app shows them under a finding; it never opens the analysed files itself (they live in a
+temporary folder that is gone once the run is stored).
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from readiness.repos.models import AnalysisRun, CheckResult
+from .model import CheckResult, Status
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +36,15 @@ def _read_excerpt(root: Path, relative: str, line: int) -> dict | None:
     return {"start": start, "lines": [text[:EXCERPT_MAX_LINE_CHARS] for text in lines[start - 1 : end]]}
 
 
-def evidence_excerpts(*, report, root) -> dict:
-    """``{"file:line": {"start", "lines"}}`` for the evidence of a report, read from the analysed
-    folder before it is deleted (call inside the run's temporary-directory block)."""
-    excerpts: dict = {}
+def evidence_excerpts(root: str | Path, results: list[CheckResult]) -> dict[str, dict]:
+    """``{"file:line": {"start": first line number, "lines": [text, ...]}}`` for the evidence of
+    every result that did not pass (at most EXCERPT_MAX_PLACES places; a file that cannot be read,
+    is a symlink or lies outside ``root`` has none)."""
+    excerpts: dict[str, dict] = {}
     try:
         root = Path(root)
-        for result in report.results:
-            if str(result.status) in ("pass", "na"):
+        for result in results:
+            if result.status in (Status.PASS, Status.NA):
                 continue
             for evidence in result.evidence:
                 if len(excerpts) >= EXCERPT_MAX_PLACES:
@@ -51,20 +56,6 @@ def evidence_excerpts(*, report, root) -> dict:
                     excerpt = _read_excerpt(root, evidence.file, int(evidence.line))
                     if excerpt:
                         excerpts[key] = excerpt
-    except Exception:
+    except Exception:  # an excerpt is a nicety: never let it sink the scan
         logger.exception("reading evidence excerpts failed")
     return excerpts
-
-
-def evidence_excerpts_attach(*, run: AnalysisRun, excerpts: dict) -> None:
-    changed = []
-    for result in CheckResult.objects.filter(run=run):
-        touched = False
-        for evidence in result.evidence:
-            key = f"{evidence.get('file')}:{evidence.get('line')}"
-            if key in excerpts and "excerpt" not in evidence:
-                evidence["excerpt"] = excerpts[key]
-                touched = True
-        if touched:
-            changed.append(result)
-    CheckResult.objects.bulk_update(changed, ["evidence"])
