@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from .. import __version__
 from .model import CategoryScore, CheckResult, Evidence, ScanReport, Status
 from .project import HealthFacts, build_project
 from .registry import all_checks
 from .scoring import CATEGORY_TITLES, ScoredItem, score_items
 
-ENGINE_VERSION = "0.1.0"
-
-logger = logging.getLogger(__name__)
+# The package's version (readiness/__init__.py, which pyproject.toml reads): one place to bump.
+ENGINE_VERSION = __version__
 
 
 def analyze(
@@ -22,15 +21,20 @@ def analyze(
     health: HealthFacts | None = None,
     only: Iterable[str] | None = None,
     skip: Iterable[str] | None = None,
+    gitignore: bool = False,
 ) -> ScanReport:
-    """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``."""
+    """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``.
+
+    ``gitignore``: leave out what the root's .gitignore files ignore (the CLI's local scans of a
+    working copy; a server clone holds tracked files only, and a tracked file counts even when a
+    .gitignore pattern matches it)."""
     from .config import load_config
 
     root = Path(root)
     if not root.is_dir():
         raise NotADirectoryError(f"{root} is not a directory")
     config = load_config(root.resolve())
-    project = build_project(root, health=health, exclude=config.exclude)
+    project = build_project(root, health=health, exclude=config.exclude, gitignore=gitignore)
     only = set(only or ())
     skip = set(skip or ())
 
@@ -46,7 +50,10 @@ def analyze(
         try:
             result = func(project)
         except Exception as exc:  # one broken check must not sink the scan
-            logger.exception("check %s crashed", meta.id)
+            # logging is imported only here: a clean scan does not pay for it at start-up.
+            import logging
+
+            logging.getLogger(__name__).exception("check %s crashed", meta.id)
             result = CheckResult(
                 meta.id,
                 Status.ERROR,
