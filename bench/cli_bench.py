@@ -14,10 +14,11 @@ accounting of that child.
    as its users lint a repository. Throughput is Dockerfiles per second of each; best of 3 runs.
    For scale, also one scan of the whole corpus copied as often (compose files and the rest too:
    work hadolint does not do), beside the same hadolint figure.
-2. A small repository as a CI step sees it: 3 Dockerfiles and a compose file (react-express-mysql's
-   frontend and backend, flask's Dockerfile as a worker) and a .gitignore. Ours and hadolint (on the 3 Dockerfiles)
-   run in turn, A B A B..., --runs times each; the figure is the median of each and the median of
-   the pair-by-pair ratios, which stays meaningful when the machine's speed drifts.
+2. A small repository as a CI step sees it: 3 Dockerfiles, a compose file (react-express-mysql's
+   frontend and backend, flask's Dockerfile as a worker) and a .gitignore. Ours and hadolint (on
+   the 3 Dockerfiles) run in turn, A B A B..., --runs times each; the figure is the median of
+   each and the median of the pair-by-pair ratios, which stays meaningful when the machine's
+   speed drifts.
    Ours is measured twice: the `readiness` console script of a wheel installed into a fresh venv
    (what `pip install`/`pipx install` gives; pip compiles the bytecode), and `python -m readiness`
    from this checkout (bytecode compiled first, as any second run has it).
