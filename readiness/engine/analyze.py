@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .. import __version__
+from .facts import healthcheck_paths, stack_facts
 from .model import CategoryScore, CheckResult, Evidence, ScanReport, Status
 from .project import HealthFacts, build_project
 from .registry import all_checks
@@ -21,10 +22,12 @@ def analyze(
     health: HealthFacts | None = None,
     only: Iterable[str] | None = None,
     skip: Iterable[str] | None = None,
+    excerpts: bool = False,
     gitignore: bool = False,
 ) -> ScanReport:
     """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``.
 
+    With ``excerpts`` the report also carries the lines around each evidence line of a finding.
     ``gitignore``: leave out what the root's .gitignore files ignore (the CLI's local scans of a
     working copy; a server clone holds tracked files only, and a tracked file counts even when a
     .gitignore pattern matches it)."""
@@ -79,4 +82,14 @@ def analyze(
         config_skips=config_skips,
         notes=project.notes + config.notes,
         fail_under=config.fail_under,
+        facts=stack_facts(project),
+        healthchecks=healthcheck_paths(project),
+        excerpts=_excerpts(root, results) if excerpts else {},
     )
+
+
+def _excerpts(root: Path, results: list[CheckResult]) -> dict:
+    # Imported only when asked for (the web app): the CLI's start-up does not load it.
+    from .excerpts import evidence_excerpts
+
+    return evidence_excerpts(root, results)

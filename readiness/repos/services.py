@@ -18,9 +18,10 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
-from readiness.checklists.services import checklist_apply_default, checklist_run_finished, evidence_excerpts
+from readiness.checklists.services.applied import checklist_apply_default
+from readiness.checklists.services.states import checklist_run_finished
 from readiness.core.crypto import encrypt
-from readiness.endpoints.healthchecks import healthcheck_notes, healthcheck_paths
+from readiness.endpoints.healthchecks import healthcheck_notes
 from readiness.endpoints.selectors import health_facts_for_repository
 from readiness.engine import ENGINE_VERSION, analyze
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
@@ -48,7 +49,9 @@ def repository_register(
     return repository
 
 
-def analysis_request(*, repository: Repository, trigger: str = Trigger.MANUAL, user=None) -> AnalysisRun:
+def analysis_request(
+    *, repository: Repository, trigger: str = Trigger.MANUAL, user=None, api_token=None
+) -> AnalysisRun:
     """Create a queued run and enqueue it once the transaction commits.
 
     Triggers coalesce: a run already queued for the repository absorbs the request, so while one
@@ -61,8 +64,20 @@ def analysis_request(*, repository: Repository, trigger: str = Trigger.MANUAL, u
         if pending is not None:
             return pending
         run = AnalysisRun.objects.create(repository=repository, trigger=trigger, requested_by=user)
-        if user is not None:  # people's triggers; pushes and schedules would drown the log
-            activity_record(team=repository.team, actor=user, verb="run.triggered", target=repository.name)
+        if api_token is not None:  # CI through the API: the token is the actor (its owner, if personal)
+            activity_record(
+                team=repository.team,
+                actor=user,
+                verb="run.triggered_api",
+                target=repository.name,
+                obj=run,
+                actor_label=f"API token {api_token.name} ({api_token.prefix}…)",
+                token=api_token.prefix,
+            )
+        elif user is not None:  # people's triggers; pushes and schedules would drown the log
+            activity_record(
+                team=repository.team, actor=user, verb="run.triggered", target=repository.name, obj=run
+            )
         _enqueue_on_commit(run.pk)
     return run
 
@@ -133,6 +148,11 @@ def _fail(run: AnalysisRun, message: str) -> None:
 def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = ()) -> None:
     """Results, scores and the final status in one transaction: all of them or none."""
     payload = report.as_dict()
+    for check in payload["checks"]:  # the lines around each evidence line, read by the engine
+        for evidence in check["evidence"]:
+            excerpt = report.excerpts.get(f"{evidence['file']}:{evidence['line']}")
+            if excerpt:
+                evidence["excerpt"] = excerpt
     CheckResult.objects.bulk_create(
         CheckResult(
             run=run,
@@ -159,6 +179,7 @@ def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = 
     run.lease_expires_at = None
     run.error = ""
     run.notes = list(report.notes) + list(notes)
+    run.facts = report.facts
     fields = [
         "status",
         "score",
@@ -168,16 +189,17 @@ def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = 
         "lease_expires_at",
         "error",
         "notes",
+        "facts",
     ]
     run.save(update_fields=fields)
 
 
-def _healthcheck_notes(repository: Repository, root: Path) -> list[str]:
+def _healthcheck_notes(repository: Repository, report) -> list[str]:
     """Do the HEALTHCHECKs of the configuration request the paths of the registered endpoints?"""
     endpoints = list(repository.endpoints.all())
-    if not endpoints:  # nothing to compare with; spare the second parse
+    if not endpoints:  # nothing to compare with
         return []
-    return healthcheck_notes(healthcheck_paths(root), endpoints)
+    return healthcheck_notes(report.healthchecks, endpoints)
 
 
 def analysis_execute(*, run_id: int) -> ExecuteOutcome:
@@ -193,11 +215,9 @@ def analysis_execute(*, run_id: int) -> ExecuteOutcome:
     try:
         with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
             source = materialize_source(run.repository, Path(tmp))
-            report = analyze(source.path, health=health_facts_for_repository(run.repository))
-            _store_report(
-                run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, source.path)
-            )
-            checklist_run_finished(run=run, excerpts=evidence_excerpts(report=report, root=source.path))
+            report = analyze(source.path, health=health_facts_for_repository(run.repository), excerpts=True)
+        _store_report(run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, report))
+        checklist_run_finished(run=run)
     except SourceError as exc:
         if exc.transient:
             return ExecuteOutcome(run=run, retry_in=_requeue_or_fail(run, str(exc)))
@@ -246,17 +266,38 @@ def analysis_request_scheduled(*, repository_id: int) -> AnalysisRun | None:
     return analysis_request(repository=repository, trigger=Trigger.SCHEDULE)
 
 
-def repository_set_token(*, repository: Repository, token: str) -> None:
+def repository_set_token(*, repository: Repository, token: str, actor=None) -> None:
     """Store (or clear, with an empty token) the repository's access token, encrypted."""
+    had = bool(repository.token_encrypted)
     repository.token_encrypted = encrypt(token) if token else ""
     repository.save(update_fields=["token_encrypted"])
+    activity_record(
+        team=repository.team,
+        actor=actor,
+        verb="repository.changed",
+        target=repository.name,
+        obj=repository,
+        changes={
+            "access token": (
+                "set" if had else "none",
+                "replaced" if token and had else "set" if token else "none",
+            )
+        },
+    )
 
 
-def webhook_secret_rotate(*, repository: Repository) -> str:
+def webhook_secret_rotate(*, repository: Repository, actor=None) -> str:
     """Make a new webhook secret; the caller shows it once, it is never shown again."""
     secret = secrets.token_urlsafe(32)
     repository.webhook_secret_encrypted = encrypt(secret)
     repository.save(update_fields=["webhook_secret_encrypted"])
+    activity_record(
+        team=repository.team,
+        actor=actor,
+        verb="webhook.secret_rotated",
+        target=repository.name,
+        obj=repository,
+    )
     return secret
 
 
@@ -293,7 +334,23 @@ def repository_schedule_set(*, repository: Repository, crontab: dict | None) -> 
         repository.save(update_fields=["schedule"])
 
 
-def repository_update_source(*, repository: Repository, url: str, branch: str, subfolder: str = "") -> None:
+def repository_update_source(
+    *, repository: Repository, url: str, branch: str, subfolder: str = "", actor=None
+) -> None:
+    changes = {
+        "url": (repository.url, url),
+        "branch": (repository.branch, branch),
+        "subfolder": (repository.subfolder, subfolder),
+    }
+    if any(old != new for old, new in changes.values()):
+        activity_record(
+            team=repository.team,
+            actor=actor,
+            verb="repository.changed",
+            target=repository.name,
+            obj=repository,
+            changes=changes,
+        )
     repository.url = url
     repository.branch = branch
     repository.subfolder = subfolder
