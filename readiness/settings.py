@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "readiness.endpoints",
     "readiness.reports",
     "readiness.api",
+    "readiness.pipeline",
     "readiness.dashboard",
 ]
 
