@@ -7,21 +7,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from readiness.checklists.badge import sparkline_svg
 from readiness.checklists.services.states import checklist_states_refresh_expired
 from readiness.dashboard import selectors
 from readiness.endpoints.selectors import endpoint_cards
 from readiness.pipeline.registration import repository_register
+from readiness.repos.access import repository_view
 from readiness.repos.forms import RepositoryForm
 from readiness.repos.reachability import reachability_request
-from readiness.repos.selectors import repository_get, repository_list_for_team, run_latest, run_list
+from readiness.repos.selectors import repository_list_for_team, run_latest, run_list
 from readiness.repos.views import RUNS_PER_PAGE, run_panel_context
+from readiness.teams.access import team_view
 from readiness.teams.models import Role
-from readiness.teams.selectors import membership_get, role_at_least, team_list_for_user
+from readiness.teams.selectors import team_list_for_user
 
 DASHBOARD_PER_PAGE = 25
 
@@ -40,16 +41,14 @@ def home(request):
     return render(request, "teams/home.html", {"overview": overview})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def team_detail(request, team_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
+@team_view(
+    min_role={"GET": Role.VIEWER, "POST": Role.LEAD}, refusal="Only team leads can register repositories."
+)
+def team_detail(request, membership):
     team = membership.team
-    can_register = role_at_least(membership, Role.LEAD)
+    can_register = membership.is_lead
     form = RepositoryForm()
     if request.method == "POST":
-        if not can_register:
-            return HttpResponseForbidden("Only team leads can register repositories.")
         form = RepositoryForm(request.POST)
         if form.is_valid():
             repository = repository_register(team=team, actor=request.user, **form.cleaned_data)
@@ -67,11 +66,8 @@ def team_detail(request, team_slug):
     return render(request, "repos/team_detail.html", context, status=status)
 
 
-@login_required
-@require_GET
-def repository_detail(request, team_slug, repo_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    repository = repository_get(team=membership.team, slug=repo_slug)
+@repository_view()
+def repository_detail(request, membership, repository):
     run = run_latest(repository=repository)
     context = run_panel_context(membership, repository, run)
     if request.htmx:
@@ -83,10 +79,8 @@ def repository_detail(request, team_slug, repo_slug):
     return render(request, "repos/repository_detail.html", context)
 
 
-@login_required
-@require_GET
-def dashboard(request, team_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
+@team_view()
+def dashboard(request, membership):
     team = membership.team
     checklist_states_refresh_expired(team=team)
     filters = {

@@ -2,18 +2,17 @@
 page's partial. The team page and the repository page read other apps too: readiness/dashboard."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseForbidden, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from readiness.repos import selectors, services
+from readiness.repos.access import repository_view
 from readiness.repos.models import Trigger
 from readiness.repos.webhooks import MAX_BODY_BYTES, webhook_receive
 from readiness.teams.models import Role
-from readiness.teams.selectors import membership_get, role_at_least
 
 RUNS_PER_PAGE = 20
 
@@ -25,31 +24,23 @@ def run_panel_context(membership, repository, run):
         "team": membership.team,
         "repository": repository,
         "run": run,
-        "can_analyze": role_at_least(membership, Role.ENGINEER),
-        "can_manage": role_at_least(membership, Role.LEAD),
+        "can_analyze": membership.can_edit,
+        "can_manage": membership.is_lead,
         "scorecard": selectors.scorecard_for_run(run=latest_ok),
     }
 
 
-@login_required
-@require_POST
-def analysis_start(request, team_slug, repo_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    repository = selectors.repository_get(team=membership.team, slug=repo_slug)
-    if not role_at_least(membership, Role.ENGINEER):
-        return HttpResponseForbidden("Viewers cannot start analyses.")
+@repository_view(methods=["POST"], min_role=Role.ENGINEER, refusal="Viewers cannot start analyses.")
+def analysis_start(request, membership, repository):
     run = services.analysis_request(repository=repository, trigger=Trigger.MANUAL, user=request.user)
     if request.htmx:
         return render(request, "repos/_run_panel.html", run_panel_context(membership, repository, run))
     messages.info(request, "Analysis queued.")
-    return redirect("repository_detail", team_slug=team_slug, repo_slug=repo_slug)
+    return redirect("repository_detail", team_slug=membership.team.slug, repo_slug=repository.slug)
 
 
-@login_required
-@require_GET
-def run_detail(request, team_slug, repo_slug, run_id):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    repository = selectors.repository_get(team=membership.team, slug=repo_slug)
+@repository_view()
+def run_detail(request, membership, repository, run_id):
     run = selectors.run_get(repository=repository, run_id=run_id)
     context = run_panel_context(membership, repository, run)
     if request.htmx:

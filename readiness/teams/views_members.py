@@ -2,16 +2,15 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from readiness.teams import invitations, services
+from readiness.teams.access import team_view
 from readiness.teams.forms import ActivityFilterForm, InviteForm, RoleForm, SignupForm
 from readiness.teams.models import ActivityEvent, Membership, Role
-from readiness.teams.selectors import membership_get, role_at_least
 
 EVENTS_PER_PAGE = 50
 
@@ -21,7 +20,7 @@ def _members_page(request, membership, *, invite_form=None, status=200):
     context = {
         "team": team,
         "membership": membership,
-        "is_lead": role_at_least(membership, Role.LEAD),
+        "is_lead": membership.is_lead,
         "members": team.memberships.select_related("user").order_by("user__username"),
         "pending": team.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True),
         "invite_form": invite_form or InviteForm(),
@@ -30,40 +29,33 @@ def _members_page(request, membership, *, invite_form=None, status=200):
     return render(request, "teams/members.html", context, status=status)
 
 
-@login_required
-@require_GET
-def members(request, team_slug):
-    return _members_page(request, membership_get(user=request.user, team_slug=team_slug))
+@team_view()
+def members(request, membership):
+    return _members_page(request, membership)
 
 
-@login_required
-@require_POST
-def member_invite(request, team_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    if not role_at_least(membership, Role.LEAD):
-        return HttpResponseForbidden("Only team leads can invite.")
+@team_view(methods=["POST"], min_role=Role.LEAD, refusal="Only team leads can invite.")
+def member_invite(request, membership):
     form = InviteForm(request.POST)
     if not form.is_valid():
         return _members_page(request, membership, invite_form=form, status=400)
     invitations.invitation_create(team=membership.team, invited_by=request.user, **form.cleaned_data)
     messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
-    return redirect("members", team_slug=team_slug)
+    return redirect("members", team_slug=membership.team.slug)
 
 
-def _target(request, team_slug, membership_id):
-    membership = membership_get(user=request.user, team_slug=team_slug)
+def _target(membership, kwargs) -> dict:
+    """The member of the URL, in the same team (404 before any role is judged)."""
     target = get_object_or_404(
-        Membership.objects.select_related("user", "team"), pk=membership_id, team=membership.team
+        Membership.objects.select_related("user", "team"),
+        pk=kwargs.pop("membership_id"),
+        team=membership.team,
     )
-    return membership, target
+    return {"target": target}
 
 
-@login_required
-@require_POST
-def member_role(request, team_slug, membership_id):
-    membership, target = _target(request, team_slug, membership_id)
-    if not role_at_least(membership, Role.LEAD):
-        return HttpResponseForbidden("Only team leads can change roles.")
+@team_view(methods=["POST"], min_role=Role.LEAD, refusal="Only team leads can change roles.", scope=_target)
+def member_role(request, membership, target):
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
@@ -74,16 +66,14 @@ def member_role(request, team_slug, membership_id):
         messages.error(request, str(exc))
         return _members_page(request, membership, status=409)
     messages.success(request, f"{target.user.get_username()} is now {target.get_role_display().lower()}.")
-    return redirect("members", team_slug=team_slug)
+    return redirect("members", team_slug=membership.team.slug)
 
 
-@login_required
-@require_POST
-def member_remove(request, team_slug, membership_id):
-    membership, target = _target(request, team_slug, membership_id)
+@team_view(methods=["POST"], scope=_target)
+def member_remove(request, membership, target):
     leaving = target.pk == membership.pk
-    if not leaving and not role_at_least(membership, Role.LEAD):
-        return HttpResponseForbidden("Only team leads can remove members.")
+    if not leaving and not membership.is_lead:  # anyone may leave; only leads remove others
+        raise PermissionDenied("Only team leads can remove members.")
     try:
         services.membership_remove(membership=target, actor=request.user)
     except services.MembershipError as exc:
@@ -93,7 +83,7 @@ def member_remove(request, team_slug, membership_id):
         messages.success(request, f"You left {membership.team.name}.")
         return redirect("home")
     messages.success(request, f"Removed {target.user.get_username()}.")
-    return redirect("members", team_slug=team_slug)
+    return redirect("members", team_slug=membership.team.slug)
 
 
 @require_http_methods(["GET", "POST"])
@@ -126,12 +116,8 @@ def invitation_accept(request, token):
     return render(request, "teams/invitation.html", {"invitation": invitation, "form": form}, status=status)
 
 
-@login_required
-@require_GET
-def activity(request, team_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    if not role_at_least(membership, Role.LEAD):
-        return HttpResponseForbidden("Only team leads can read the activity log.")
+@team_view(min_role=Role.LEAD, refusal="Only team leads can read the activity log.")
+def activity(request, membership):
     form = ActivityFilterForm(request.GET or None)
     events = ActivityEvent.objects.filter(team=membership.team).select_related("actor")
     if form.is_valid():
