@@ -7,11 +7,13 @@ stored, so it is never shown again.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from readiness.api import selectors, services
 from readiness.api.forms import TokenForm
+from readiness.core.confirm import confirmation
 from readiness.teams.access import team_view
 from readiness.teams.models import Role
 
@@ -40,9 +42,29 @@ def team_tokens(request, membership):
     return render(request, "api/team_tokens.html", context, status=status)
 
 
-@team_view(methods=["POST"], min_role=Role.LEAD, refusal=LEADS_ONLY)
-def team_token_revoke(request, membership, token_id):
-    token = services.token_revoke(token=selectors.token_get_for_team(team=membership.team, token_id=token_id))
+def _confirm_revoke(request, token, cancel: str):
+    used = f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+    return confirmation(
+        request,
+        title=f"Revoke {token.name}?",
+        question=f"Requests that present the token {token.name} ({token.prefix}…) are refused from now on.",
+        details=[f"Created {token.created_at:%Y-%m-%d}, {used}"],
+        button=f"Revoke {token.name}",
+        cancel=cancel,
+    )
+
+
+def _team_token(membership, kwargs) -> dict:
+    """The team's token of the URL (404 before any role is judged)."""
+    return {"token": selectors.token_get_for_team(team=membership.team, token_id=kwargs.pop("token_id"))}
+
+
+@team_view(methods=["GET", "POST"], min_role=Role.LEAD, refusal=LEADS_ONLY, scope=_team_token)
+def team_token_revoke(request, membership, token):
+    if request.method == "GET":
+        cancel = reverse("api_pages:team_tokens", kwargs={"team_slug": membership.team.slug})
+        return _confirm_revoke(request, token, cancel)
+    token = services.token_revoke(token=token, actor=request.user)
     messages.success(request, f"Revoked {token.name}.")
     return redirect("api_pages:team_tokens", team_slug=membership.team.slug)
 
@@ -70,8 +92,11 @@ def personal_tokens(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def personal_token_revoke(request, token_id):
-    token = services.token_revoke(token=selectors.token_get_for_user(user=request.user, token_id=token_id))
+    token = selectors.token_get_for_user(user=request.user, token_id=token_id)
+    if request.method == "GET":
+        return _confirm_revoke(request, token, reverse("api_pages:personal_tokens"))
+    token = services.token_revoke(token=token, actor=request.user)
     messages.success(request, f"Revoked {token.name}.")
     return redirect("api_pages:personal_tokens")

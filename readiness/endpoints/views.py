@@ -4,8 +4,10 @@ probe now. Viewers read; engineers and leads change; another team's repository i
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from readiness.core import ratelimit
+from readiness.core.confirm import confirmation
 from readiness.endpoints import selectors, services
 from readiness.endpoints.forms import EndpointForm
 from readiness.repos.access import repository_scope, repository_view
@@ -50,7 +52,10 @@ def endpoint_list(request, membership, repository):
         if form.is_valid() and _save(
             form,
             lambda: services.endpoint_register(
-                repository=repository, headers=form.cleaned_data["headers"] or None, **form.service_kwargs()
+                repository=repository,
+                headers=form.cleaned_data["headers"] or None,
+                actor=request.user,
+                **form.service_kwargs(),
             ),
         ):
             messages.success(
@@ -78,6 +83,7 @@ def endpoint_edit(request, membership, repository, endpoint):
                 endpoint=endpoint,
                 headers=form.cleaned_data["headers"] or None,
                 clear_headers=form.cleaned_data["clear_headers"],
+                actor=request.user,
                 **form.service_kwargs(),
             ),
         ):
@@ -87,9 +93,20 @@ def endpoint_edit(request, membership, repository, endpoint):
     return render(request, "endpoints/endpoint_edit.html", context, status=400 if form.is_bound else 200)
 
 
-@_endpoint_view(["POST"])
+@_endpoint_view(["GET", "POST"])
 def endpoint_delete(request, membership, repository, endpoint):
-    services.endpoint_delete(endpoint=endpoint)
+    if request.method == "GET":
+        return confirmation(
+            request,
+            title=f"Delete {endpoint.name}?",
+            question=f"The health endpoint {endpoint.name} of {repository.name} is no longer probed.",
+            details=[endpoint.url, "Its probe history, hourly figures and incidents are deleted with it."],
+            button=f"Delete {endpoint.name}",
+            cancel=reverse(
+                "endpoints:list", kwargs={"team_slug": membership.team.slug, "repo_slug": repository.slug}
+            ),
+        )
+    services.endpoint_delete(endpoint=endpoint, actor=request.user)
     messages.success(request, f"Deleted {endpoint.name} and its probe history.")
     return redirect("endpoints:list", team_slug=membership.team.slug, repo_slug=repository.slug)
 
