@@ -4,7 +4,8 @@
     readiness scan PATH --baseline FILE                 # exit 1 only on a finding not in FILE
 
 Findings are matched by fingerprint (fingerprint.py: check id + file + the normalised evidence
-line), as a multiset: a baseline with two identical findings accepts two, and a third is new.
+line), then those left over by their message key (check id + file + message), as multisets: a
+baseline with two identical findings accepts two, and a third is new.
 The file also keeps the scores per category, for the "before" column of the Markdown report.
 A baseline written by another version of the engine is refused: its checks and fingerprints may
 not mean what this version's do.
@@ -14,11 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .fingerprint import FINDING_STATUSES, SCHEME
+from .fingerprint import FINDING_STATUSES, SCHEME, message_key
 from .model import CheckResult, Evidence, ScanReport, Status
 
 FORMAT = 1
@@ -44,6 +44,7 @@ SCHEMA = {
                 "required": ["fingerprint", "check"],
                 "properties": {
                     "fingerprint": {"type": "string", "minLength": 1},
+                    "message_key": {"type": "string"},
                     "check": {"type": "string"},
                     "status": {"type": "string"},
                     "file": {"type": "string"},
@@ -136,6 +137,7 @@ def baseline_document(report: ScanReport, *, now: dt.datetime | None = None) -> 
         "findings": [
             {
                 "fingerprint": f.fingerprint,
+                "message_key": message_key(f.check, f.evidence),
                 "check": f.check,
                 "status": str(f.status),
                 "file": f.evidence.file,
@@ -190,16 +192,25 @@ def load_baseline(path: Path, *, engine_version: str) -> dict:
 
 
 def compare(report: ScanReport, baseline: dict, *, path: str) -> Comparison:
-    remaining = Counter(entry["fingerprint"] for entry in baseline["findings"])
-    comparison = Comparison(baseline=baseline, path=path)
-    for finding in findings(report):
-        if remaining[finding.fingerprint] > 0:
-            remaining[finding.fingerprint] -= 1
-            comparison.known += 1
-        else:
-            comparison.new.append(finding)
-    for entry in baseline["findings"]:
-        if remaining[entry["fingerprint"]] > 0:
-            remaining[entry["fingerprint"]] -= 1
-            comparison.gone.append(entry)
-    return comparison
+    entries = baseline["findings"]
+    consumed: set[int] = set()
+    unmatched = findings(report)
+    # First by fingerprint (the line's text), then what is left by message key.
+    for entry_key, finding_key in (
+        ("fingerprint", lambda f: f.fingerprint),
+        ("message_key", lambda f: message_key(f.check, f.evidence)),
+    ):
+        waiting: dict[str, list[int]] = {}
+        for index, entry in enumerate(entries):
+            if index not in consumed and entry.get(entry_key):
+                waiting.setdefault(entry[entry_key], []).append(index)
+        still = []
+        for finding in unmatched:
+            indexes = waiting.get(finding_key(finding))
+            if indexes:
+                consumed.add(indexes.pop())
+            else:
+                still.append(finding)
+        unmatched = still
+    gone = [entry for index, entry in enumerate(entries) if index not in consumed]
+    return Comparison(baseline=baseline, path=path, new=unmatched, known=len(consumed), gone=gone)

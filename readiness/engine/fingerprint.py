@@ -35,8 +35,15 @@ def fingerprint(check_id: str, file: str, snippet: str) -> str:
 def evidence_fingerprint(check_id: str, evidence: Evidence, line_text: str | None) -> str:
     snippet = normalise(line_text or "")
     if not snippet:
-        snippet = "message: " + _DIGITS.sub("#", normalise(evidence.message))
+        return message_key(check_id, evidence)
     return fingerprint(check_id, evidence.file, snippet)
+
+
+def message_key(check_id: str, evidence: Evidence) -> str:
+    """The second key a baseline matches on: check + file + message (digits blanked). It keeps a
+    finding that a check places on a fixed line (line 1 for "the file") known when lines are
+    added above, where the line's text changes but the finding does not."""
+    return fingerprint(check_id, evidence.file, "message: " + _DIGITS.sub("#", normalise(evidence.message)))
 
 
 def fingerprint_results(results: list[CheckResult], read) -> None:
