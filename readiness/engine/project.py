@@ -30,6 +30,8 @@ class Project:
     # Filled by build_project; types live in dockerfile.py, compose.py, dockerignore.py, ci.py.
     dockerfiles: list = field(default_factory=list)  # list[dockerfile.Dockerfile]
     compose_files: list = field(default_factory=list)  # list[compose.ComposeFile]
+    # What the compose checks judge: files, and overlays merged onto their bases (compose_project.py).
+    compose_units: list = field(default_factory=list)  # list[compose.ComposeFile]
     dockerignores: dict = field(default_factory=dict)  # rel path -> dockerignore.DockerIgnore
     ci_files: list = field(default_factory=list)  # list[ci.CIFile]
     # One per (context, Dockerfile) pair that is built; see linking.BuildContext.

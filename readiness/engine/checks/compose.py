@@ -47,24 +47,28 @@ def _snippet(text: str) -> str:
 )
 def compose_valid(project) -> CheckResult:
     """Every compose file (development ones too) parses as one YAML mapping within the limits (1 MiB,
-    10,000 alias dereferences, depth 100) and follows the Compose Specification."""
+    10,000 alias dereferences, depth 100) and follows the Compose Specification. A file with template
+    syntax (Jinja) is reported as a template and judged by nothing else."""
     result = CheckResult("compose.valid", Status.NA)
-    if not project.compose_files:
-        return result
-    errors, violations = [], []
+    errors, violations, templates, valid = [], [], [], []
     for compose in project.compose_files:
-        if compose.error:
+        if compose.template:
+            templates.append(Evidence(compose.path, compose.template_line, compose.template))
+        elif compose.error:
             line = re.search(r"\(line (\d+)", compose.error)
             errors.append(Evidence(compose.path, int(line.group(1)) if line else None, compose.error))
-        else:
+        elif compose.schema_errors:
             violations += compose.schema_errors
+        else:
+            valid.append(Evidence(compose.path, None, "valid"))
     if errors:
-        result.status, result.evidence = Status.ERROR, errors + violations
+        result.status, result.evidence = Status.ERROR, errors + violations + templates
     elif violations:
-        result.status, result.evidence = Status.FAIL, violations
+        result.status, result.evidence = Status.FAIL, violations + templates
+    elif valid:
+        result.status, result.evidence = Status.PASS, valid + templates
     else:
-        result.status = Status.PASS
-        result.evidence = [Evidence(c.path, None, "valid") for c in project.compose_files]
+        result.evidence = templates  # only templates: nothing to judge, but say why
     return result
 
 
@@ -129,7 +133,7 @@ def compose_depends_on_healthy(project) -> CheckResult:
     """Every ``depends_on`` on a service that has a healthcheck (its own or its built image's) uses
     ``condition: service_healthy`` (or, on a one-shot service such as a migration,
     ``service_completed_successfully``); ``na`` where there is no ``depends_on``."""
-    production = [c for c in project.compose_files if not c.is_dev and not c.error]
+    production = [c for c in project.compose_units if not c.is_dev and not c.error]
 
     def find(compose: ComposeFile, name: str) -> ComposeService | None:
         if name in compose.services:
@@ -709,7 +713,7 @@ def compose_dev_override(project) -> CheckResult:
     development-only settings (a bind mount of the build context or source, ``DEBUG``/``FLASK_DEBUG``
     true, ``NODE_ENV=development``, ``--reload``, ``runserver``, ``npm run dev``, a debugger port)."""
     result = CheckResult("compose.dev_override", Status.NA)
-    files = project.compose_files
+    files = [c for c in project.compose_files if not c.template]
     if not files:
         return result
     evidence: list[Evidence] = []
@@ -722,23 +726,31 @@ def compose_dev_override(project) -> CheckResult:
         if not overrides:
             message = "no compose.override.yml beside it to hold development settings"
             evidence.append(Evidence(main.path, None, message))
-    unreadable = []
-    for compose in files:
+    unreadable, readable = [], 0
+    for compose in project.compose_units:
         if compose.is_dev:
             continue
         if compose.error:
             unreadable.append(Evidence(compose.path, None, f"could not be read: {compose.error}"))
             continue
+        readable += 1
         for service in compose.services.values():
             evidence += _dev_settings(compose, service)
     if evidence:
         result.status, result.evidence = Status.WARN, evidence + unreadable
-    elif unreadable:
+    elif unreadable and not readable:
         result.status, result.evidence = Status.ERROR, unreadable
     else:
         result.status = Status.PASS
         result.evidence = [Evidence(o.path, None, "development overrides kept here") for o in beside]
+        result.evidence += unreadable
+    result.evidence = list(dict.fromkeys(result.evidence))
     return result
+
+
+def _project_dir(compose: ComposeFile) -> str:
+    """The folder relative paths resolve against (an overlay's base folder, as Compose does)."""
+    return compose.project_dir if compose.project_dir is not None else compose.dir
 
 
 def _dev_settings(compose: ComposeFile, service: ComposeService) -> list[Evidence]:
@@ -748,7 +760,9 @@ def _dev_settings(compose: ComposeFile, service: ComposeService) -> list[Evidenc
         if mount.kind != "bind" or not mount.source:
             continue
         source = (
-            posixpath.normpath(posixpath.join(compose.dir, mount.source)) if mount.source[0] == "." else None
+            posixpath.normpath(posixpath.join(_project_dir(compose), mount.source))
+            if mount.source[0] == "."
+            else None
         )
         if source is not None and (
             source == (context or ".") or posixpath.basename(source) in _SOURCE_FOLDERS

@@ -84,13 +84,9 @@ def _final_stages(dockerfile: Dockerfile, found: Findings) -> Iterator[tuple[str
         stage = dockerfile.stage(target)
         if stage is None:
             compose, service = services[0]
-            found.error.append(
-                Evidence(
-                    compose.path,
-                    service.build.line,
-                    f"{service.name} builds target '{target}', which {dockerfile.path} does not define",
-                )
-            )
+            file, line = service.place_of("build")
+            message = f"{service.name} builds target '{target}', which {dockerfile.path} does not define"
+            found.error.append(Evidence(file or compose.path, line, message))
             continue
         yield target, stage, services
 
@@ -817,8 +813,8 @@ def _service_command(dockerfile: Dockerfile, target: str | None, compose, servic
     if own_command is not None:
         cmd = own_command
     key = "command" if own_command is not None else "entrypoint"
-    line = service.line_of(key) if hasattr(service, "line_of") else service.line
-    return (entrypoint or []) + (cmd or []), context, (compose.path, line)
+    file, line = service.place_of(key)
+    return (entrypoint or []) + (cmd or []), context, (file or compose.path, line)
 
 
 def _compose_argv(value) -> list[str] | None:
