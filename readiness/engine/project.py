@@ -38,6 +38,8 @@ class Project:
     build_contexts: list = field(default_factory=list)  # list[linking.BuildContext]
     health: HealthFacts | None = None
     notes: list[str] = field(default_factory=list)
+    # Facts several checks derive from the same files, worked out once per scan (ci_steps.py).
+    cache: dict = field(default_factory=dict)
 
     def dockerfile(self, rel: str):
         """The parsed Dockerfile at a relative path, or None when there is none."""

@@ -29,6 +29,9 @@ def is_apt_install(command: Command) -> bool:
     return command.program in ("apt-get", "apt") and "install" in command.words[1:]
 
 
+_INFO_FLAGS = {"--version", "-v", "--help", "-h"}
+
+
 def node_install(command: Command) -> tuple[bool, bool] | None:
     """For a node package manager install: (is it a dependency install, is it locked).
 
@@ -47,6 +50,8 @@ def node_install(command: Command) -> tuple[bool, bool] | None:
             return True, False
         return None
     if program == "yarn":
+        if sub is None and _INFO_FLAGS & set(words):
+            return None  # yarn --version, yarn --help
         if sub in (None, "install"):
             return True, "--frozen-lockfile" in words or "--immutable" in words
         if sub == "add":
@@ -54,6 +59,8 @@ def node_install(command: Command) -> tuple[bool, bool] | None:
         return None
     if sub in ("install", "i"):
         return True, "--frozen-lockfile" in words
+    if sub == "fetch" and program == "pnpm":
+        return True, True  # pnpm fetch reads only the lockfile
     if sub == "add":
         return True, False
     return None

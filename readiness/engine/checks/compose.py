@@ -415,6 +415,7 @@ def compose_postgres_shm_size(project) -> CheckResult:
     category="security",
     severity="high",
     sources=("001", "003"),
+    refs=("compose-lint: CL-0020", "compose-lint: CL-0021"),
     remediation=_snippet(
         """
     environment:
@@ -424,7 +425,8 @@ def compose_postgres_shm_size(project) -> CheckResult:
 )
 def compose_no_plaintext_secrets(project) -> CheckResult:
     """No ``environment`` value of a secret-like name is a literal: it comes from ``${VAR}``
-    interpolation, ``env_file`` or ``secrets:``."""
+    interpolation, ``env_file`` or ``secrets:``; and no value of any variable holds a literal
+    password inside a URL (``postgres://user:secret@db/app``), where ``${VAR}`` in its place passes."""
 
     def inspect(compose: ComposeFile) -> Findings:
         found = Findings()
@@ -432,13 +434,30 @@ def compose_no_plaintext_secrets(project) -> CheckResult:
             found.checked += 1
             raw_env = service.raw.get("environment")
             for name, value in syntax.environment(raw_env).items():
-                if not is_secret_like(name) or value in (None, "") or is_interpolated(value):
+                if value in (None, ""):
                     continue
-                message = f"{name} is a literal value; take it from ${{{name}}}, env_file or secrets:"
-                found.fail.append(at(compose, service, message, *_env_path(raw_env, name)))
+                if is_secret_like(name) and not is_interpolated(value):
+                    message = f"{name} is a literal value; take it from ${{{name}}}, env_file or secrets:"
+                    found.fail.append(at(compose, service, message, *_env_path(raw_env, name)))
+                elif _literal_url_password(value):
+                    message = f"{name} holds a literal password inside its URL; put a ${{VARIABLE}} there"
+                    found.fail.append(at(compose, service, message, *_env_path(raw_env, name)))
         return found
 
     return judge("compose.no_plaintext_secrets", project, inspect)
+
+
+# scheme://user:password@host; the user part may be empty (redis://:secret@redis).
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:([^\s/@]+)@")
+
+
+def _literal_url_password(value) -> bool:
+    """A URL in the raw value whose password is written out (``${VAR}`` in its place passes)."""
+    if not isinstance(value, str):
+        return False
+    if value.startswith("${") and value.endswith("}") and value.count("${") == 1:
+        return False  # the whole value is one interpolation: its default is the deployer's fallback
+    return any("$" not in match.group(1) for match in _URL_PASSWORD.finditer(value))
 
 
 def _env_path(raw_env, name: str) -> tuple:

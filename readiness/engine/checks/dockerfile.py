@@ -42,6 +42,9 @@ _VARIABLE_ONLY_RE = re.compile(r"^\$(\{[A-Za-z_][A-Za-z0-9_]*([:?+-][^}]*)?\}|[A
 _ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst")
 _NO_RECOMMENDS_CONFIG_RE = re.compile(r"APT::Install-Recommends\s*[\"'=\s]*\s*[\"']?(false|0)\b", re.I)
 _DEBUG_RUN_RE = re.compile(r"\.run\([^)]{0,500}debug\s*=\s*True")
+_FLASK_IMPORT_RE = re.compile(r"^\s*(from\s+flask\s+import|import\s+flask)\b", re.MULTILINE)
+_APP_RUN_RE = re.compile(r"^\s*\w*app\w*\.run\(", re.MULTILINE | re.IGNORECASE)
+_UVICORN_RELOAD_RE = re.compile(r"uvicorn\.run\([^)]{0,500}reload\s*=\s*True")
 # Folders a COPY --from brings that hold installed dependencies.
 _DEPENDENCY_DIR_WORDS = (
     "node_modules",
@@ -53,8 +56,6 @@ _DEPENDENCY_DIR_WORDS = (
     "vendor",
     ".m2",
 )
-# Files with no extension that are not folders, so copying them is not "the whole source".
-_PLAIN_FILES = {"Gemfile", "Pipfile", "Makefile", "Procfile", "Dockerfile", "LICENSE", "Justfile", "Rakefile"}
 
 
 # --- shared plumbing -------------------------------------------------------------------------
@@ -532,8 +533,9 @@ COPY . .
 )
 def layer_order(project):
     """In the final stage's ancestry, dependency manifests are copied and installed before the whole
-    source is copied (`COPY . .`, `COPY src/ ...`); a `COPY --from` of installed dependencies
-    counts as installed."""
+    source is copied: an install step after `COPY . .` fails. Any file or folder copied before the
+    first install is an install input, and a `COPY --from` of installed dependencies counts as
+    installed; `na` where nothing is installed."""
     return _judge(project, "dockerfile.layer_order", _layer_order)
 
 
@@ -580,13 +582,9 @@ def _copies_dependencies(
 
 
 def _copies_whole_source(instruction: Instruction) -> bool:
-    for source in _copy_sources(instruction):
-        name = PurePosixPath(source.rstrip("/") or "/").name
-        if source in (".", "./", "*") or source.rstrip("/") in ("", "."):
-            return True
-        if source.endswith("/") or ("." not in name and name not in _PLAIN_FILES and "*" not in name):
-            return True
-    return False
+    """``COPY . .``: the whole context. A named file or folder copied before the first install is an
+    install input (``COPY setup.py src/ ./`` for ``pip install .``), not the source (Version 2)."""
+    return any(source.rstrip("/") in ("", ".", "*", "./*") for source in _copy_sources(instruction))
 
 
 # --- dockerfile.buildkit_cache (soft) --------------------------------------------------------
@@ -836,8 +834,9 @@ def _development_server(project, argv: list[str], context: str) -> str | None:
                 if _commands.development_server(inner):
                     return f"{command.program} start runs '{script}'"
         script_path = _commands.python_script(command)
-        if script_path and _runs_debug_app(project, context, script_path):
-            return f"python {script_path} runs the app with debug=True"
+        server = _development_server_in_script(project, context, script_path) if script_path else None
+        if server:
+            return f"python {script_path} {server}"
     return None
 
 
@@ -863,6 +862,16 @@ def _package_start_script(project, context: str) -> str | None:
     return start if isinstance(start, str) else None
 
 
-def _runs_debug_app(project, context: str, script: str) -> bool:
+def _development_server_in_script(project, context: str, script: str) -> str | None:
+    """What development server a Python script of the build context starts, if any: Flask's
+    ``app.run(`` (Werkzeug), any ``.run(..., debug=True)``, or ``uvicorn.run(..., reload=True)``."""
     text = _read_context_file(project, context, script)
-    return bool(text and _DEBUG_RUN_RE.search(text))
+    if not text:
+        return None
+    if _DEBUG_RUN_RE.search(text):
+        return "runs the app with debug=True"
+    if _FLASK_IMPORT_RE.search(text) and _APP_RUN_RE.search(text):
+        return "starts Flask's development server (app.run)"
+    if _UVICORN_RELOAD_RE.search(text):
+        return "runs uvicorn with reload=True"
+    return None
