@@ -83,8 +83,61 @@ def parse_ci(rel: str, raw: bytes | None, error: str | None) -> CIFile:
         ci.error = "not a mapping"
         return ci
     ci.commands = _yaml_commands(loaded)
+    if ci.kind == "github":
+        ci.commands = _expand_matrix(loaded, ci.commands)
     ci.names = _yaml_names(loaded, ci.kind)
     return ci
+
+
+_MATRIX_REFERENCE = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
+# A matrix of a few lists can multiply out; past this a command keeps its references unexpanded.
+MAX_MATRIX_EXPANSION = 50
+
+
+def _expand_matrix(loaded: safe_yaml.LoadedYAML, commands: list) -> list[tuple[str, int | None]]:
+    """Add, after a command naming ``${{ matrix.x }}``, one copy per value of its job's ``x``
+    (``run: ${{ matrix.build_cmd }}`` runs each command the matrix lists)."""
+    jobs = loaded.data.get("jobs")
+    if not isinstance(jobs, dict):
+        return commands
+    spans = []  # (first line, matrix values) per job, in file order
+    for name, job in jobs.items():
+        line = loaded.line_of(("jobs", str(name)))
+        if line is not None and isinstance(job, dict):
+            spans.append((line, _matrix_values(job)))
+    spans.sort(key=lambda span: span[0])
+    expanded = []
+    for text, line in commands:
+        expanded.append((text, line))
+        if line is None or "matrix." not in text:
+            continue
+        values = next((v for first, v in reversed(spans) if first <= line), {})
+        variants = [text]
+        for key in dict.fromkeys(_MATRIX_REFERENCE.findall(text)):
+            options = values.get(key, [])
+            pattern = re.compile(r"\$\{\{\s*matrix\." + re.escape(key) + r"\s*\}\}")
+            variants = [pattern.sub(lambda _m, o=o: o, v) for v in variants for o in options] or variants
+            if len(variants) > MAX_MATRIX_EXPANSION:
+                variants = variants[:MAX_MATRIX_EXPANSION]
+        expanded += [(variant, line) for variant in variants if variant != text]
+    return expanded
+
+
+def _matrix_values(job: dict) -> dict[str, list[str]]:
+    strategy = job.get("strategy")
+    matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
+    if not isinstance(matrix, dict):
+        return {}
+    values: dict[str, list[str]] = {}
+    for key, options in matrix.items():
+        if isinstance(options, list):
+            values[str(key)] = [str(o) for o in options if isinstance(o, str | int | float)]
+    for entry in matrix.get("include") or []:
+        if isinstance(entry, dict):
+            for key, value in entry.items():
+                if isinstance(value, str | int | float):
+                    values.setdefault(str(key), []).append(str(value))
+    return values
 
 
 def parse_action(rel: str, raw: bytes | None, error: str | None) -> CIFile:

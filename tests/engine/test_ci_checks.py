@@ -118,6 +118,7 @@ def test_an_unreadable_file_decides_only_when_no_pipeline_file_could_be_read(tmp
         ("Upload test results", False),
         ("Set up test database", False),
         ("Build test image", False),
+        ("run specs", True),
         ("Deploy", False),
     ],
 )
@@ -128,6 +129,32 @@ def test_step_names_that_count_as_running_tests(tmp_path, name, counts):
         f"on: push\njobs:\n  j:\n    steps:\n      - name: {name}\n        run: ./go\n"
     )
     assert analyze_one("ci.runs_tests", tmp_path).status == (Status.PASS if counts else Status.FAIL)
+
+
+def test_matrix_values_expand_into_the_commands_a_step_runs(tmp_path):
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (tmp_path / "build.sh").write_text("#!/bin/sh\ndocker build -t app .\n")
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\n")
+    (workflows / "ci.yml").write_text(
+        "on: push\njobs:\n  lint:\n    runs-on: x\n    steps:\n      - run: ${{ matrix.cmd }}\n"
+        "  build:\n    strategy:\n      matrix:\n        cmd: [./prepare.sh, ./build.sh main]\n"
+        "    steps:\n      - run: ${{ matrix.cmd }}\n"
+    )
+    result = analyze_one("ci.builds_image", tmp_path)
+    assert result.status == Status.PASS
+    assert [(e.file, e.line) for e in result.evidence] == [(".github/workflows/ci.yml", 12)]
+    assert "build.sh:2" in result.evidence[0].message
+
+
+def test_actions_of_the_repository_itself_need_no_pin(tmp_path):
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text(
+        "on: push\njobs:\n  j:\n    steps:\n      - uses: ./.github/actions/setup\n"
+        "      - uses: $/.github/actions/apt-install\n"
+    )
+    assert analyze_one("ci.actions_pinned", tmp_path).status == Status.PASS
 
 
 def test_scripts_are_read_one_level_deep_and_never_outside_the_root(tmp_path):
@@ -269,6 +296,7 @@ def test_unreadable_ci_files_carry_the_reason(rel, raw, error, reason):
         (LINTS, "black .", False),
         (LINTS, "uses: hadolint/hadolint-action@v3.1.0", True),
         (LINTS, "npx prettier --check .", True),
+        (LINTS, "uses: j178/prek-action@0bb87d7f00b0c99306c8bcb8b8beba1eb581c037", True),
         (SECURITY_SCANS, "uses: aquasecurity/trivy-action@0.28.0", True),
         (SECURITY_SCANS, "docker scout cves app:1", True),
         (SECURITY_SCANS, "npm audit --audit-level=high", True),

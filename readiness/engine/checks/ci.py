@@ -28,9 +28,10 @@ TESTS = _any_of(
     r"\brake\s+(test|spec)\b", r"\bhatch\s+(test|run\s+test)\b", r"\bplaywright\s+test\b",
     r"\bhelm\s+unittest\b", r"\bbats\b", r"\bcypress\s+run\b", r"\bctest\b", r"\bbehave\b",
 )  # fmt: skip
-# A job or step named for tests: "test", "tests", "Run tests", "Unit tests (py3.12)", "test:backend";
+# A job or step named for tests: "test", "tests", "Run tests", "Unit tests (py3.12)", "test:backend",
+# "run specs" (RSpec's word);
 # not one that only handles their results or environment ("Upload test results", "Set up tests").
-TEST_NAMES = re.compile(r"\b(tests?|testing|unit-?tests?|e2e)\b", re.IGNORECASE)
+TEST_NAMES = re.compile(r"\b(tests?|testing|unit-?tests?|e2e|specs?)\b", re.IGNORECASE)
 _NOT_RUNNING_TESTS = re.compile(
     r"\b(upload|publish|report|results?|coverage|artifacts?|cache|download|summary|set\s*up|setup|"
     r"install|prepare|image)\b",
@@ -40,7 +41,7 @@ LINTS = _any_of(
     r"\bruff\b", r"\bblack\b.*--check\b", r"\bflake8\b", r"\bpylint\b", r"\bmypy\b", r"\bisort\b.*--check",
     r"\beslint\b", r"\bprettier\b.*--(check|list-different)\b", r"\bhadolint\b", r"\bgolangci-lint\b",
     r"\bgolangci/golangci-lint-action\b", r"\b(npm|yarn|pnpm|bun)\s+(run\s+)?lint\b", r"\bmake\s+lint\b",
-    r"\bpre-commit\b", r"\bshellcheck\b", r"\bstylelint\b", r"\brubocop\b", r"\bgofmt\s+-l\b",
+    r"\bpre-commit\b", r"\bprek\b", r"\bshellcheck\b", r"\bstylelint\b", r"\brubocop\b", r"\bgofmt\s+-l\b",
     r"\bgo\s+vet\b", r"\bcargo\s+(clippy|fmt\s.*--check)\b", r"\bktlint\b", r"\bsuper-linter\b",
     r"\bbiome\s+(check|ci|lint)\b", r"\bstandardrb\b", r"\bphpcs\b", r"\byamllint\b",
 )  # fmt: skip
@@ -260,8 +261,8 @@ def ci_actions_pinned(project) -> CheckResult:
 
 def _unpinned(reference: str) -> str | None:
     """Why ``uses: reference`` is not pinned to a commit, or None."""
-    if reference.startswith("./") or not reference:
-        return None
+    if reference.startswith(("./", "$/")) or not reference:
+        return None  # an action of this repository (`$/` is the self-repository form)
     if reference.startswith("docker://"):
         return None if "@sha256:" in reference else f"uses {reference} by tag, not by digest"
     action, _, ref = reference.partition("@")
