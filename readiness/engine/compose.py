@@ -17,15 +17,12 @@ from . import compose_schema, devfiles, safe_yaml
 from .compose_extends import ExtendsError, resolve_extends
 from .compose_interpolate import InterpolationError, interpolate
 from .model import Evidence
+from .templates import template_mark
 
 # Names Compose itself looks for, and their dotted variants (docker-compose.prod.yml): always
 # compose files. Other *compose*.y(a)ml names (docker-compose-notes.yml) must look like one.
 _CANONICAL = re.compile(r"^(docker-)?compose(\.[^/]+)?\.ya?ml$", re.IGNORECASE)
 _TOP_KEYS = {"version", "name", "include", "services", "networks", "volumes", "secrets", "configs", "models"}
-# Jinja statements, and Jinja expressions `{{ name }}`, `{{ item.port | default(80) }}`; not Go
-# templates, which compose files hold legitimately (`{{.Name}}`, `{{json .State}}`), nor `${{ }}`.
-_JINJA_STATEMENT = re.compile(r"\{%-?.*?-?%\}")
-_JINJA_EXPRESSION = re.compile(r"(?<!\$)\{\{-?\s*[A-Za-z_]\w*(?:\.\w+|\[[^\]\n]*\])*\s*(?:\|[^{}\n]*)?-?\}\}")
 _LOOKS_LIKE_COMPOSE_TEXT = re.compile(r"^(services|include)\s*:", re.MULTILINE)
 
 Reader = Callable[[str], bytes]
@@ -155,14 +152,12 @@ def _mark_template(compose: ComposeFile, raw: bytes, canonical: bool) -> bool:
         text = safe_yaml.decode(raw)
     except safe_yaml.YAMLLimitError:
         return False  # the YAML loader reports it
-    match = _JINJA_STATEMENT.search(text) or _JINJA_EXPRESSION.search(text)
-    if match is None:
+    mark = template_mark(text)
+    if mark is None:
         return False
     if not canonical and not _LOOKS_LIKE_COMPOSE_TEXT.search(text):
         return True
-    kind = "{% ... %}" if match.group().startswith("{%") else "{{ ... }}"
-    compose.template = f"a template (Jinja {kind}): not judged until it is rendered"
-    compose.template_line = text.count("\n", 0, match.start()) + 1
+    compose.template_line, compose.template = mark
     return True
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from .dockerfile import Dockerfile, is_dev_dockerfile_path, parse_dockerfile
 from .dockerignore import DockerIgnore, parse_dockerignore
+from .model import Skipped
+from .templates import template_mark
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,8 @@ class BuildContext:
 
 def parse_and_link(project) -> None:
     inventory = project.inventory
-    project.dockerfiles = [_parse_dockerfile(project, rel) for rel in inventory.dockerfiles]
+    parsed = (_parse_dockerfile(project, rel) for rel in inventory.dockerfiles)
+    project.dockerfiles = [dockerfile for dockerfile in parsed if dockerfile is not None]
     for rel in inventory.dockerignores:
         raw, error = read_file(project, rel)
         project.dockerignores[rel] = parse_dockerignore(rel, raw, error)
@@ -58,10 +61,16 @@ def read_file(project, rel: str) -> tuple[bytes | None, str | None]:
         return None, exc.strerror or str(exc)
 
 
-def _parse_dockerfile(project, rel: str) -> Dockerfile:
+def _parse_dockerfile(project, rel: str) -> Dockerfile | None:
+    """The parsed Dockerfile; None for a template (reported once under ``skipped``, judged by nothing)."""
     raw, error = read_file(project, rel)
     if error is not None:
         return Dockerfile(path=rel, error=error)
+    mark = template_mark(raw.decode("utf-8", "replace")) if b"{" in raw else None
+    if mark is not None:
+        project.inventory.skipped.append(Skipped(rel, f"{mark[1]} (line {mark[0]})"))
+        project.cache.setdefault("dockerfile_templates", set()).add(rel)
+        return None
     return parse_dockerfile(rel, raw)
 
 
@@ -128,10 +137,16 @@ def _link_services(project) -> None:
         if build is None or not build.dockerfile:
             continue
         dockerfile = project.dockerfile(build.dockerfile)
-        if dockerfile is None and build.dockerfile in project.inventory.all_files:
+        templates = project.cache.get("dockerfile_templates", ())
+        if (
+            dockerfile is None
+            and build.dockerfile in project.inventory.all_files
+            and build.dockerfile not in templates
+        ):
             # A Dockerfile whose name discovery did not recognise (e.g. `docker/Prodfile`).
             dockerfile = _parse_dockerfile(project, build.dockerfile)
-            project.dockerfiles.append(dockerfile)
+            if dockerfile is not None:
+                project.dockerfiles.append(dockerfile)
         service.dockerfile = dockerfile
         if dockerfile is not None:
             dockerfile.built_by.append((compose, service))

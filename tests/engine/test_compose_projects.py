@@ -339,6 +339,25 @@ def test_go_templates_in_compose_values_are_not_jinja(tmp_path):
     assert all("template" not in e.message for e in valid.evidence)
 
 
+def test_a_dockerfile_template_is_listed_as_skipped_and_judged_by_nothing(tmp_path):
+    write(
+        tmp_path,
+        {
+            "compose.yml": "services:\n  web:\n    build: .\n",
+            "Dockerfile": (
+                "FROM python:3.12-slim\n{% if use_celery %}\nRUN pip install celery\n{% endif %}\nUSER app\n"
+            ),
+            "docker/Dockerfile": "FROM alpine:3.20\nRUN docker inspect --format '{{.Name}}' x\nUSER app\n",
+        },
+    )
+    report = analyze(tmp_path)
+    skipped = [s for s in report.skipped if s.file == "Dockerfile"]
+    assert len(skipped) == 1 and "template" in skipped[0].reason and "(line 2)" in skipped[0].reason
+    mentions = {r.id for r in report.results for e in r.evidence + r.dev_evidence if e.file == "Dockerfile"}
+    assert mentions == set()
+    assert report.result("dockerfile.non_root_user").status == Status.PASS  # docker/Dockerfile: Go template
+
+
 # One unreadable file ----------------------------------------------------------------------------
 
 

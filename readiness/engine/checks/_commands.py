@@ -15,6 +15,11 @@ _PYTHON_RE = re.compile(r"^python[0-9.]*$")
 _PACKAGING_TOOLS = {"pip", "setuptools", "wheel", "uv", "poetry", "pipenv", "pip-tools", "virtualenv"}
 
 
+def pip_program(command: Command) -> bool:
+    """Whether the command's program is pip itself (``pip3``), not ``python -m pip``."""
+    return bool(_PIP_RE.match(command.program))
+
+
 def pip_subcommand(command: Command) -> str | None:
     """``install`` for ``pip install``, ``python3 -m pip install``...; None when not pip."""
     words = command.words

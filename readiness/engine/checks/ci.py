@@ -85,7 +85,7 @@ def _found_in_pipeline(
             )
             found = next(named, None)
             if found is not None:
-                message = f"{what}: a step named '{found.text[:80]}'" + (
+                message = f"{what}: a job or step named '{found.text[:80]}'" + (
                     f" in {found.via}" if found.via else ""
                 )
                 result.evidence.append(Evidence(ci.path, found.line, message))

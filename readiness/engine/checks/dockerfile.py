@@ -460,7 +460,8 @@ def _pip_no_cache(dockerfile: Dockerfile, project) -> Findings:
                     or env_set
                     or instruction.has_cache_mount()
                 ):
-                    _fail(found, instruction.line, f"{command.program} {sub} without --no-cache-dir")
+                    pip = command.program if _commands.pip_program(command) else f"{command.program} -m pip"
+                    _fail(found, instruction.line, f"{pip} {sub} without --no-cache-dir")
         env_set_after[stage.index] = env_set
     return found
 
