@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 
 _JINJA_STATEMENT = re.compile(r"\{%-?.*?-?%\}")
-_JINJA_EXPRESSION = re.compile(r"(?<!\$)\{\{-?\s*[A-Za-z_]\w*(?:\.\w+|\[[^\]\n]*\])*\s*(?:\|[^{}\n]*)?-?\}\}")
+_JINJA_EXPRESSION = re.compile(
+    r"(?<!\$)\{\{-?\s*[A-Za-z_]\w*(?:\.\w+|\[[^\]\n]*\]|\([^()\n]*\))*\s*(?:\|[^{}\n]*)?-?\}\}"
+)
 
 
 def template_mark(text: str) -> tuple[int, str] | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from readiness.engine import analyze
-from readiness.engine.checks.ci import IMAGE_BUILDS, LINTS, SECURITY_SCANS, TESTS
+from readiness.engine.checks.ci import IMAGE_BUILDS, LINTS, SECURITY_SCANS, TESTS, runs
 from readiness.engine.ci import parse_ci
 from readiness.engine.model import Status
 from readiness.engine.registry import all_checks
@@ -29,7 +29,7 @@ CASES = [
     ("ci.runs_tests", "error", Status.ERROR, [(".github/workflows/ci.yml", None)]),
     ("ci.lints", "pass", Status.PASS, [("Jenkinsfile", 6)]),
     ("ci.lints", "fail", Status.FAIL, [("Jenkinsfile", None)]),
-    ("ci.security_scan", "pass", Status.PASS, [(".circleci/config.yml", 8)]),
+    ("ci.security_scan", "pass", Status.PASS, [(".circleci/config.yml", 11)]),
     ("ci.security_scan", "fail", Status.FAIL, [("bitbucket-pipelines.yml", None)]),
     ("ci.builds_image", "pass", Status.PASS, [("azure-pipelines.yml", 8)]),
     ("ci.builds_image", "fail", Status.FAIL, [(".gitlab-ci.yml", None)]),
@@ -318,6 +318,37 @@ def test_unreadable_ci_files_carry_the_reason(rel, raw, error, reason):
 )
 def test_command_patterns(pattern, command, matches):
     assert bool(pattern.search(command)) is matches
+
+
+@pytest.mark.parametrize(
+    ("pattern", "command", "runs_it"),
+    [
+        (LINTS, "python -m pip install black==23.1.0 ruff==0.16.9", False),
+        (LINTS, "pip install -U pre-commit", False),
+        (LINTS, "pip install ruff && ruff check .", True),
+        (LINTS, "npm ci && npm run lint", True),
+        (LINTS, "sudo apt-get install -y shellcheck", False),
+        (TESTS, "pip install pytest pytest-cov", False),
+        (TESTS, "uv tool install tox; tox -e py312", True),
+        (SECURITY_SCANS, "pipx install pip-audit", False),
+        (SECURITY_SCANS, "pip-audit -r requirements.txt", True),
+    ],
+)
+def test_installing_a_tool_is_not_running_it(pattern, command, runs_it):
+    assert runs(pattern, command) is runs_it
+
+
+def test_the_evidence_is_the_step_that_runs_the_linter_not_the_one_installing_it(tmp_path):
+    workflow = tmp_path / ".github" / "workflows" / "lint.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(
+        "on: push\njobs:\n  lint:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - run: python -m pip install black ruff\n"
+        "      - run: ruff check .\n"
+    )
+    result = analyze_one("ci.lints", tmp_path)
+    assert result.status == Status.PASS
+    assert [(e.file, e.line) for e in result.evidence] == [(".github/workflows/lint.yml", 7)]
 
 
 def test_compose_and_ci_checks_carry_what_a_user_needs():

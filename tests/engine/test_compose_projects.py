@@ -358,6 +358,23 @@ def test_a_dockerfile_template_is_listed_as_skipped_and_judged_by_nothing(tmp_pa
     assert report.result("dockerfile.non_root_user").status == Status.PASS  # docker/Dockerfile: Go template
 
 
+@pytest.mark.parametrize(
+    ("text", "is_template"),
+    [
+        ("FROM postgres:{{ cookiecutter.database_version.lower().split('@')[1] }}", True),
+        ("ports: ['{{ item.port | default(80) }}:80']", True),
+        ("{%- if use_celery %}", True),
+        ("tag: '{{.Name}}'", False),
+        ("docker inspect --format '{{json .State}}' web", False),
+        ("run: echo ${{ matrix.python }}", False),
+    ],
+)
+def test_jinja_is_told_from_go_templates_and_github_expressions(text, is_template):
+    from readiness.engine.templates import template_mark
+
+    assert (template_mark(text) is not None) is is_template
+
+
 # One unreadable file ----------------------------------------------------------------------------
 
 

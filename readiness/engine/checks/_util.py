@@ -79,7 +79,7 @@ def judge_files(check_id: str, findings: Iterable[Findings], *, soft: bool = Fal
         errors += found.error
         if found.applies and not (found.fail or found.warn or found.error):
             passes.append(Evidence(found.file, None, found.ok_message))
-    fails, warns, errors = _unique(fails), _unique(warns), _unique(errors)
+    fails, warns, errors, passes = _unique(fails), _unique(warns), _unique(errors), _unique(passes)
     result.dev_evidence = _unique(result.dev_evidence)
     if fails:
         result.status = Status.WARN if soft else Status.FAIL

@@ -61,6 +61,24 @@ IMAGE_BUILDS = _any_of(
 )  # fmt: skip
 
 
+# Installing a tool is not running it: `pip install ruff pytest` neither lints nor tests.
+_INSTALL = re.compile(
+    r"^\s*(sudo\s+)?(\w+=\S*\s+)*(python[\d.]*\s+-m\s+)?"
+    r"(pip[\d.]*|pipx|uv\s+(pip|tool)|npm|yarn(\s+global)?|pnpm|bun|gem|go|cargo|apt-get|apt|apk|brew|"
+    r"choco|dnf|yum|poetry|composer(\s+global)?)\s+(install|add|i|require|get)\b",
+    re.IGNORECASE,
+)
+_COMMAND_SEPARATORS = re.compile(r"&&|\|\||;|\|")
+
+
+def runs(pattern: re.Pattern, text: str) -> bool:
+    """Whether a step line runs what ``pattern`` names, in a command that is not an install of it."""
+    if not pattern.search(text):
+        return False
+    parts = _COMMAND_SEPARATORS.split(text)
+    return any(pattern.search(part) and not _INSTALL.match(part) for part in parts)
+
+
 def _found_in_pipeline(
     check_id: str, project, pattern: re.Pattern, what: str, *, names: re.Pattern | None = None
 ) -> CheckResult:
@@ -76,7 +94,7 @@ def _found_in_pipeline(
             unreadable.append(Evidence(ci.path, None, f"could not be read: {ci.error}"))
             continue
         readable.append(ci)
-        found = next((step for step in step_lines(project, ci) if pattern.search(step.text)), None)
+        found = next((step for step in step_lines(project, ci) if runs(pattern, step.text)), None)
         if found is None and names is not None:
             named = (
                 s

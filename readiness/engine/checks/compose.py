@@ -274,7 +274,9 @@ def compose_log_rotation(project) -> CheckResult:
                 continue
             options = logging.get("options") if isinstance(logging.get("options"), dict) else {}
             if not options.get("max-size"):
-                message = "json-file logs without max-size grow without bound"
+                # The daemon's own log-opts (daemon.json) may bound them: not visible in the repository.
+                kind = "json-file logs" if logging.get("driver") else "Docker's default json-file logs"
+                message = f"{kind} without max-size grow without bound, unless daemon.json sets one"
                 found.fail.append(at(compose, service, message, "logging"))
         return found
 

@@ -433,6 +433,10 @@ def pip_no_cache(project):
     return _judge(project, "dockerfile.pip_no_cache", _pip_no_cache)
 
 
+# pip's option parser takes any unambiguous prefix: `--no-cache` is `--no-cache-dir`.
+_NO_CACHE_DIR = re.compile(r"^--no-cache(-(d(ir?)?)?)?(=.*)?$")
+
+
 def _pip_no_cache(dockerfile: Dockerfile, project) -> Findings:
     found = Findings(dockerfile.path, dockerfile.is_dev, applies=False)
     # Whether PIP_NO_CACHE_DIR is set at the end of each stage (stages FROM it inherit).
@@ -454,7 +458,7 @@ def _pip_no_cache(dockerfile: Dockerfile, project) -> Findings:
                     continue
                 found.applies = True
                 if not (
-                    "--no-cache-dir" in command.words
+                    any(_NO_CACHE_DIR.match(word) for word in command.words)
                     or "PIP_NO_CACHE_DIR" in command.env
                     or exported
                     or env_set
