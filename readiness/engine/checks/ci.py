@@ -16,8 +16,32 @@ from ..model import CheckResult, Evidence, Status
 from ..registry import check
 
 
-def _any_of(*patterns: str) -> re.Pattern:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+class _LazyPattern:
+    """Compiled on first use: a repository without a pipeline never pays for these alternations."""
+
+    def __init__(self, source: str, flags: int = re.IGNORECASE):
+        self.source = source
+        self.flags = flags
+        self._compiled: re.Pattern | None = None
+
+    @property
+    def compiled(self) -> re.Pattern:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source, self.flags)
+        return self._compiled
+
+    def search(self, text: str) -> re.Match | None:
+        return self.compiled.search(text)
+
+    def match(self, text: str) -> re.Match | None:
+        return self.compiled.match(text)
+
+    def split(self, text: str) -> list[str]:
+        return self.compiled.split(text)
+
+
+def _any_of(*patterns: str) -> _LazyPattern:
+    return _LazyPattern("|".join(f"(?:{p})" for p in patterns))
 
 
 TESTS = _any_of(
@@ -31,8 +55,8 @@ TESTS = _any_of(
 # A job or step named for tests: "test", "tests", "Run tests", "Unit tests (py3.12)", "test:backend",
 # "run specs" (RSpec's word);
 # not one that only handles their results or environment ("Upload test results", "Set up tests").
-TEST_NAMES = re.compile(r"\b(tests?|testing|unit-?tests?|e2e|specs?)\b", re.IGNORECASE)
-_NOT_RUNNING_TESTS = re.compile(
+TEST_NAMES = _LazyPattern(r"\b(tests?|testing|unit-?tests?|e2e|specs?)\b")
+_NOT_RUNNING_TESTS = _LazyPattern(
     r"\b(upload|publish|report|results?|coverage|artifacts?|cache|download|summary|set\s*up|setup|"
     r"install|prepare|image)\b",
     re.IGNORECASE,
@@ -62,16 +86,16 @@ IMAGE_BUILDS = _any_of(
 
 
 # Installing a tool is not running it: `pip install ruff pytest` neither lints nor tests.
-_INSTALL = re.compile(
+_INSTALL = _LazyPattern(
     r"^\s*(sudo\s+)?(\w+=\S*\s+)*(python[\d.]*\s+-m\s+)?"
     r"(pip[\d.]*|pipx|uv\s+(pip|tool)|npm|yarn(\s+global)?|pnpm|bun|gem|go|cargo|apt-get|apt|apk|brew|"
     r"choco|dnf|yum|poetry|composer(\s+global)?)\s+(install|add|i|require|get)\b",
     re.IGNORECASE,
 )
-_COMMAND_SEPARATORS = re.compile(r"&&|\|\||;|\|")
+_COMMAND_SEPARATORS = _LazyPattern(r"&&|\|\||;|\|", 0)
 
 
-def runs(pattern: re.Pattern, text: str) -> bool:
+def runs(pattern: _LazyPattern, text: str) -> bool:
     """Whether a step line runs what ``pattern`` names, in a command that is not an install of it."""
     if not pattern.search(text):
         return False
@@ -80,7 +104,7 @@ def runs(pattern: re.Pattern, text: str) -> bool:
 
 
 def _found_in_pipeline(
-    check_id: str, project, pattern: re.Pattern, what: str, *, names: re.Pattern | None = None
+    check_id: str, project, pattern: _LazyPattern, what: str, *, names: _LazyPattern | None = None
 ) -> CheckResult:
     from ..ci_steps import step_lines, step_names
 
@@ -226,7 +250,7 @@ def ci_builds_image(project) -> CheckResult:
     return _found_in_pipeline("ci.builds_image", project, IMAGE_BUILDS, "builds the image")
 
 
-_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+_FULL_SHA = _LazyPattern(r"^[0-9a-f]{40}$", 0)
 
 
 @check(
