@@ -114,7 +114,9 @@ def _compose_units(project) -> list:
     try:
         return build_units(project)
     except Exception as exc:  # one broken step must not sink the scan: judge the files as written
-        logger.exception("building compose projects crashed")
+        import logging  # only on a crash: start-up does not pay for it
+
+        logging.getLogger(__name__).exception("building compose projects crashed")
         project.notes.append(f"compose files judged one by one: internal error ({type(exc).__name__})")
         return [c for c in project.compose_files if not c.template]
 
