@@ -1,8 +1,13 @@
 """Celery tasks: thin, ids in, a service call out."""
 
+import logging
+
 from celery import shared_task
 
+from readiness.core.logging import log_changes
 from readiness.repos import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="repos.analysis_run", acks_late=True, reject_on_worker_lost=True)
@@ -17,6 +22,7 @@ def analysis_run_task(run_id: int) -> None:
 def sweep_stuck_runs_task() -> dict:
     counts = services.runs_sweep_stuck()
     counts["resent"] = services.runs_resend_stale_queued()
+    log_changes(logger, "stuck runs", counts)
     return counts
 
 
