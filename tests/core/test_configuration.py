@@ -15,7 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "configuration.md"
 
-# A malformed value for each variable (a value nobody could mean).
+SSO_CLIENT = {"OIDC_CLIENT_ID": "readiness", "OIDC_CLIENT_SECRET": "s3cret"}
+# A malformed value for each variable (a value nobody could mean), or (value, the other variables
+# it needs to be read at all).
 MALFORMED = {
     "SECRET_KEY": "",  # required without DEBUG
     "DEBUG": "yes please",
@@ -67,9 +69,24 @@ MALFORMED = {
     "LOG_LEVEL": "verbose",
     "LOG_FORMAT": "xml",
     "METRICS_ALLOWED_IPS": "the office",
+    "AUDIT_RETENTION_DAYS": "two years",
+    "OIDC_ISSUER_URL": "http://login.example.com/realms/acme",
+    "OIDC_SCOPES": ("profile,email", {"OIDC_ISSUER_URL": "https://login.example.com", **SSO_CLIENT}),
+    "OIDC_AUTO_JOIN": "example.com=platform",
+    "OIDC_AUTO_JOIN_ROLE": "admin",
 }
 # Free text: any value is a value (a password, a token, a prefix, a provider's own settings).
-FREE_FORM = {"RATE_LIMIT_KEY_PREFIX", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "METRICS_TOKEN", "ANYMAIL_*"}
+FREE_FORM = {
+    "RATE_LIMIT_KEY_PREFIX",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "METRICS_TOKEN",
+    "ANYMAIL_*",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_BUTTON_LABEL",
+    "OIDC_GROUPS_CLAIM",
+}
 # Values that must never be printed back.
 SECRETS = {"FIELD_ENCRYPTION_KEYS"}
 
@@ -118,7 +135,8 @@ def outcomes(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
     tmp = tmp_path_factory.mktemp("configuration")
 
     def run(name):
-        return name, _check({**_base_env(tmp), name: MALFORMED[name]})
+        value, others = MALFORMED[name] if isinstance(MALFORMED[name], tuple) else (MALFORMED[name], {})
+        return name, _check({**_base_env(tmp), **others, name: value})
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(run, sorted(MALFORMED)))
