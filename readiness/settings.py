@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "readiness.reports",
     "readiness.api",
     "readiness.sso",
+    "readiness.dashboard",
 ]
 
 MIDDLEWARE = [
