@@ -76,14 +76,14 @@ def test_a_team_template_citing_its_own_document_shows_the_quote_without_lines()
 
 @pytest.mark.django_db
 def test_the_checklist_page_shows_the_document_the_section_and_its_lines(client):
-    from readiness.checklists import services
+    from readiness.checklists.services import applied, templates
     from tests.factories import MembershipFactory, RepositoryFactory
 
-    services.builtin_templates_sync()
+    templates.builtin_templates_sync()
     membership = MembershipFactory(role="viewer")
     repository = RepositoryFactory(team=membership.team, name="api", slug="api")
-    template = services.template_get_default()
-    services.checklist_apply(repository=repository, template=template)
+    template = templates.template_get_default()
+    applied.checklist_apply(repository=repository, template=template)
     client.force_login(membership.user)
 
     html = client.get(
