@@ -46,9 +46,11 @@ def test_a_lead_previews_then_sends_now_and_the_week_is_not_sent_again(
     client.force_login(seeded["lead"])
     preview = client.get(url("preview"))
     assert preview.status_code == 200
-    assert "Readiness — Payments team: 3.8/10 (-0.5)" in preview.content.decode()
+    page = preview.content.decode()
+    assert "Payments team: 1 repository got worse: api 7.1 → 2.9 (lost Bronze)" in page
+    assert f"the report of {seeded['week'].label}" in page
     body = client.get(url("preview_html"))
-    assert body.status_code == 200 and b"Repositories, worst first" in body.content
+    assert body.status_code == 200 and b"Every repository: the week side by side" in body.content
     assert not WeeklyReport.objects.exists()  # a preview claims nothing
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -76,7 +78,7 @@ def test_a_lead_sets_the_schedule_and_external_addresses(seeded, client):
     ok = client.post(url("settings"), {**form, "external_addresses": "cto@example.org, ops@example.org"})
     assert ok.status_code == 302
     schedule = ReportSchedule.objects.get(team=seeded["team"])
-    assert (schedule.weekday, schedule.hour, schedule.timezone) == (4, 16, "Europe/Paris")
+    assert (schedule.weekday, schedule.hour, schedule.team.timezone) == (4, 16, "Europe/Paris")
     assert schedule.external_addresses == ["cto@example.org", "ops@example.org"]
     recipients = [r["address"] for r in selectors.report_recipients(team=seeded["team"])]
     assert recipients == ["eng@example.com", "lea@example.com", "cto@example.org", "ops@example.org"]
