@@ -75,6 +75,23 @@ def _better_level(a: str, b: str) -> str:
     return a if LEVEL_RANK.get(a, 9) <= LEVEL_RANK.get(b, 9) else b
 
 
+def _add(groups: dict, check_id: str, item, result, status: str, item_url) -> CheckGroup:
+    """The group of ``check_id`` in ``groups`` (made on first sight), with ``item`` added to it."""
+    group = groups.get(check_id)
+    if group is None:
+        group = groups[check_id] = CheckGroup(
+            check_id=check_id,
+            title=(result.title if result else "") or item.title,
+            status=status,
+            level=item.level,
+            fix=_first_line(item.fix) or _first_line(result.remediation if result else ""),
+            url=item_url(item.key),
+        )
+    group.items.append(item.title)
+    group.level = _better_level(group.level, item.level)
+    return group
+
+
 def compare_items(
     *,
     items,
@@ -112,18 +129,7 @@ def compare_items(
             checks = [c for c in item.checks if (a_checks.get(c) in FAILING) == (kind == "failing")][:1]
         for check_id in checks or item.checks[:1]:
             result = results.get(check_id)
-            group = out[kind].get(check_id)
-            if group is None:
-                group = out[kind][check_id] = CheckGroup(
-                    check_id=check_id,
-                    title=(result.title if result else "") or item.title,
-                    status=a_checks.get(check_id) or a or "",
-                    level=item.level,
-                    fix=_first_line(item.fix) or _first_line(result.remediation if result else ""),
-                    url=item_url(item.key),
-                )
-            group.items.append(item.title)
-            group.level = _better_level(group.level, item.level)
+            group = _add(out[kind], check_id, item, result, a_checks.get(check_id) or a or "", item_url)
             if kind == "failing" and result is not None:
                 files = {
                     e.get("file") for e in result.evidence or [] if isinstance(e, dict) and e.get("file")
@@ -262,19 +268,8 @@ def failing_now(*, items, after: dict | None, after_checks: dict | None, results
         if item.manual or not item.checks or after.get("items", {}).get(item.key) not in FAILING:
             continue
         for check_id in [c for c in item.checks if (after_checks or {}).get(c) in FAILING] or item.checks[:1]:
-            result = results.get(check_id)
-            group = groups.get(check_id)
-            if group is None:
-                group = groups[check_id] = CheckGroup(
-                    check_id=check_id,
-                    title=(result.title if result else "") or item.title,
-                    status=(after_checks or {}).get(check_id, ""),
-                    level=item.level,
-                    fix=_first_line(item.fix) or _first_line(result.remediation if result else ""),
-                    url=item_url(item.key),
-                )
-            group.items.append(item.title)
-            group.level = _better_level(group.level, item.level)
+            status = (after_checks or {}).get(check_id, "")
+            _add(groups, check_id, item, results.get(check_id), status, item_url)
     return list(groups.values())
 
 
