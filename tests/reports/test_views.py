@@ -106,6 +106,7 @@ def test_one_click_unsubscribe_needs_no_login_and_turns_off_only_that_user(seede
     csrf_client = client.__class__(enforce_csrf_checks=True)
     response = csrf_client.post(path, {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and b"no longer receive" in response.content
+    assert b"You can turn it back on from the team's reports page" in response.content
     recipients = [r["address"] for r in selectors.report_recipients(team=team)]
     assert recipients == ["lea@example.com"]  # the lead still receives it
 
@@ -118,8 +119,12 @@ def test_an_external_address_unsubscribes_itself_only(seeded, client):
     path = services.unsubscribe_url(team_id=team.pk, address="CTO@example.org").removeprefix(
         "http://localhost:8000"
     )
-    assert client.post(path).status_code == 200
+    page = client.post(path)
+    assert page.status_code == 200
     assert ReportSchedule.objects.get(team=team).external_addresses == ["ops@example.org"]
+    # Spoken to an address outside the team, not to a member who could turn it back on.
+    assert b"ask a lead of the team to add it back" in page.content
+    assert b"reports page" not in page.content
 
 
 def test_the_team_page_links_to_the_reports(seeded, client):
