@@ -251,10 +251,15 @@ def next_steps(rows: list[dict], *, limit: int = NEXT_STEPS) -> list[dict]:
             step["repositories"].append(row["name"])
             step["level"] = _better_level(step["level"], group.level)
             if LEVEL_RANK.get(group.level, 0) == next_level:
-                step["gates"].append(f"{level_title(group.level)} for {row['name']}")
+                step["gates"].append((group.level, row["name"]))
             step["fix"] = step["fix"] or group.fix
     for step in steps.values():
         step["weight"] = LEVEL_WEIGHT.get(step["level"], 1.0) * len(step["repositories"])
+        # "Bronze for api, worker; Silver for web"
+        by_level: dict[str, list[str]] = {}
+        for level, name in step["gates"]:
+            by_level.setdefault(level, []).append(name)
+        step["gates"] = [f"{level_title(level)} for {', '.join(names)}" for level, names in by_level.items()]
     ranked = sorted(steps.values(), key=lambda s: (not s["gates"], -s["weight"], s["title"]))
     return ranked[:limit]
 

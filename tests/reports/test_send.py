@@ -148,7 +148,7 @@ def test_what_to_do_next_puts_level_gates_first_then_weight_times_repositories(s
     # non-root fails in api and worker and holds both back from Bronze; worker's healthcheck warns.
     assert steps.startswith(
         "1. Container runs as a non-root user (dockerfile.non_root_user): api, worker · Bronze item"
-        " · holds back Bronze for api, Bronze for worker\n"
+        " · holds back Bronze for api, worker\n"
         "   Fix: Create a user in the final stage and switch to it with USER.\n"
     )
     assert "\n2. Image declares a HEALTHCHECK (dockerfile.healthcheck): worker · Silver item\n" in steps
