@@ -88,8 +88,9 @@ INSTALLED_APPS = [
     "readiness.endpoints",
     "readiness.reports",
     "readiness.api",
-    "readiness.sso",
+    "readiness.pipeline",
     "readiness.dashboard",
+    "readiness.sso",
 ]
 
 MIDDLEWARE = [
