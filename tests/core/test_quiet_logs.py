@@ -44,7 +44,7 @@ def test_every_beat_task_is_quiet_and_analyses_are_not(settings):
 @pytest.mark.django_db
 def test_celerys_lines_for_a_periodic_no_op_are_debug_and_other_tasks_keep_theirs(log_lines):
     from readiness.endpoints.tasks import probes_dispatch_due_task
-    from readiness.repos.tasks import analysis_run_task
+    from readiness.pipeline.tasks import analysis_run_task
 
     buffer = log_lines(logging.INFO)
     probes_dispatch_due_task.apply()  # nothing to probe
