@@ -6,7 +6,7 @@ the RSA signing key, the client and the users through environment variables.
 
 import os
 
-SECRET_KEY = "oidc-provider-for-tests-only"  # noqa: S105
+SECRET_KEY = "oidc-provider-for-tests-only"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 ROOT_URLCONF = "tests.oidc_provider.urls"

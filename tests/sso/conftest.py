@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "readiness-tests"
-CLIENT_SECRET = "a-client-secret-for-tests-only"  # noqa: S105
+CLIENT_SECRET = "a-client-secret-for-tests-only"
 CALLBACK = "http://testserver/accounts/oidc/sso/login/callback/"
 USERS = [
     {"username": "erin", "email": "erin@acme.example", "groups": ["sre"]},
