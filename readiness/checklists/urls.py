@@ -1,6 +1,6 @@
 from django.urls import path
 
-from readiness.checklists import views
+from readiness.checklists import views, views_waivers
 
 app_name = "checklists"
 
@@ -29,5 +29,6 @@ urlpatterns = [
     path(_item + "revoke/", views.item_revoke, name="revoke"),
     path(_item + "note/", views.item_note, name="note"),
     path(_item + "history/", views.item_history, name="history"),
+    path("t/<slug:team_slug>/waivers/", views_waivers.team_waivers, name="waivers"),
     path("badge/<str:token>.svg", views.badge, name="badge"),
 ]

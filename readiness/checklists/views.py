@@ -28,6 +28,7 @@ from readiness.checklists.forms import AttestForm, BindForm, ImportForm, NoteFor
 from readiness.checklists.models import ChecklistSnapshot, ChecklistTemplate, TemplateItem
 from readiness.checklists.template_format import Category, Item, SourceRef, Template
 from readiness.checklists.template_markdown import template_to_markdown
+from readiness.core.confirm import confirmation
 from readiness.repos import selectors as repo_selectors
 from readiness.repos.models import AnalysisRun
 from readiness.teams.models import Role
@@ -77,6 +78,7 @@ def repository_checklists(request, team_slug, repo_slug):
             slug__in=[c["template"].slug for c in data["checklists"]]
         ),
         "today": timezone.localdate(),
+        "waiver_latest": services.waiver_latest_expiry(team=membership.team),
         "checklists_url": _checklist_url(team_slug, repo_slug),  # item action URLs start with it
         "badge_url": _badge_url(request, data["checklists"]),
         **_perms(membership),
@@ -115,6 +117,7 @@ def _item_response(request, membership, repository, template_slug, item_key, *, 
         "checklists_url": _checklist_url(membership.team.slug, repository.slug),
         "error": error,
         "today": timezone.localdate(),
+        "waiver_latest": services.waiver_latest_expiry(team=membership.team),
         **_perms(membership),
     }
     response = render(request, "checklists/_item.html", context, status=400 if error else 200)
@@ -195,15 +198,29 @@ def item_waive(request, team_slug, repo_slug, template_slug, item_key):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def item_revoke(request, team_slug, repo_slug, template_slug, item_key):
     membership, repository = _repo(request, team_slug, repo_slug)
     if not role_at_least(membership, Role.LEAD):
         return HttpResponseForbidden("Only team leads can end waivers.")
     try:
-        services._current_item(repository, template_slug, item_key)
+        item = services._current_item(repository, template_slug, item_key)
     except services.ChecklistError:
         raise Http404 from None
+    if request.method == "GET":  # the confirmation page names the waiver that ends
+        waiver = selectors.waiver_active(
+            repository=repository, template_slug=template_slug, item_key=item_key
+        )
+        return confirmation(
+            request,
+            title="End the waiver?",
+            question=f"“{item.title}” of {repository.name} counts in the scores again from now on.",
+            details=[f"Waived by {waiver.granted_by or 'someone'} until {waiver.expires_on}: {waiver.reason}"]
+            if waiver
+            else ["This item has no active waiver."],
+            button=f"End the waiver of “{item.title}”",
+            cancel=_checklist_url(team_slug, repo_slug, f"item-{template_slug}-{item_key}"),
+        )
     services.waiver_revoke(
         repository=repository, template_slug=template_slug, item_key=item_key, user=request.user
     )

@@ -22,6 +22,7 @@ def analyze(
     health: HealthFacts | None = None,
     only: Iterable[str] | None = None,
     skip: Iterable[str] | None = None,
+    skip_expiry_limit=None,
 ) -> ScanReport:
     """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``."""
     from .config import load_config
@@ -29,7 +30,7 @@ def analyze(
     root = Path(root)
     if not root.is_dir():
         raise NotADirectoryError(f"{root} is not a directory")
-    config = load_config(root.resolve())
+    config = load_config(root.resolve(), skip_expiry_limit=skip_expiry_limit)
     project = build_project(root, health=health, exclude=config.exclude)
     only = set(only or ())
     skip = set(skip or ())

@@ -207,7 +207,12 @@ def analysis_execute(*, run_id: int) -> ExecuteOutcome:
     try:
         with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
             source = materialize_source(run.repository, Path(tmp))
-            report = analyze(source.path, health=health_facts_for_repository(run.repository))
+            report = analyze(
+                source.path,
+                health=health_facts_for_repository(run.repository),
+                # The team's waiver policy applies to .readiness.yml skips too (docs/checklists.md).
+                skip_expiry_limit=timezone.localdate() + timedelta(days=run.repository.team.waiver_max_days),
+            )
             _store_report(
                 run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, source.path)
             )
