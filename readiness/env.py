@@ -171,3 +171,11 @@ def env_auto_join(name: str, default_role: str) -> list[dict]:
             }
         )
     return rules
+
+
+def url_origin(url: str) -> str:
+    """scheme://host[:port] of a URL (for the Content Security Policy)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

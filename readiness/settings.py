@@ -26,6 +26,7 @@ from readiness.env import (
     env_list,
     env_rate,
     env_str,
+    url_origin,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -365,7 +366,9 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # The SSO button posts here and is redirected to the identity provider: browsers apply
+        # form-action to that redirect too, so the issuer's origin is allowed when SSO is on.
+        "form-action": [SELF, *([url_origin(OIDC_ISSUER_URL)] if OIDC_ISSUER_URL else [])],
         "frame-ancestors": [NONE],
     }
 }

@@ -1,6 +1,7 @@
-"""A real OpenID Connect provider (django-oauth-toolkit) in a second process on 127.0.0.1, and the
-settings that point Readiness at it."""
+"""Fixtures: a real OpenID Connect provider (django-oauth-toolkit) in a second process on
+127.0.0.1, and the settings that point Readiness at it."""
 
+import copy
 import json
 import os
 import socket
@@ -35,7 +36,12 @@ def _port() -> int:
 
 
 @pytest.fixture(scope="session")
-def oidc_provider(tmp_path_factory):
+def oidc_provider_db(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("oidc") / "provider.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(oidc_provider_db):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -43,7 +49,7 @@ def oidc_provider(tmp_path_factory):
     port = _port()
     env = {
         **os.environ,
-        "OIDC_PROVIDER_DB": str(tmp_path_factory.mktemp("oidc") / "provider.sqlite3"),
+        "OIDC_PROVIDER_DB": oidc_provider_db,
         "OIDC_PROVIDER_KEY": pem,
         "OIDC_PROVIDER_CLIENT": json.dumps(
             {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uri": CALLBACK}
@@ -94,4 +100,7 @@ def sso(oidc_provider, settings):
         }
     }
     settings.OIDC_BUTTON_LABEL = "Log in with Acme SSO"
+    policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    policy["DIRECTIVES"]["form-action"] = ["'self'", oidc_provider]  # as settings.py derives it
+    settings.CONTENT_SECURITY_POLICY = policy
     return oidc_provider
