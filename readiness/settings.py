@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "readiness.reports",
     "readiness.api",
     "readiness.sso",
+    "readiness.dashboard",
 ]
 
 MIDDLEWARE = [

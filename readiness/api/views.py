@@ -15,7 +15,8 @@ from readiness.api.auth import api_error, api_token_required, api_view
 from readiness.api.levels import LEVELS
 from readiness.api.openapi import openapi_description
 from readiness.api.sarif import run_sarif as render_run_sarif
-from readiness.checklists import services as checklist_services
+from readiness.checklists.errors import ChecklistError
+from readiness.checklists.services import records as checklist_records
 from readiness.repos import selectors as repo_selectors
 from readiness.repos import services as repo_services
 from readiness.repos.models import RunStatus, Trigger
@@ -122,7 +123,7 @@ def waiver_create(request, team_slug, repo_slug):
     except (ValueError, TypeError, KeyError):
         return api_error(400, "Send JSON with template, item, reason and expires_on (YYYY-MM-DD).")
     try:
-        waiver = checklist_services.waiver_grant(
+        waiver = checklist_records.waiver_grant(
             repository=repository,
             template_slug=str(fields["template"]),
             item_key=str(fields["item"]),
@@ -130,7 +131,7 @@ def waiver_create(request, team_slug, repo_slug):
             expires_on=expires_on,
             user=request.api_principal.user,
         )
-    except checklist_services.ChecklistError as exc:
+    except ChecklistError as exc:
         return api_error(400, str(exc))
     return JsonResponse(payloads.waiver_payload(waiver), status=201)
 

@@ -104,7 +104,7 @@ def scenario(world):
 
     from django.utils import timezone
 
-    from readiness.checklists.services import checklist_apply
+    from readiness.checklists.services.applied import checklist_apply
     from tests.factories import ChecklistTemplateFactory, TemplateItemFactory
 
     item = TemplateItemFactory(template=ChecklistTemplateFactory(team=world.team), manual=True)

@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from readiness.api.services import token_create
-from readiness.checklists import selectors, services
+from readiness.checklists.errors import ChecklistError
 from readiness.checklists.models import Waiver
+from readiness.checklists.selectors import waivers as selectors
+from readiness.checklists.services import applied, records
 from readiness.engine.config import load_config
 from readiness.repos import services as repo_services
 from readiness.repos.models import AnalysisRun, CheckResult
@@ -32,7 +34,7 @@ def world():
     item = TemplateItemFactory(
         template=ChecklistTemplateFactory(team=lead.team), manual=True, title="Runbook"
     )
-    services.checklist_apply(repository=repo, template=item.template, user=lead.user)
+    applied.checklist_apply(repository=repo, template=item.template, user=lead.user)
     where = {"repository": repo, "template_slug": item.template.slug, "item_key": item.key, "user": lead.user}
     return lead, repo, item, where
 
@@ -40,13 +42,13 @@ def world():
 def test_the_service_refuses_a_waiver_past_the_policy(world):
     lead, _repo, _item, where = world
     today = timezone.localdate()
-    with pytest.raises(services.ChecklistError, match=r"at most 90 days: choose .* or earlier"):
-        services.waiver_grant(reason="later", expires_on=date(2099, 1, 1), **where)
-    services.waiver_grant(reason="ok", expires_on=today + timedelta(days=90), **where)
+    with pytest.raises(ChecklistError, match=r"at most 90 days: choose .* or earlier"):
+        records.waiver_grant(reason="later", expires_on=date(2099, 1, 1), **where)
+    records.waiver_grant(reason="ok", expires_on=today + timedelta(days=90), **where)
     lead.team.waiver_max_days = 10
     lead.team.save()
-    with pytest.raises(services.ChecklistError, match="at most 10 days"):
-        services.waiver_grant(reason="too long now", expires_on=today + timedelta(days=11), **where)
+    with pytest.raises(ChecklistError, match="at most 10 days"):
+        records.waiver_grant(reason="too long now", expires_on=today + timedelta(days=11), **where)
 
 
 def test_the_page_shows_the_limit_and_refuses_a_longer_waiver(client, world):
@@ -134,9 +136,9 @@ def test_a_run_applies_the_team_policy_to_skips(sample_repo_dir):
 def test_team_list_reminders_and_policy_change(client, world):
     lead, _repo, item, where = world
     today = timezone.localdate()
-    services.waiver_grant(reason="vendor", expires_on=today + timedelta(days=5), **where)
+    records.waiver_grant(reason="vendor", expires_on=today + timedelta(days=5), **where)
     other = TemplateItemFactory(template=item.template, manual=True, title="Backups")
-    services.waiver_grant(
+    records.waiver_grant(
         reason="later", expires_on=today + timedelta(days=60), **(where | {"item_key": other.key})
     )
     soon = selectors.waivers_expiring(lead.team, within_days=14)
@@ -162,7 +164,7 @@ def test_team_list_reminders_and_policy_change(client, world):
 
 def test_ending_a_waiver_asks_first(client, world):
     lead, repo, item, where = world
-    services.waiver_grant(reason="vendor", expires_on=timezone.localdate() + timedelta(days=5), **where)
+    records.waiver_grant(reason="vendor", expires_on=timezone.localdate() + timedelta(days=5), **where)
     client.force_login(lead.user)
     kwargs = {
         "team_slug": lead.team.slug,

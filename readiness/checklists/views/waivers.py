@@ -9,7 +9,7 @@ from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from readiness.checklists import selectors
+from readiness.checklists.selectors import waivers as selectors
 from readiness.teams.models import WAIVER_MAX_DAYS_LIMIT, Role
 from readiness.teams.selectors import membership_get, role_at_least
 from readiness.teams.services import team_waiver_policy_set
