@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from readiness.core.confirm import confirmation
 from readiness.repos import reachability, selectors, services
 from readiness.repos.forms import ScheduleForm, SourceForm, TokenForm
 from readiness.teams.models import Role
@@ -91,6 +92,19 @@ def repository_settings(request, team_slug, repo_slug):
         services.repository_schedule_set(repository=repository, crontab=crontab)
         messages.success(request, "Schedule saved." if crontab else "Scheduled analyses turned off.")
     elif action == "webhook":
+        if repository.webhook_secret_encrypted and request.POST.get("confirmed") != "yes":
+            # Replacing a secret breaks the git host's webhook until it gets the new one: ask first.
+            return confirmation(
+                request,
+                title="Replace the webhook secret?",
+                question=f"Pushes to {repository.name} start no analysis until the git host has the new secret.",
+                details=["The current secret stops working at once.", "The new one is shown once."],
+                button="Make a new secret",
+                cancel=reverse(
+                    "repository_settings", kwargs={"team_slug": team_slug, "repo_slug": repo_slug}
+                ),
+                fields=[("action", "webhook"), ("confirmed", "yes")],
+            )
         secret = services.webhook_secret_rotate(repository=repository, actor=request.user)
         # Shown in this response only; never stored in plain text nor shown again.
         return _render(request, membership, repository, new_webhook_secret=secret)
