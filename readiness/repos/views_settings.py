@@ -97,7 +97,7 @@ def repository_settings(request, team_slug, repo_slug):
             return confirmation(
                 request,
                 title="Replace the webhook secret?",
-                question=f"Pushes to {repository.name} start no analysis until the git host has the new secret.",
+                question=f"Pushes to {repository.name} start nothing until the git host has the new secret.",
                 details=["The current secret stops working at once.", "The new one is shown once."],
                 button="Make a new secret",
                 cancel=reverse(
