@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
 
 from readiness.checklists.selectors import waivers as selectors
+from readiness.teams.access import team_view
 from readiness.teams.models import WAIVER_MAX_DAYS_LIMIT, Role
-from readiness.teams.selectors import membership_get, role_at_least
+from readiness.teams.selectors import role_at_least
 from readiness.teams.services import team_waiver_policy_set
 
 EXPIRING_SOON_DAYS = 14
@@ -26,23 +24,19 @@ class WaiverPolicyForm(forms.Form):
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def team_waivers(request, team_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
+@team_view(min_role={"GET": Role.VIEWER, "POST": Role.LEAD}, refusal="Only team leads set the waiver policy.")
+def team_waivers(request, membership):
     team = membership.team
     is_lead = role_at_least(membership, Role.LEAD)
     form = WaiverPolicyForm(initial={"waiver_max_days": team.waiver_max_days})
     if request.method == "POST":
-        if not is_lead:
-            return HttpResponseForbidden("Only team leads set the waiver policy.")
         form = WaiverPolicyForm(request.POST)
         if form.is_valid():
             team_waiver_policy_set(
                 team=team, max_days=form.cleaned_data["waiver_max_days"], actor=request.user
             )
             messages.success(request, f"Waivers now last at most {team.waiver_max_days} days.")
-            return redirect("checklists:waivers", team_slug=team_slug)
+            return redirect("checklists:waivers", team_slug=team.slug)
     waivers = selectors.waivers_for_team(team=team)
     soon = {w.pk for w in selectors.waivers_expiring(team, within_days=EXPIRING_SOON_DAYS)}
     for waiver in waivers:
