@@ -14,7 +14,7 @@ from readiness.checklists.models import Waiver
 from readiness.checklists.selectors import waivers as selectors
 from readiness.checklists.services import applied, records
 from readiness.engine.config import load_config
-from readiness.repos import services as repo_services
+from readiness.pipeline.analysis import analysis_execute
 from readiness.repos.models import AnalysisRun, CheckResult
 from readiness.teams.models import ActivityEvent
 from tests.factories import (
@@ -127,7 +127,7 @@ def test_a_run_applies_the_team_policy_to_skips(sample_repo_dir):
     )
     repo = RepositoryFactory(url=str(sample_repo_dir))
     run = AnalysisRun.objects.create(repository=repo)
-    repo_services.analysis_execute(run_id=run.pk)
+    analysis_execute(run_id=run.pk)
     run.refresh_from_db()
     assert CheckResult.objects.filter(run=run, check_id="dockerfile.non_root_user").exists()  # it ran
     assert any("skip of dockerfile.non_root_user not applied" in n for n in run.notes)
