@@ -67,3 +67,46 @@ def test_removing_a_member_asks_first(page, live_server):
     page.get_by_text("Removed bob.").wait_for()
     assert not Membership.objects.filter(pk=bob.pk).exists()
     assert page.console_errors == []
+
+
+def test_the_activity_log_and_the_waivers_page_read_as_sentences(page, live_server):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from readiness.checklists.services import applied, records
+    from readiness.teams import invitations
+    from readiness.teams.services import membership_change_role
+    from tests.factories import ChecklistTemplateFactory, RepositoryFactory, TemplateItemFactory
+
+    lead = MembershipFactory(role="lead", team__slug="ops", team__name="Ops", user__username="lea")
+    bob = MembershipFactory(team=lead.team, role="engineer", user__username="bob")
+    repo = RepositoryFactory(team=lead.team, name="api", slug="api")
+    item = TemplateItemFactory(
+        template=ChecklistTemplateFactory(team=lead.team), manual=True, title="Runbook"
+    )
+    applied.checklist_apply(repository=repo, template=item.template, user=lead.user)
+    records.waiver_grant(
+        repository=repo,
+        template_slug=item.template.slug,
+        item_key=item.key,
+        reason="vendor fix due in March",
+        expires_on=timezone.localdate() + timedelta(days=10),
+        user=lead.user,
+    )
+    membership_change_role(membership=bob, role="lead", actor=lead.user)
+    invitations.invitation_create(
+        team=lead.team, email="erin@example.com", role="viewer", invited_by=lead.user
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("lea")
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.goto(f"{live_server.url}/t/ops/activity/")
+    page.get_by_text("lea changed the role of bob: role Engineer → Lead.").wait_for()
+    page.get_by_text("lea invited erin@example.com as Viewer.").wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "activity.png"), full_page=True)
+    page.goto(f"{live_server.url}/t/ops/waivers/")
+    page.get_by_text("ends within 14 days").wait_for()
+    page.screenshot(path=str(SCREENSHOTS / "waivers.png"), full_page=True)
+    assert page.console_errors == []
