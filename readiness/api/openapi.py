@@ -58,6 +58,17 @@ SCHEMAS = {
             "run": {"type": "integer"},
         },
     },
+    "Waiver": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "template": {"type": "string"},
+            "item": {"type": "string"},
+            "reason": {"type": "string"},
+            "expires_on": {"type": "string", "format": "date"},
+            "granted_by": {"type": ["string", "null"]},
+        },
+    },
     "Run": {
         "type": "object",
         "required": ["id", "team", "repository", "status", "finished", "url"],
@@ -269,6 +280,38 @@ PATHS = {
                     "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
                 },
                 "403": _json(_ref("Error"), "A viewer's personal token."),
+                **AUTH_ERRORS,
+            },
+        }
+    },
+    "/api/v1/teams/{team}/repos/{repo}/waivers": {
+        "post": {
+            "operationId": "grantWaiver",
+            "summary": "Waive a checklist item until a date, within the team's waiver policy",
+            "description": "Needs a team lead's personal token. The expiry may be at most the team's "
+            "longest waiver (90 days by default) from today; a later one is refused with 400.",
+            "parameters": PATH_PARAMS,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["template", "item", "reason", "expires_on"],
+                            "properties": {
+                                "template": {"type": "string", "description": "The checklist's slug."},
+                                "item": {"type": "string", "description": "The item's key."},
+                                "reason": {"type": "string"},
+                                "expires_on": {"type": "string", "format": "date"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": _json(_ref("Waiver"), "Granted."),
+                "400": _resp("BadRequest"),
+                "403": _json(_ref("Error"), "Not a team lead's personal token."),
                 **AUTH_ERRORS,
             },
         }

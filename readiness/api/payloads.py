@@ -111,3 +111,14 @@ def gate_payload(gate: dict, *, min_score, level) -> dict:
         "failing_checks": [check_payload(r) for r in gate["failing_checks"]],
         "failing_items": gate["failing_items"],
     }
+
+
+def waiver_payload(waiver) -> dict:
+    return {
+        "id": waiver.pk,
+        "template": waiver.template_slug,
+        "item": waiver.item_key,
+        "reason": waiver.reason,
+        "expires_on": waiver.expires_on.isoformat(),
+        "granted_by": waiver.granted_by.get_username() if waiver.granted_by else None,
+    }

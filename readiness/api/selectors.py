@@ -53,6 +53,8 @@ def token_get_for_user(*, user, token_id: int) -> ApiToken:
 class TeamAccess:
     team: Team
     can_trigger: bool
+    # Grants waivers: only a lead's personal token (a team token is a CI job, not a person).
+    is_lead: bool = False
 
 
 def token_teams(*, token: ApiToken) -> QuerySet[Team]:
@@ -69,7 +71,11 @@ def token_team_access(*, token: ApiToken, team_slug: str) -> TeamAccess:
             raise Http404
         return TeamAccess(token.team, can_trigger=True)
     membership = membership_get(user=token.user, team_slug=team_slug)
-    return TeamAccess(membership.team, can_trigger=role_at_least(membership, Role.ENGINEER))
+    return TeamAccess(
+        membership.team,
+        can_trigger=role_at_least(membership, Role.ENGINEER),
+        is_lead=role_at_least(membership, Role.LEAD),
+    )
 
 
 def repository_list_for_teams(*, teams) -> QuerySet[Repository]:

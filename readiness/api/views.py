@@ -3,7 +3,9 @@ is in selectors and services. Every error is JSON (see auth.api_view)."""
 
 from __future__ import annotations
 
+import json
 import math
+from datetime import date
 
 from django.core.paginator import EmptyPage, Paginator
 from django.http import HttpResponse, JsonResponse
@@ -13,6 +15,8 @@ from readiness.api.auth import api_error, api_token_required, api_view
 from readiness.api.levels import LEVELS
 from readiness.api.openapi import openapi_description
 from readiness.api.sarif import run_sarif as render_run_sarif
+from readiness.checklists.errors import ChecklistError
+from readiness.checklists.services import records as checklist_records
 from readiness.repos import selectors as repo_selectors
 from readiness.repos import services as repo_services
 from readiness.repos.models import RunStatus, Trigger
@@ -103,6 +107,33 @@ def run_create(request, team_slug, repo_slug):
     response = JsonResponse(body, status=202)
     response["Location"] = body["url"]
     return response
+
+
+@api_view("POST")
+@api_token_required
+def waiver_create(request, team_slug, repo_slug):
+    """Grant a waiver, under the team's policy (the same service as the page)."""
+    access, repository = _repository(request, team_slug, repo_slug)
+    if not access.is_lead:
+        return api_error(403, "Waivers are granted with a team lead's personal token.")
+    try:
+        body = json.loads(request.body or b"{}")
+        fields = {name: body[name] for name in ("template", "item", "reason", "expires_on")}
+        expires_on = date.fromisoformat(str(fields["expires_on"]))
+    except (ValueError, TypeError, KeyError):
+        return api_error(400, "Send JSON with template, item, reason and expires_on (YYYY-MM-DD).")
+    try:
+        waiver = checklist_records.waiver_grant(
+            repository=repository,
+            template_slug=str(fields["template"]),
+            item_key=str(fields["item"]),
+            reason=str(fields["reason"]),
+            expires_on=expires_on,
+            user=request.api_principal.user,
+        )
+    except ChecklistError as exc:
+        return api_error(400, str(exc))
+    return JsonResponse(payloads.waiver_payload(waiver), status=201)
 
 
 @api_view("GET")

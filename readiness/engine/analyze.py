@@ -25,19 +25,21 @@ def analyze(
     skip: Iterable[str] | None = None,
     excerpts: bool = False,
     gitignore: bool = False,
+    skip_expiry_limit=None,
 ) -> ScanReport:
     """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``.
 
     With ``excerpts`` the report also carries the lines around each evidence line of a finding.
     ``gitignore``: leave out what the root's .gitignore files ignore (the CLI's local scans of a
     working copy; a server clone holds tracked files only, and a tracked file counts even when a
-    .gitignore pattern matches it)."""
+    .gitignore pattern matches it). ``skip_expiry_limit`` (a date): .readiness.yml skips expiring
+    later, or never, are not applied (the server's team waiver policy)."""
     from .config import load_config
 
     root = Path(root)
     if not root.is_dir():
         raise NotADirectoryError(f"{root} is not a directory")
-    config = load_config(root.resolve())
+    config = load_config(root.resolve(), skip_expiry_limit=skip_expiry_limit)
     project = build_project(root, health=health, exclude=config.exclude, gitignore=gitignore)
     only = set(only or ())
     skip = set(skip or ())
