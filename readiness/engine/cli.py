@@ -93,6 +93,13 @@ def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
         metavar="N",
         help="exit 1 when the score is under N (0-10); overrides fail_under in .readiness.yml",
     )
+    scan.add_argument(
+        "--changed",
+        nargs="*",
+        metavar="FILE",
+        help="judge only findings in these files (paths relative to PATH; pre-commit passes the "
+        "files being committed): the text report lists just those, and exit 1 when one fails",
+    )
     _add_selection(scan)
     scan.add_argument(
         "--with-hadolint",
@@ -178,6 +185,8 @@ def _scan(args: argparse.Namespace) -> int:
         from .baseline import compare
 
         comparison = compare(report, comparison_base, path=args.baseline)
+    if args.changed is not None:
+        return _judge_changed(report, comparison, args)
     _write(_render(report, lint, comparison, args), args.output)
     code = 0
     if comparison is not None and comparison.new_failing:
@@ -196,6 +205,35 @@ def _scan(args: argparse.Namespace) -> int:
         print(f"readiness: {score} is under the required {threshold:g}", file=sys.stderr)
         code = 1
     return code
+
+
+def _judge_changed(report: ScanReport, comparison: Comparison | None, args: argparse.Namespace) -> int:
+    """pre-commit's mode: the scan sees the whole repository (a Dockerfile's context, the compose
+    file building it), but only findings in the files being committed are shown and can fail."""
+    from .baseline import FAILING, findings
+
+    changed = {Path(name).as_posix().removeprefix("./") for name in args.changed}
+    candidates = comparison.new if comparison is not None else findings(report)
+    focus = [f for f in candidates if f.evidence.file in changed]
+    if args.format == "text":
+        lines = [f"readiness: {len(focus)} finding(s) in {len(changed)} changed file(s)"]
+        for finding in focus:
+            where = (
+                f"{finding.evidence.file}:{finding.evidence.line}"
+                if finding.evidence.line
+                else finding.evidence.file
+            )
+            lines.append(
+                f"  {finding.status.upper():<5} {where}  {finding.check}  {finding.evidence.message}"
+            )
+        _write("\n".join(lines) + "\n", args.output)
+    else:
+        _write(_render(report, None, comparison, args), args.output)
+    failing = [f for f in focus if f.status in FAILING]
+    if failing:
+        print(f"readiness: {len(failing)} failing finding(s) in the changed files", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _baseline_write(args: argparse.Namespace) -> int:
