@@ -35,6 +35,9 @@ examples:
 """
 
 
+FORMATS = ("text", "json", "sarif", "markdown", "codequality")
+
+
 class UsageError(Exception):
     """Reported as one line on stderr with exit code 2."""
 
@@ -78,8 +81,14 @@ def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
         "2 usage or I/O error",
     )
     scan.add_argument("path", metavar="PATH", help="the directory to scan (a repository checkout)")
+    scan.add_argument("--format", choices=FORMATS, default="text", help="default: text")
     scan.add_argument(
-        "--format", choices=("text", "json", "sarif", "markdown"), default="text", help="default: text"
+        "--also",
+        action="append",
+        metavar="FORMAT=FILE",
+        type=_also,
+        help="also write the report in FORMAT to FILE, from the same scan (repeatable; CI writes "
+        "json, sarif and markdown at once)",
     )
     scan.add_argument(
         "--baseline",
@@ -188,6 +197,8 @@ def _scan(args: argparse.Namespace) -> int:
     if args.changed is not None:
         return _judge_changed(report, comparison, args)
     _write(_render(report, lint, comparison, args), args.output)
+    for fmt, output in args.also or ():
+        _write(_render(report, lint, comparison, args, fmt=fmt, to_file=True), output)
     code = 0
     if comparison is not None and comparison.new_failing:
         first = comparison.new_failing[0]
@@ -285,23 +296,34 @@ def _load_baseline(path: str) -> dict:
 
 
 def _render(
-    report: ScanReport, lint: LintReport | None, comparison: Comparison | None, args: argparse.Namespace
+    report: ScanReport,
+    lint: LintReport | None,
+    comparison: Comparison | None,
+    args: argparse.Namespace,
+    *,
+    fmt: str | None = None,
+    to_file: bool = False,
 ) -> str:
-    if args.format == "json":
+    fmt = fmt or args.format
+    if fmt == "json":
         from .output.json import render_json
 
         return render_json(report, lint=lint, comparison=comparison)
-    if args.format == "sarif":
+    if fmt == "sarif":
         from .output.sarif import render_sarif
 
         return render_sarif(report, lint=lint, docs_url=args.docs_url, comparison=comparison)
-    if args.format == "markdown":
+    if fmt == "markdown":
         from .output.markdown import render_markdown
 
         return render_markdown(report, comparison=comparison)
+    if fmt == "codequality":
+        from .output.codequality import render_codequality
+
+        return render_codequality(report, comparison=comparison)
     from .output.text import render_text
 
-    color = args.output is None and _stdout_wants_color()
+    color = not to_file and args.output is None and _stdout_wants_color()
     return render_text(report, lint=lint, color=color, comparison=comparison)
 
 
@@ -344,6 +366,15 @@ def _check_ids(values: list[str] | None, option: str) -> set[str]:
             raise UsageError(f"unknown check id {item!r} in {option} (see: readiness catalog)")
         selected.update(matches)
     return selected
+
+
+def _also(text: str) -> tuple[str, str]:
+    fmt, _, output = text.partition("=")
+    if fmt not in FORMATS or not output:
+        raise argparse.ArgumentTypeError(
+            f"expected FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}, not {text!r}"
+        )
+    return fmt, output
 
 
 def _score(text: str) -> float:
