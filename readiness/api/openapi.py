@@ -186,6 +186,29 @@ SCHEMAS = {
                 },
             },
             "failing_checks": {"type": "array", "items": _ref("Check")},
+            "new_since": {
+                "type": ["object", "null"],
+                "description": "With new_since: the earlier run and the findings new since it.",
+                "properties": {
+                    "run": {"oneOf": [_ref("Run"), {"type": "null"}]},
+                    "new_findings": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "check": {"type": "string"},
+                                "status": {"enum": ["fail", "warn", "error"]},
+                                "file": {"type": "string"},
+                                "line": {"type": ["integer", "null"]},
+                                "message": {"type": "string"},
+                                "fingerprint": {"type": "string"},
+                            },
+                        },
+                    },
+                    "known": {"type": "integer"},
+                    "fixed": {"type": "integer"},
+                },
+            },
             "failing_items": {
                 "type": "array",
                 "description": "Checklist items at or under the asked level that hold it back.",
@@ -352,8 +375,9 @@ PATHS = {
             "operationId": "gate",
             "summary": "Deploy gate: 200 when met, 409 with what fails when not",
             "description": (
-                "Checks a run (by default the latest successful one) against a minimum score and/or a "
-                "checklist level. No successful run, or an unfinished or failed run, does not pass."
+                "Checks a run (by default the latest successful one) against a minimum score, a "
+                "checklist level and/or findings new since an earlier run (new_since). No successful "
+                "run, or an unfinished or failed run, does not pass."
             ),
             "parameters": [
                 *PATH_PARAMS,
@@ -368,6 +392,16 @@ PATHS = {
                     "in": "query",
                     "schema": {"type": "integer", "minimum": 1},
                     "description": "Gate this run instead of the latest successful one.",
+                },
+                {
+                    "name": "new_since",
+                    "in": "query",
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$"},
+                    "description": (
+                        "Fail only on fail/error findings not in an earlier successful run: a run id, a "
+                        "commit (or its prefix), or the default branch's name for its last run before "
+                        "this one. The new findings are listed in new_since.new_findings."
+                    ),
                 },
             ],
             "responses": {

@@ -110,6 +110,18 @@ def gate_payload(gate: dict, *, min_score, level) -> dict:
         "checklist": gate["level"],
         "failing_checks": [check_payload(r) for r in gate["failing_checks"]],
         "failing_items": gate["failing_items"],
+        "new_since": _new_since_payload(gate.get("new_since")),
+    }
+
+
+def _new_since_payload(since: dict | None) -> dict | None:
+    if since is None:
+        return None
+    return {
+        "run": run_payload(since["run"]) if since["run"] is not None else None,
+        "new_findings": since["new_findings"],
+        "known": since["known"],
+        "fixed": since["fixed"],
     }
 
 

@@ -26,10 +26,13 @@ def analyze(
     excerpts: bool = False,
     gitignore: bool = False,
     skip_expiry_limit=None,
+    fingerprints: bool = True,
 ) -> ScanReport:
     """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``.
 
     With ``excerpts`` the report also carries the lines around each evidence line of a finding.
+    ``fingerprints``: give each finding its fingerprint (fingerprint.py), which re-reads the lines of
+    the evidence; the CLI's plain text report shows none and skips it.
     ``gitignore``: leave out what the root's .gitignore files ignore (the CLI's local scans of a
     working copy; a server clone holds tracked files only, and a tracked file counts even when a
     .gitignore pattern matches it). ``skip_expiry_limit`` (a date): .readiness.yml skips expiring
@@ -67,7 +70,8 @@ def analyze(
             )
         results.append(result)
 
-    fingerprint_results(results, project.inventory.read)
+    if fingerprints:
+        fingerprint_results(results, project.inventory.read)
     metas = {meta.id: meta for meta, _ in all_checks()}
     items = [ScoredItem(metas[r.id].category, metas[r.id].weight, r.status) for r in results]
     overall, by_category = score_items(items)

@@ -156,6 +156,9 @@ def _cases(w):
         (P + "/gate", "get", "200", base(r) + "/gate?min_score=8", team),
         (P + "/gate", "get", "400", base(r) + "/gate?min_score=high", team),
         (P + "/gate", "get", "409", base(low) + "/gate?min_score=8", team),
+        # No earlier run of the default branch: every finding is new (the body lists them).
+        (P + "/gate", "get", "409", base(r) + f"/gate?new_since={r.branch}", team),
+        (P + "/gate", "get", "400", base(r) + "/gate?new_since=../etc", team),
         (P + "/gate", "get", "401", base(r) + "/gate?min_score=8", None),
         (P + "/gate", "get", "404", base(other) + "/gate?min_score=8", team),
         (P + "/compare", "get", "200", base(r) + f"/compare?before={ok}&after={ok}", team),
