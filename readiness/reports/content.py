@@ -146,17 +146,18 @@ def compare_items(
 
 def movement(before: dict, after: dict, changes: dict) -> str:
     """``worse``, ``better``, ``new``, ``same`` or ``unscored`` for one repository, from its two
-    scores (``{"value", "level"}``) and its item changes. Regressions win: a repository with a
-    newly failing check is worse even if another fix raised its score."""
+    scores (``{"value", "level"}``), as the dashboard counts them (docs/scoring.md, team figures):
+    worse when its score or its level dropped, better when either rose and neither dropped. Its
+    newly failing checks are listed whatever the count says (``summary`` names them too)."""
     b, a = before.get("value"), after.get("value")
     if a is None:
         return "unscored"
     if b is None:
         return "new"
     level_change = LEVEL_RANK.get(after["level"], 0) - LEVEL_RANK.get(before["level"], 0)
-    if a < b or level_change < 0 or changes["failing"]:
+    if a < b or level_change < 0:
         return "worse"
-    if a > b or level_change > 0 or changes["fixed"] or changes["added"] or changes["reviewed"]:
+    if a > b or level_change > 0:
         return "better"
     return "same"
 
@@ -173,12 +174,6 @@ def change_phrase(row: dict) -> str:
         parts.append(f"lost {level_title(before['level'])}")
     elif gained:
         parts.append(f"reached {level_title(after['level'])}")
-    if not parts and row["movement"] == "worse":
-        n = len(row["changes"]["failing"])
-        return f"{row['name']}: {n} check{'s' if n != 1 else ''} newly failing"
-    if not parts and row["movement"] == "better":
-        n = len(row["changes"]["fixed"]) + len(row["changes"]["added"]) + len(row["changes"]["reviewed"])
-        return f"{row['name']}: {n} item{'s' if n != 1 else ''} better"
     if not parts:
         return row["name"]
     return f"{row['name']} " + (parts[0] if len(parts) == 1 else f"{parts[0]} ({parts[1]})")
@@ -209,8 +204,16 @@ def _count(n: int, one: str, many: str) -> str:
 
 def summary(rows: list[dict]) -> str:
     """The subject's words after the team: regressions first, else progress, else no change."""
-    worse = [r for r in rows if r["movement"] == "worse"]
-    better = [r for r in rows if r["movement"] == "better"]
+
+    def rise(row) -> float:
+        b, a = row["before"]["value"], row["after"]["value"]
+        return (a - b) if a is not None and b is not None else 0.0
+
+    # Largest drop (or rise) first, then by name; a level change alone counts as a small move.
+    worse = sorted((r for r in rows if r["movement"] == "worse"), key=lambda r: (rise(r), r["name"].lower()))
+    better = sorted(
+        (r for r in rows if r["movement"] == "better"), key=lambda r: (-rise(r), r["name"].lower())
+    )
     new = [r for r in rows if r["movement"] == "new"]
 
     def named(group):
@@ -220,13 +223,16 @@ def summary(rows: list[dict]) -> str:
 
     if worse:
         return f"{_count(len(worse), 'repository', 'repositories')} got worse: {named(worse)}"
+    # No repository's score or level dropped, but a check that passed fails now: still said first.
+    failing = sum(len(r["changes"]["failing"]) for r in rows)
+    regressions = f"{_count(failing, 'check', 'checks')} newly failing; " if failing else ""
     if better:
-        return f"{_count(len(better), 'repository', 'repositories')} got better: {named(better)}"
+        return f"{regressions}{_count(len(better), 'repository', 'repositories')} got better: {named(better)}"
     if new:
         firsts = ", ".join(f"{r['name']} {r['after']['text']}" for r in new[:MAX_SUBJECT_REPOSITORIES])
         more = len(new) - min(len(new), MAX_SUBJECT_REPOSITORIES)
-        return "first scores: " + firsts + (f" and {more} more" if more else "")
-    return "no change"
+        return f"{regressions}first scores: " + firsts + (f" and {more} more" if more else "")
+    return f"{regressions}no change" if not failing else f"{_count(failing, 'check', 'checks')} newly failing"
 
 
 def next_steps(rows: list[dict], *, limit: int = NEXT_STEPS) -> list[dict]:

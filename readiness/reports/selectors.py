@@ -298,11 +298,16 @@ def report_build(*, team, now: datetime | None = None, week_start: date | None =
         b, a = row["before"]["value"], row["after"]["value"]
         return (b - a) if b is not None and a is not None else 0
 
-    worse = sorted((r for r in rows if r["movement"] == "worse"), key=lambda r: (-drop(r), r["name"].lower()))
+    # What got worse: the repositories whose score or level dropped, largest drop first, then any
+    # other with a check that newly fails (a regression is never hidden by a fix elsewhere).
+    worse = sorted(
+        (r for r in rows if r["movement"] == "worse" or r["changes"]["failing"]),
+        key=lambda r: (r["movement"] != "worse", -drop(r), r["name"].lower()),
+    )
     better = sorted(
         (r for r in rows if r["movement"] in ("better", "new")), key=lambda r: (drop(r), r["name"].lower())
     )
-    words = content.summary(worse + better + [r for r in rows if r["movement"] not in ("worse", "better")])
+    words = content.summary(rows)
     tz = ZoneInfo(week.timezone)
     return {
         "team": {"name": team.name, "slug": team.slug},
@@ -332,7 +337,7 @@ def report_build(*, team, now: datetime | None = None, week_start: date | None =
         "figures": {
             "label": week.label,
             "summary": words,
-            "worse": len(worse),
+            "worse": sum(1 for r in rows if r["movement"] == "worse"),
             "better": sum(1 for r in better if r["movement"] == "better"),
         },
     }

@@ -3,7 +3,6 @@ item's quote is there under its section, the copies are verbatim, and items show
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -13,9 +12,10 @@ from django.urls import reverse
 
 from readiness.checklists.sources import shipped_documents, source_excerpt
 from readiness.checklists.template_format import load_builtin_templates
+from tests.shared_dir import SHARED_OR_MISSING
 
 REPO = Path(__file__).resolve().parents[2]
-SEEDS = Path(os.environ.get("READINESS_SHARED_DIR", REPO.parent / "shared")) / "seeds"
+SEEDS = SHARED_OR_MISSING / "seeds"
 sys.path.insert(0, str(REPO / "tools"))
 from ship_sources import sections_of  # noqa: E402
 

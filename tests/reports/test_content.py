@@ -32,7 +32,7 @@ def test_the_subject_names_regressions_first_then_progress_then_no_change():
     worker = row("worker", score(7.0, "silver"), score(7.0, "bronze"))
     web = row("web", score(4.0), score(6.5, "bronze"))
     assert (
-        content.summary([api, worker, web]) == "2 repositories got worse: api 8.1 → 6.0, worker lost Silver"
+        content.summary([web, worker, api]) == "2 repositories got worse: api 8.1 → 6.0, worker lost Silver"
     )
     assert content.summary([web]) == "1 repository got better: web 4.0 → 6.5 (reached Bronze)"
     same = row("db", score(5.0), score(5.0))
@@ -45,13 +45,14 @@ def test_the_subject_names_regressions_first_then_progress_then_no_change():
     assert content.summary(many) == "4 repositories got worse: a 9.0 → 8.0, b 9.0 → 8.0 and 2 more"
 
 
-def test_a_newly_failing_check_makes_a_repository_worse_even_when_its_score_rose():
+def test_counts_follow_the_dashboard_and_newly_failing_checks_are_still_named_first():
     group = content.CheckGroup("dockerfile.non_root_user", "Non-root", "fail", "bronze")
     mixed = row("api", score(5.0), score(6.0), failing=[group])
-    assert mixed["movement"] == "worse"
-    assert content.change_phrase(mixed) == "api 5.0 → 6.0"
-    flat = row("db", score(5.0), score(5.0), failing=[group])
-    assert content.change_phrase(flat) == "db: 1 check newly failing"
+    assert mixed["movement"] == "better"  # its score rose: the dashboard counts it better...
+    assert content.summary([mixed]) == "1 check newly failing; 1 repository got better: api 5.0 → 6.0"
+    flat = row("db", score(5.0), score(5.0), failing=[group, group])
+    assert flat["movement"] == "same"
+    assert content.summary([flat]) == "2 checks newly failing"
     assert content.delta_text(row("x", score(8.1, "silver"), score(6.0))) == "8.1 → 6.0, lost Silver"
     assert content.delta_text(row("x", score(None), score(7.5))) == "7.5 (new)"
     assert content.delta_text(row("x", score(5.0), score(5.0))) == "5.0, unchanged"
