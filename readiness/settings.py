@@ -105,7 +105,28 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'readiness.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+# Health checks: a connection kept across requests is tested before reuse, so a PostgreSQL restart
+# costs one reconnect instead of 500s until CONN_MAX_AGE runs out.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Bounded time on every PostgreSQL call: connecting gives up after DB_CONNECT_TIMEOUT seconds;
+    # a statement after DB_STATEMENT_TIMEOUT (ms); TCP keepalives find a dead server within ~10 s.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 2, minimum=1, maximum=60),
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+        }
+    )
+    _statement_timeout = env_int("DB_STATEMENT_TIMEOUT", 0, minimum=0)
+    if _statement_timeout:
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout}"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # web, worker and beat share one file: WAL and IMMEDIATE transactions avoid "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -143,10 +164,12 @@ STORAGES = {
     },
 }
 
-# Celery: the embedded default is kombu's filesystem transport, which needs no server.
+# Celery: the embedded default is kombu's filesystem transport, which needs no server, with its
+# read/write races fixed (readiness/core/fsbroker.py).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT = "readiness.core.fsbroker:Transport"
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -158,7 +181,17 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     # Larger than every task time limit and countdown (checked by readiness.celery at start-up).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    # Short socket timeouts: a frozen Redis costs a publishing request about BROKER_TIMEOUT seconds
+    # (readiness/core/outbox.py keeps the request, the relay publishes it later), never a thread.
+    _broker_timeout = env_int("BROKER_TIMEOUT", 2, minimum=1, maximum=60)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "socket_timeout": _broker_timeout,
+        "socket_connect_timeout": _broker_timeout,
+        "socket_keepalive": True,
+        "health_check_interval": 10,
+    }
+    CELERY_BROKER_CONNECTION_TIMEOUT = _broker_timeout
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
