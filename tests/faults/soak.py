@@ -150,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{options.port}"
+    up_by = time.monotonic() + 60
+    while time.monotonic() < up_by and honcho.poll() is None:  # runserver needs a few seconds
+        try:
+            urllib.request.urlopen(f"{base}/health", timeout=2).close()
+            break
+        except OSError:
+            time.sleep(0.5)
     started = time.monotonic()
     deadline = started + options.minutes * 60
     statuses: dict[str, int] = {}
