@@ -347,3 +347,10 @@ AXES_CLIENT_IP_CALLABLE = "readiness.core.login_throttle.axes_client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Background work (readiness/core/outbox.py): a claim's lease, renewed every third of it while the
+# task runs; how often each worker's relay looks for rows without a live message, and how long a
+# published row may stay unclaimed before it is published again.
+OUTBOX_LEASE = env_int("OUTBOX_LEASE", 30, minimum=3, maximum=3600)
+OUTBOX_RELAY_INTERVAL = env_int("OUTBOX_RELAY_INTERVAL", 10, minimum=1, maximum=600)
+OUTBOX_REPUBLISH_AFTER = env_int("OUTBOX_REPUBLISH_AFTER", 30, minimum=2, maximum=3600)
