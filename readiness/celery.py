@@ -16,3 +16,6 @@ from readiness.core.heartbeat import HeartbeatStep, OutboxRelayStep  # noqa: E40
 
 app.steps["worker"].add(HeartbeatStep)
 app.steps["worker"].add(OutboxRelayStep)
+
+# Work-folder cleanup at start, git processes killed at stop.
+import readiness.core.worker_hooks  # noqa: E402, F401

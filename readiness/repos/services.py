@@ -25,6 +25,7 @@ from readiness.endpoints.selectors import health_facts_for_repository
 from readiness.engine import ENGINE_VERSION, analyze
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
 from readiness.repos.sourcing import SourceError, materialize_source
+from readiness.sources.workdir import run_dir_prefix
 from readiness.teams.activity import activity_record
 
 logger = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ def analysis_execute(*, run_id: int) -> ExecuteOutcome:
     work_dir = Path(settings.READINESS_WORK_DIR)
     work_dir.mkdir(parents=True, exist_ok=True)
     try:
-        with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
+        with tempfile.TemporaryDirectory(prefix=run_dir_prefix(run.pk), dir=work_dir) as tmp:
             source = materialize_source(run.repository, Path(tmp))
             report = analyze(source.path, health=health_facts_for_repository(run.repository))
             _store_report(

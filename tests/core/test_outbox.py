@@ -53,10 +53,13 @@ def _enqueue(label: str, **kwargs) -> OutboxMessage:
 
 @pytest.mark.django_db
 def test_a_rolled_back_request_leaves_no_row_and_sends_nothing(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            _enqueue("rolled-back")
-            raise RuntimeError
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _enqueue("rolled-back")
+        raise RuntimeError
     assert not OutboxMessage.objects.exists() and callbacks == []
 
 

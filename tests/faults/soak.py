@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     manage(src, env, "migrate", "--noinput")
     manage(src, env, "seed_demo")
-    setup = json.loads(manage(src, env, "shell", "-c", SETUP.replace("PORT", str(options.port))).splitlines()[-1])
+    setup_code = SETUP.replace("PORT", str(options.port))
+    setup = json.loads(manage(src, env, "shell", "-c", setup_code).splitlines()[-1])
     log = (work / "honcho.log").open("wb")
     honcho = subprocess.Popen(
         [str(src / ".venv/bin/honcho"), "-f", "Procfile.dev", "start"],
