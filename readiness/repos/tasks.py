@@ -2,15 +2,19 @@
 
 from celery import shared_task
 
+from readiness.core.outbox import outbox_task
 from readiness.repos import services
 
 
+# The outbox row is the request (readiness/core/outbox.py): the decorator claims it, renews its
+# lease (and the run's) while the analysis runs, and a delivery whose row is taken does nothing.
 @shared_task(name="repos.analysis_run", acks_late=True, reject_on_worker_lost=True)
+@outbox_task(renew=services.analysis_renew_lease)
 def analysis_run_task(run_id: int) -> None:
-    outcome = services.analysis_execute(run_id=run_id)
+    outcome = services.analysis_execute(run_id=run_id, takeover=True)
     if outcome.run is None and outcome.retry_in is not None:
         # Another run of this repository is running: look again shortly (one analysis at a time).
-        analysis_run_task.apply_async((run_id,), countdown=outcome.retry_in)
+        services.analysis_retry_later(run_id=run_id, delay=outcome.retry_in)
 
 
 @shared_task(name="repos.sweep_stuck_runs")

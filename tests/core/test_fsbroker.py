@@ -66,13 +66,14 @@ def test_concurrent_writers_and_readers_lose_and_double_nothing(tmp_path):
 
 def test_an_unreadable_message_is_set_aside_not_raised(tmp_path):
     options = _options(tmp_path)
-    (tmp_path / "queue" / "1_bad.work.msg").write_bytes(b"")  # what kombu's own writer can leave
+    # What kombu's own writer can leave; named to sort before the good message.
+    (tmp_path / "queue" / "0_bad.work.msg").write_bytes(b"")
     _produce(tmp_path, 0, 1)
     with Connection("filesystem://", transport=TRANSPORT, transport_options=options) as conn:
         queue = conn.SimpleQueue("work")
         assert queue.get(timeout=1).payload["n"] == 0
         queue.close()
-    assert [p.name for p in (tmp_path / "rejected").iterdir()] == ["1_bad.work.msg"]
+    assert [p.name for p in (tmp_path / "rejected").iterdir()] == ["0_bad.work.msg"]
 
 
 def test_exchange_table_is_replaced_whole(tmp_path):
