@@ -253,6 +253,7 @@ def _current_attestation(repository, template_slug: str, item_key: str) -> Attes
     )
 
 
+@transaction.atomic  # the write, the state refresh and the activity entry: all or none
 def attestation_record(
     *,
     repository,
@@ -292,6 +293,7 @@ def attestation_record(
     return attestation
 
 
+@transaction.atomic  # the write, the state refresh and the activity entry: all or none
 def attestation_undo(*, repository, template_slug: str, item_key: str, user) -> Attestation:
     """Revert an item to the state before its latest attestation (appending, never deleting)."""
     _current_item(repository, template_slug, item_key)
@@ -323,6 +325,7 @@ def attestation_undo(*, repository, template_slug: str, item_key: str, user) -> 
     return attestation
 
 
+@transaction.atomic  # the write, the state refresh and the activity entry: all or none
 def waiver_grant(
     *, repository, template_slug: str, item_key: str, reason: str, expires_on: date, user
 ) -> Waiver:
@@ -359,6 +362,7 @@ def waiver_grant(
     return waiver
 
 
+@transaction.atomic  # the write, the state refresh and the activity entry: all or none
 def waiver_revoke(*, repository, template_slug: str, item_key: str, user) -> int:
     now = timezone.now()
     count = Waiver.objects.filter(
@@ -372,6 +376,7 @@ def waiver_revoke(*, repository, template_slug: str, item_key: str, user) -> int
     return count
 
 
+@transaction.atomic  # the write, the state refresh and the activity entry: all or none
 def note_add(*, repository, template_slug: str, item_key: str, text: str, user) -> ItemNote:
     _current_item(repository, template_slug, item_key)
     text = text.strip()

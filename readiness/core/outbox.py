@@ -29,6 +29,7 @@ Retrying later from inside the task: call ``outbox_enqueue`` again with the same
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import os
@@ -47,6 +48,9 @@ from django.utils import timezone
 from readiness.core.models import OutboxMessage, OutboxState
 
 logger = logging.getLogger(__name__)
+
+# The claim the running task holds (set by @outbox_task), for outbox_commit_point().
+_current: contextvars.ContextVar[OutboxMessage | None] = contextvars.ContextVar("outbox", default=None)
 
 # The first publish happens on commit; the relay steps in if the row is still pending this long after.
 FIRST_RELAY_GRACE = timedelta(seconds=5)
@@ -109,6 +113,10 @@ def outbox_publish(message: OutboxMessage) -> bool:
 
     now = timezone.now()
     countdown = max(0.0, (message.available_at - now).total_seconds())
+    if app.conf.task_always_eager:
+        # Tests' eager mode: run the task here, as a direct call (no claim; retries inline).
+        app.tasks[message.task].apply(args=message.args)
+        return True
     try:
         app.send_task(
             message.task,
@@ -216,6 +224,22 @@ def outbox_done(message: OutboxMessage) -> bool:
     )
 
 
+def outbox_current() -> OutboxMessage | None:
+    """The outbox claim the running task holds; None outside an ``@outbox_task`` (a direct call)."""
+    return _current.get()
+
+
+def outbox_commit_point() -> bool:
+    """Call inside the transaction that records a task's outcome: marks its outbox row done in that
+    same transaction, so the outcome and "done" commit together (a delivery dying between the two
+    cannot make the work happen twice). False when this delivery no longer holds the claim (it was
+    taken over): the caller should roll back. True outside an outbox task (nothing to mark)."""
+    message = _current.get()
+    if message is None:
+        return True
+    return outbox_done(message)
+
+
 def outbox_release(message: OutboxMessage, *, error: str, delay: float) -> bool:
     """Give the claim back after a transient failure: pending again after ``delay`` seconds."""
     available_at = timezone.now() + timedelta(seconds=delay)
@@ -280,9 +304,9 @@ def outbox_task(renew: Callable[..., None] | None = None):
 
     def decorator(fn):
         @functools.wraps(fn)
-        def wrapper(*args, outbox_id: int | None = None):
+        def wrapper(*args, outbox_id: int | None = None, **kwargs):
             if outbox_id is None:
-                return fn(*args)
+                return fn(*args, **kwargs)
             close_old_connections()  # a connection broken by a database restart is replaced first
             message = outbox_claim(outbox_id=outbox_id)
             if message is None:
@@ -290,8 +314,12 @@ def outbox_task(renew: Callable[..., None] | None = None):
                 return None
             try:
                 keeper = LeaseKeeper(message, (lambda: renew(*args)) if renew else None)
-                with keeper:
-                    result = fn(*args)
+                token = _current.set(message)
+                try:
+                    with keeper:
+                        result = fn(*args, **kwargs)
+                finally:
+                    _current.reset(token)
             except DatabaseError as exc:
                 # Transient (a restart, a failover): back to pending with a short backoff. If the
                 # database is still away this fails too, and the lease brings the row back later.

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from readiness.core.outbox import outbox_task
+from readiness.core.outbox import outbox_current, outbox_task
 from readiness.repos import services
 
 
@@ -11,7 +11,8 @@ from readiness.repos import services
 @shared_task(name="repos.analysis_run", acks_late=True, reject_on_worker_lost=True)
 @outbox_task(renew=services.analysis_renew_lease)
 def analysis_run_task(run_id: int) -> None:
-    outcome = services.analysis_execute(run_id=run_id, takeover=True)
+    # Only the holder of the outbox claim may take over a run left running (its holder is dead).
+    outcome = services.analysis_execute(run_id=run_id, takeover=outbox_current() is not None)
     if outcome.run is None and outcome.retry_in is not None:
         # Another run of this repository is running: look again shortly (one analysis at a time).
         services.analysis_retry_later(run_id=run_id, delay=outcome.retry_in)
