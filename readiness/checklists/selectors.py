@@ -21,7 +21,7 @@ from readiness.checklists.models import (
     Waiver,
 )
 from readiness.engine.scoring import CATEGORY_TITLES
-from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus
+from readiness.repos.models import AnalysisRun, Repository, RunStatus
 
 CATEGORY_ORDER = list(CATEGORY_TITLES)
 STATUS_LABELS = {
@@ -92,23 +92,12 @@ def checklists_for_repository(
     if only_slug:
         applied_qs = applied_qs.filter(template__slug=only_slug)
     applied_list = list(applied_qs)
-    facts = facts_for_repository(repository=repository)
+    # One read of each table: the facts come with their rows (results, ticks and waivers with people).
+    facts = facts_for_repository(repository=repository, with_rows=True)
     run = facts["run"]
-    results = {r.check_id: r for r in CheckResult.objects.filter(run=run)} if run else {}
-    current_attestations = {}
-    latest = Attestation.objects.filter(
-        repository=repository, template_slug=OuterRef("template_slug"), item_key=OuterRef("item_key")
-    ).order_by("-id")
-    for a in Attestation.objects.filter(
-        repository=repository, id=Subquery(latest.values("id")[:1])
-    ).select_related("by"):
-        current_attestations[(a.template_slug, a.item_key)] = a
-    waivers = {
-        (w.template_slug, w.item_key): w
-        for w in Waiver.objects.filter(repository=repository, revoked_at__isnull=True).select_related(
-            "granted_by"
-        )
-    }
+    results = facts["results"]
+    current_attestations = facts["attestation_rows"]
+    waivers = facts["waiver_rows"]
     note_counts: dict = defaultdict(int)
     latest_notes: dict = {}
     for note in (

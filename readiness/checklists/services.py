@@ -404,17 +404,27 @@ def note_add(*, repository, template_slug: str, item_key: str, text: str, user) 
 # States and snapshots -------------------------------------------------------------------------
 
 
-def facts_for_repository(*, repository, at: datetime | None = None, run: AnalysisRun | None = None) -> dict:
+def facts_for_repository(
+    *, repository, at: datetime | None = None, run: AnalysisRun | None = None, with_rows: bool = False
+) -> dict:
     """What item statuses are computed from, as of ``at`` (now by default): check statuses of
-    ``run`` (default: the latest succeeded run), current attestations and waivers per (slug, key)."""
+    ``run`` (default: the latest succeeded run), current attestations and waivers per (slug, key).
+
+    ``with_rows`` adds the rows they came from (``results`` by check id, ``attestation_rows`` and
+    ``waiver_rows`` by (slug, key), with their people), so the checklist page reads each table once.
+    """
     if run is None:
         runs = AnalysisRun.objects.filter(repository=repository, status=RunStatus.SUCCEEDED)
         if at is not None:
             runs = runs.filter(finished_at__lte=at)
         run = runs.order_by("-finished_at", "-id").first()
-    check_statuses = None
+    check_statuses, results = None, {}
     if run is not None:
-        check_statuses = dict(CheckResult.objects.filter(run=run).values_list("check_id", "status"))
+        if with_rows:
+            results = {r.check_id: r for r in CheckResult.objects.filter(run=run)}
+            check_statuses = {check_id: r.status for check_id, r in results.items()}
+        else:
+            check_statuses = dict(CheckResult.objects.filter(run=run).values_list("check_id", "status"))
     attestation_rows = Attestation.objects.filter(repository=repository)
     waiver_rows = Waiver.objects.filter(repository=repository)
     if at is not None:
@@ -425,14 +435,20 @@ def facts_for_repository(*, repository, at: datetime | None = None, run: Analysi
     else:
         waiver_rows = waiver_rows.filter(revoked_at__isnull=True)
     latest_ids = attestation_rows.values("template_slug", "item_key").annotate(last=Max("id")).values("last")
-    attestations = {
-        (a.template_slug, a.item_key): item_status.AttestationFact(a.checked, a.at)
-        for a in Attestation.objects.filter(id__in=latest_ids)
-    }
-    waivers = {}
-    for w in waiver_rows.order_by("created_at", "id"):
+    current = Attestation.objects.filter(id__in=latest_ids)
+    if with_rows:
+        current = current.select_related("by")
+    current_rows = {(a.template_slug, a.item_key): a for a in current}
+    attestations = {ref: item_status.AttestationFact(a.checked, a.at) for ref, a in current_rows.items()}
+    waivers, active_waivers = {}, {}
+    rows = waiver_rows.order_by("created_at", "id")
+    for w in rows.select_related("granted_by") if with_rows else rows:
         waivers[(w.template_slug, w.item_key)] = item_status.WaiverFact(w.expires_on, None)
-    return {"run": run, "check_statuses": check_statuses, "attestations": attestations, "waivers": waivers}
+        active_waivers[(w.template_slug, w.item_key)] = w
+    facts = {"run": run, "check_statuses": check_statuses, "attestations": attestations, "waivers": waivers}
+    if with_rows:
+        facts.update(results=results, attestation_rows=current_rows, waiver_rows=active_waivers)
+    return facts
 
 
 def _state_for(template: ChecklistTemplate, items, facts: dict, now: datetime) -> dict:

@@ -56,10 +56,10 @@ def _count(results) -> dict:
     return counts
 
 
-def redis_stopped(stack: Stack, outage_s: float = 30) -> dict:
+def redis_stopped(stack: Stack, outage_s: float = 30, requests: int = 10) -> dict:
     """Redis stopped for ``outage_s``: analysis requests during the outage answer 202 quickly (their
     outbox rows wait), and run once Redis is back."""
-    setup = seed(stack, "redis-stop", 10, [sample_repo(stack)])
+    setup = seed(stack, f"redis-stop-{outage_s:g}", requests, [sample_repo(stack)])
     stack.redis.stop()
     started = time.monotonic()
     results = _post_runs(stack, setup, setup["repos"])
@@ -68,18 +68,19 @@ def redis_stopped(stack: Stack, outage_s: float = 30) -> dict:
     state, recovery = wait_terminal(stack, setup["team"], 120)
     figures = {"outage_s": outage_s, "request_statuses": _count(results),
                "slowest_request_s": round(max(e for _, e in results), 2)}  # fmt: skip
-    return _verdict(figures, expected_runs=10, state=state, recovery_s=recovery)
+    return _verdict(figures, expected_runs=requests, state=state, recovery_s=recovery)
 
 
-def redis_frozen(stack: Stack, freeze_s: float = 20) -> dict:
+def redis_frozen(stack: Stack, freeze_s: float = 20, requests: int = 6) -> dict:
     """Redis frozen (SIGSTOP): /ready answers 503 naming the broker within 2 s; analysis requests
     answer 202 within the broker timeout and hold no thread longer; runs go once Redis thaws."""
-    setup = seed(stack, "redis-freeze", 6, [sample_repo(stack)])
+    setup = seed(stack, f"redis-freeze-{freeze_s:g}", requests, [sample_repo(stack)])
     stack.redis.freeze()
+    frozen_at = time.monotonic()
     try:
         ready = [stack.get("/ready", timeout=10) for _ in range(3)]
         results = _post_runs(stack, setup, setup["repos"])
-        time.sleep(max(0.0, freeze_s - 10))
+        time.sleep(max(0.0, freeze_s - (time.monotonic() - frozen_at)))
     finally:
         stack.redis.thaw()
     state, recovery = wait_terminal(stack, setup["team"], 120)
@@ -96,7 +97,7 @@ def redis_frozen(stack: Stack, freeze_s: float = 20) -> dict:
         and figures["ready_slowest_s"] < 2
         and figures["ready_names_broker"]
     )
-    return _verdict(figures, expected_runs=6, state=state, recovery_s=recovery)
+    return _verdict(figures, expected_runs=requests, state=state, recovery_s=recovery)
 
 
 def postgres_stopped(stack: Stack, outage_s: float = 20, runs: int = 40) -> dict:
@@ -119,7 +120,7 @@ def postgres_restarted(stack: Stack) -> dict:
     """PostgreSQL restarted under steady requests: connections opened before the restart are
     replaced on their next use (CONN_HEALTH_CHECKS), so pages answer 200 right after; a run in
     flight is retried at once."""
-    setup = seed(stack, "pg-restart", 1, [stack.git.repo("slow-restart")])
+    setup = seed(stack, "pg-restart", 1, [stack.git.repo(f"slow-restart-{stack.web_port}")])
     _post_runs(stack, setup, setup["repos"])
     wait_until(lambda: runs_state(stack, setup["team"])["by_status"].get("running"), 60, what="run started")
     for _ in range(8):  # warm every gunicorn thread's connection
@@ -153,14 +154,14 @@ def _git_running(marker: str) -> bool:
 def kill_pool_process(stack: Stack) -> dict:
     """kill -9 of the pool process running an analysis mid-fetch: its git dies with it, and the run
     is taken over and succeeds within a minute."""
-    setup = seed(stack, "kill-pool", 1, [stack.git.repo("slow-pool")])
+    setup = seed(stack, "kill-pool", 1, [stack.git.repo(slow_pool := f"slow-pool-{stack.web_port}")])
     _post_runs(stack, setup, setup["repos"])
-    wait_until(lambda: _git_running("slow-pool"), 60, what="git fetching")
+    wait_until(lambda: _git_running(slow_pool), 60, what="git fetching")
     time.sleep(1)
     pids = stack.pool_pids()
     killed_at = time.monotonic()
     _kill_pool(stack)  # the one running the task among them
-    git_gone = wait_until(lambda: not _git_running("slow-pool") or None, 10, what="git gone") is not None
+    git_gone = wait_until(lambda: not _git_running(slow_pool) or None, 10, what="git gone") is not None
     state, _ = wait_terminal(stack, setup["team"], 120)
     figures = {"killed": len(pids), "git_orphan": not git_gone, "attempts": state["attempts"]}
     figures["ok"] = git_gone and state["attempts"] == [2]
@@ -171,14 +172,14 @@ def kill_worker_main(stack: Stack) -> dict:
     """kill -9 of the worker's main process mid-run (its pool goes with it), then the worker is
     started again as compose's restart policy would: the run is taken over, the dead worker's work
     folder removed at start."""
-    setup = seed(stack, "kill-main", 1, [stack.git.repo("slow-main")])
+    setup = seed(stack, "kill-main", 1, [stack.git.repo(slow_main := f"slow-main-{stack.web_port}")])
     _post_runs(stack, setup, setup["repos"])
-    wait_until(lambda: _git_running("slow-main"), 60, what="git fetching")
+    wait_until(lambda: _git_running(slow_main), 60, what="git fetching")
     work = stack.workdir / "var" / "work"
     folders_before = {p.name for p in work.iterdir()} if work.exists() else set()
     killed_at = time.monotonic()
     stack.stop("worker", sig=signal.SIGKILL)
-    git_gone = wait_until(lambda: not _git_running("slow-main") or None, 10, what="git gone") is not None
+    git_gone = wait_until(lambda: not _git_running(slow_main) or None, 10, what="git gone") is not None
     stack.start("worker")
     state, _ = wait_terminal(stack, setup["team"], 120)
     leftover = folders_before & ({p.name for p in work.iterdir()} if work.exists() else set())
@@ -189,15 +190,15 @@ def kill_worker_main(stack: Stack) -> dict:
 
 def kill_three_times(stack: Stack) -> dict:
     """A run whose pool process is killed on each of its three attempts ends failed, with a message."""
-    setup = seed(stack, "kill-3", 1, [stack.git.repo("slow-three")])
+    setup = seed(stack, "kill-3", 1, [stack.git.repo(slow_three := f"slow-three-{stack.web_port}")])
     _post_runs(stack, setup, setup["repos"])
     started = time.monotonic()
     kills = 0
     for _ in range(3):
-        wait_until(lambda: _git_running("slow-three"), 90, what="git fetching")
+        wait_until(lambda: _git_running(slow_three), 90, what="git fetching")
         _kill_pool(stack)
         kills += 1
-        wait_until(lambda: not _git_running("slow-three") or None, 10, what="git gone")
+        wait_until(lambda: not _git_running(slow_three) or None, 10, what="git gone")
     state, _ = wait_terminal(stack, setup["team"], 120)
     figures = {"kills": kills, "runs_by_status": state["by_status"], "errors": state["errors"],
                "elapsed_s": round(time.monotonic() - started, 1)}  # fmt: skip
