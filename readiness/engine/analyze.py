@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from .excerpts import evidence_excerpts
+from .facts import healthcheck_paths, stack_facts
 from .model import CategoryScore, CheckResult, Evidence, ScanReport, Status
 from .project import HealthFacts, build_project
 from .registry import all_checks
@@ -22,8 +24,10 @@ def analyze(
     health: HealthFacts | None = None,
     only: Iterable[str] | None = None,
     skip: Iterable[str] | None = None,
+    excerpts: bool = False,
 ) -> ScanReport:
-    """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``."""
+    """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``.
+    With ``excerpts`` the report also carries the lines around each evidence line of a finding."""
     from .config import load_config
 
     root = Path(root)
@@ -72,4 +76,7 @@ def analyze(
         config_skips=config_skips,
         notes=project.notes + config.notes,
         fail_under=config.fail_under,
+        facts=stack_facts(project),
+        healthchecks=healthcheck_paths(project),
+        excerpts=evidence_excerpts(root, results) if excerpts else {},
     )

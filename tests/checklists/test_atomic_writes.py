@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import pytest
 from django.db import DatabaseError
 
-from readiness.checklists import services
 from readiness.checklists.models import Attestation, ChecklistTemplate, TemplateItem, Waiver
+from readiness.checklists.services import records as services
 from readiness.teams.models import ActivityEvent as ActivityEntry
 from tests.factories import RepositoryFactory
 

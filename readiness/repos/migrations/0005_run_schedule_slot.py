@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('repos', '0003_run_notes'),
+        ('repos', '0004_run_facts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
