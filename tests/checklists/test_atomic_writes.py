@@ -8,6 +8,7 @@ from django.db import DatabaseError
 
 from readiness.checklists.models import Attestation, ChecklistTemplate, TemplateItem, Waiver
 from readiness.checklists.services import records as services
+from readiness.checklists.services.applied import checklist_apply
 from readiness.teams.models import ActivityEvent as ActivityEntry
 from tests.factories import RepositoryFactory
 
@@ -21,7 +22,7 @@ def manual_item():
     TemplateItem.objects.create(
         template=template, category_id="c", category_title="C", position=1, key="k", title="K", manual=True
     )
-    services.checklist_apply(repository=repository, template=template)
+    checklist_apply(repository=repository, template=template)
     return repository
 
 
