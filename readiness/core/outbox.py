@@ -39,6 +39,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
@@ -145,6 +146,13 @@ def outbox_relay(*, now=None, limit: int = 500) -> int:
     transaction that picks it (SKIP LOCKED), so two relays never publish the same row at once."""
     now = now or timezone.now()
     due = Q(state=OutboxState.PENDING) | Q(state=OutboxState.CLAIMED, lease_until__lt=now)
+    # Claims held by processes of this host that are gone need not wait for their lease.
+    local = OutboxMessage.objects.filter(
+        state=OutboxState.CLAIMED, lease_until__gte=now, claimed_by__startswith=f"{socket.gethostname()}:"
+    ).values_list("pk", "claimed_by")[:limit]
+    orphaned = [pk for pk, claimed_by in local if holder_gone(claimed_by)]
+    if orphaned:
+        due |= Q(pk__in=orphaned)
     with transaction.atomic():
         rows = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
@@ -159,7 +167,7 @@ def outbox_relay(*, now=None, limit: int = 500) -> int:
     for message in rows:
         if message.state == OutboxState.CLAIMED:
             logger.warning(
-                "%s: the lease of %s ran out (worker gone?); publishing it again",
+                "%s: %s is gone or its lease ran out; publishing it again",
                 message.dedup_key,
                 message.claimed_by,
             )
@@ -185,24 +193,66 @@ def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
+def _pid_alive(pid: int) -> bool:
+    """Alive and not a zombie (a killed pool process stays a zombie until its parent reaps it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def holder_gone(claimed_by: str) -> bool:
+    """True when the claim was taken by a process of this host that no longer runs: its lease need
+    not run out before another delivery takes the work over (a pool process killed with -9, a worker
+    that died and was started again). A holder on another host is judged by its lease alone."""
+    host, _, rest = claimed_by.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    return not _pid_alive(int(pid))
+
+
 def outbox_claim(*, outbox_id: int, now=None) -> OutboxMessage | None:
     """Take the row for this delivery, or None when it is done, gone, not yet due, or held by a
     claim whose lease is alive. One conditional UPDATE: of two deliveries exactly one wins."""
     now = now or timezone.now()
-    token = uuid.uuid4().hex
+    claim = {
+        "state": OutboxState.CLAIMED,
+        "claim_token": uuid.uuid4().hex,
+        "claimed_by": worker_identity(),
+        "lease_until": now + _lease(),
+        "attempts": F("attempts") + 1,
+    }
     won = (
         OutboxMessage.objects.filter(pk=outbox_id, available_at__lte=now)
         .filter(Q(state=OutboxState.PENDING) | Q(state=OutboxState.CLAIMED, lease_until__lt=now))
-        .update(
-            state=OutboxState.CLAIMED,
-            claim_token=token,
-            claimed_by=worker_identity(),
-            lease_until=now + _lease(),
-            attempts=F("attempts") + 1,
-        )
+        .update(**claim)
     )
     if not won:
-        return None
+        # Held by a live lease: unless its holder is a process of this host that is gone, in which
+        # case this delivery takes over now (compare-and-swap on the dead holder's token).
+        held = (
+            OutboxMessage.objects.filter(pk=outbox_id, state=OutboxState.CLAIMED)
+            .values("claim_token", "claimed_by")
+            .first()
+        )
+        if held is None or not holder_gone(held["claimed_by"]):
+            return None
+        won = OutboxMessage.objects.filter(
+            pk=outbox_id, state=OutboxState.CLAIMED, claim_token=held["claim_token"]
+        ).update(**claim)
+        if not won:
+            return None
+        logger.warning("outbox %s: its holder %s is gone; taken over", outbox_id, held["claimed_by"])
     return OutboxMessage.objects.get(pk=outbox_id)
 
 

@@ -4,12 +4,13 @@ and git processes still running when a worker stops are killed with it."""
 import logging
 from pathlib import Path
 
-from celery.signals import worker_process_shutdown, worker_ready, worker_shutting_down
+from celery.signals import worker_process_init, worker_process_shutdown, worker_ready, worker_shutting_down
 
 logger = logging.getLogger(__name__)
 
 
-@worker_ready.connect
+@worker_ready.connect  # a worker starting (after a crash, a restart)
+@worker_process_init.connect  # a pool process starting (billiard replaces a killed one at once)
 def clean_work_dir(**kwargs) -> None:
     from django.conf import settings
 

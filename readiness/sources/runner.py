@@ -33,6 +33,28 @@ TOKEN_USER = "x-access-token"  # noqa: S105 - the user name GitHub and GitLab ac
 # worker killed with -9 does not leave its git running as an orphan.
 SETPRIV = shutil.which("setpriv")
 
+PGID_SUFFIX = ".pgid"
+
+
+def kill_group_leftovers(pgid: int) -> int:
+    """SIGKILL the git processes still in process group ``pgid`` (only those: a reused group id
+    belongs to someone else); returns how many."""
+    killed = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[2]) != pgid:  # fields: state, ppid, pgrp, ...
+                continue
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"git" in cmdline:
+            with suppress(ProcessLookupError, PermissionError):
+                os.kill(int(stat.parent.name), signal.SIGKILL)
+                killed += 1
+    return killed
+
+
 # Process groups of the git processes running now, so a shutting-down worker can end them.
 _live_groups: set[int] = set()
 _live_lock = threading.Lock()
@@ -210,6 +232,10 @@ class Git:
             )
             with _live_lock:
                 _live_groups.add(proc.pid)
+            # The group's id, in the run's folder: if this worker dies, whoever cleans the folder
+            # can end what is left of the group (git's own helpers outlive a killed git).
+            marker = self._home / f"git-{proc.pid}{PGID_SUFFIX}"
+            marker.write_text(str(proc.pid))
             # Our own output files count too: a hostile server can make git print without end.
             outputs = [err] if stdout is not None else [err, out]
             try:
@@ -219,6 +245,7 @@ class Git:
                     _kill_group(proc)
                 with _live_lock:
                     _live_groups.discard(proc.pid)
+                marker.unlink(missing_ok=True)
             err.seek(0)
             stderr = self.redact(err.read().decode("utf-8", "replace"))
             captured = b""

@@ -34,6 +34,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _end_processes(folder: Path) -> None:
+    """What is left of the git process groups the dead owner started (runner.py notes each)."""
+    from readiness.sources.runner import PGID_SUFFIX, kill_group_leftovers
+
+    for marker in folder.rglob(f"*{PGID_SUFFIX}"):
+        try:
+            pgid = int(marker.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        kill_group_leftovers(pgid)
+
+
 def clean_orphans(work_dir: Path, *, now: float | None = None) -> list[str]:
     """Remove run folders whose owning process on this host is gone; returns their names."""
     if not work_dir.is_dir():
@@ -49,6 +61,7 @@ def clean_orphans(work_dir: Path, *, now: float | None = None) -> list[str]:
         else:
             orphan = now - entry.stat().st_mtime > UNOWNED_MAX_AGE_S
         if orphan:
+            _end_processes(entry)
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry.name)
     if removed:

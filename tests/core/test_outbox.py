@@ -156,3 +156,43 @@ def test_the_lease_is_renewed_while_the_task_runs(settings):
         assert outbox.outbox_claim(outbox_id=message.pk) is None
         _wait(lambda: OutboxMessage.objects.get(pk=message.pk).state == OutboxState.DONE)
     assert len(CALLS) == 1
+
+
+@pytest.mark.django_db
+def test_a_claim_whose_holder_on_this_host_is_gone_is_taken_over_at_once():
+    import socket
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    message = _enqueue("orphan")
+    first = outbox.outbox_claim(outbox_id=message.pk)
+    assert first is not None
+    OutboxMessage.objects.filter(pk=message.pk).update(claimed_by=f"{socket.gethostname()}:{dead.pid}:1")
+    second = outbox.outbox_claim(outbox_id=message.pk)  # the lease is still alive
+    assert second is not None and second.attempts == 2
+    assert outbox.outbox_claim(outbox_id=message.pk) is None, "this process holds it now: alive"
+
+
+@pytest.mark.django_db
+def test_a_live_holder_elsewhere_keeps_its_claim_until_its_lease_runs_out():
+    message = _enqueue("elsewhere")
+    assert outbox.outbox_claim(outbox_id=message.pk) is not None
+    OutboxMessage.objects.filter(pk=message.pk).update(claimed_by="another-host:1:1")
+    assert outbox.outbox_claim(outbox_id=message.pk) is None
+    assert not outbox.holder_gone("another-host:1:1")
+
+
+@pytest.mark.django_db
+def test_the_relay_publishes_at_once_a_claim_whose_local_holder_is_gone(django_capture_on_commit_callbacks):
+    import socket
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    message = _enqueue("relay-orphan")
+    outbox.outbox_claim(outbox_id=message.pk)
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        claimed_by=f"{socket.gethostname()}:{dead.pid}:1", relay_after=timezone.now()
+    )
+    assert outbox.outbox_relay() == 1

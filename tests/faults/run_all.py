@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="experiment names (default: all)")
     parser.add_argument("--soak-minutes", type=float, default=10)
     parser.add_argument("--out", help="append the JSON lines to this file")
+    parser.add_argument("--base-port", type=int, default=17100, help="the stack's ports start here")
+    parser.add_argument("--keep-logs", help="copy the stack's logs here when an experiment fails")
     options = parser.parse_args(argv)
 
     stacked = {**experiments.EXPERIMENTS, "smtp_down_and_crash_mid_send": mail.smtp_down_and_crash_mid_send,
@@ -37,11 +39,11 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             try:
                 if name == "soak":
-                    code = soak.main(["--minutes", str(options.soak_minutes), "--port", "17081"])
+                    code = soak.main(["--minutes", str(options.soak_minutes), "--port", "17082"])
                     figures = {"ok": code == 0, "minutes": options.soak_minutes}
                 else:
                     if stack is None:
-                        stack = Stack().up()
+                        stack = Stack(base_port=options.base_port).up()
                     figures = stacked[name](stack)
             except Exception as exc:  # an experiment that breaks is a failed experiment, said plainly
                 figures = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
@@ -55,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
             results.append(figures)
     finally:
         if stack is not None:
-            print(f"faults: logs were in {stack.logs}", flush=True)
+            if options.keep_logs and not all(r["ok"] for r in results):
+                import shutil
+
+                shutil.copytree(stack.logs, options.keep_logs, dirs_exist_ok=True)
+                print(f"faults: logs kept in {options.keep_logs}", flush=True)
             stack.down()
     print("\nexperiment                      ok     seconds  recovery_s")
     for r in results:

@@ -129,7 +129,8 @@ class Postgres:
 
 class SlowGit:
     """A git HTTP server (tests/sources/gitserver.py) on our port that waits ``delay_s`` before
-    answering each request for a repository named slow-*: a run that is mid-fetch for a while."""
+    answering the first request of each fetch of a repository named slow-* (its ref list): a run
+    that is mid-fetch for a while."""
 
     def __init__(self, port: int, root: Path, delay_s: float):
         from tests.sources.gitserver import GitHTTPServer, _QuietHandler, _ThreadingWSGIServer
@@ -141,7 +142,8 @@ class SlowGit:
         outer = self
 
         def app(environ, start_response):
-            if environ.get("PATH_INFO", "").lstrip("/").startswith("slow-"):
+            path = environ.get("PATH_INFO", "")
+            if path.lstrip("/").startswith("slow-") and path.endswith("/info/refs"):
                 time.sleep(outer.delay_s)
             return outer.server._app(environ, start_response)
 

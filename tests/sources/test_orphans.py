@@ -71,3 +71,24 @@ def test_folders_of_dead_workers_are_removed_and_live_ones_kept(tmp_path):
     assert mine.exists() and elsewhere.exists() and old_style.exists()
     later = time.time() + workdir.UNOWNED_MAX_AGE_S + 1
     assert workdir.clean_orphans(tmp_path, now=later) == [old_style.name]
+
+
+def test_cleaning_a_dead_workers_folder_ends_what_is_left_of_its_git_groups(tmp_path):
+    """git's helpers (git-remote-http) outlive a git killed with its worker; the group id noted in the
+    run's folder lets the next worker end them (only processes whose command line names git)."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    helper = subprocess.Popen(["bash", "-c", "exec -a git-remote-http sleep 60"], start_new_session=True)
+    bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    folder = tmp_path / workdir.run_dir_prefix(5).replace(f"pid{os.getpid()}", f"pid{dead.pid}")
+    (folder / "scratch" / "home").mkdir(parents=True)
+    (folder / "scratch" / "home" / f"git-{helper.pid}{runner.PGID_SUFFIX}").write_text(str(helper.pid))
+    (folder / "scratch" / "home" / f"git-{bystander.pid}{runner.PGID_SUFFIX}").write_text(str(bystander.pid))
+    try:
+        assert workdir.clean_orphans(tmp_path) == [folder.name]
+        assert helper.wait(5) == -signal.SIGKILL
+        assert bystander.poll() is None, "a group without git in it is left alone"
+    finally:
+        for proc in (helper, bystander):
+            proc.kill()
+            proc.wait()
