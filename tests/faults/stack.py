@@ -193,12 +193,11 @@ class Stack:
 
     @property
     def env(self) -> dict:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_", "TEST_"))}
-        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+        from tests.deploy.processes import base_env  # the containers' environment, as the deploy tests use
+
+        env = {k: v for k, v in base_env().items() if not k.startswith("TEST_")}
         env.update(
             DJANGO_SETTINGS_MODULE="readiness.settings",
-            SECRET_KEY="faults-secret-key",
-            DEBUG="false",
             SECURE_SSL_REDIRECT="false",
             ALLOWED_HOSTS="127.0.0.1,localhost",
             SITE_URL=f"http://127.0.0.1:{self.web_port}",
@@ -211,7 +210,6 @@ class Stack:
             EMAIL_URL=f"smtp://127.0.0.1:{self.smtp_port}",
             EMAIL_TIMEOUT="3",
             LOG_FORMAT="plain",
-            LOG_LEVEL="INFO",
             RATE_LIMIT_API="off",
             RATE_LIMIT_API_IP="off",
             WORKER_HEARTBEAT_INTERVAL="2",
@@ -222,7 +220,6 @@ class Stack:
             WEB_CONCURRENCY="2",
             GUNICORN_THREADS="4",
             PORT=str(self.web_port),
-            PYTHONUNBUFFERED="1",
         )
         env.update(self.env_overrides)
         return env

@@ -149,7 +149,11 @@ header_value = st.one_of(st.text(alphabet=st.characters(max_codepoint=255), max_
 
 
 @pytest.mark.django_db
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    # A third of a pure parser's share: each input is a whole request through Django and PostgreSQL.
+    max_examples=max(60, settings.default.max_examples // 3),
+)
 @given(
     headers=st.dictionaries(st.sampled_from(HEADER_NAMES), header_value, max_size=5),
     body=st.one_of(
