@@ -12,22 +12,26 @@ import sys
 from pathlib import Path
 
 from .analyze import ENGINE_VERSION, analyze
-from .discover import discover
-from .lint import LintReport, LintUnavailable, run_hadolint
-from .model import ScanReport
-from .output.catalog import render_catalog_json, render_catalog_markdown, replace_catalog_block
-from .output.json import render_json
-from .output.sarif import render_sarif
-from .output.text import render_text
 from .registry import all_ids
+
+# Start-up is most of a small repository's scan: each output format, hadolint's runner and the
+# catalog are imported where they are used, so `scan` loads only what its run needs.
+# Not typing.TYPE_CHECKING: importing typing costs start-up time (type checkers know this form).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .baseline import Comparison
+    from .lint import LintReport
+    from .model import ScanReport
 
 EXAMPLES = """\
 examples:
-  python -m readiness scan .
-  python -m readiness scan . --format sarif --output readiness.sarif
-  python -m readiness scan services/api --fail-under 7 --skip dockerfile.buildkit_cache
-  python -m readiness scan . --only dockerfile,dockerignore --with-hadolint
-  python -m readiness catalog --format markdown
+  readiness scan .
+  readiness scan . --format sarif --output readiness.sarif
+  readiness scan services/api --fail-under 7 --skip dockerfile.buildkit_cache
+  readiness scan . --only dockerfile,dockerignore --with-hadolint
+  readiness scan . --format markdown --baseline .readiness-baseline.json
+  readiness baseline write . --output .readiness-baseline.json
+  readiness catalog --format markdown
 """
 
 
@@ -41,38 +45,55 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    # argparse builds a formatter per option and, given no width, imports shutil for the terminal's
+    # (a tenth of a small scan's start-up). The same answer as shutil's: COLUMNS, the terminal, 80.
+    try:
+        width = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            width = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            width = 80
+    return argparse.RawDescriptionHelpFormatter(prog, width=max(width - 2, 40))
+
+
+def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m readiness",
+        prog=prog,
         description="Readiness: check a repository's Docker setup for production readiness.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_formatter,
     )
     parser.add_argument("--version", action="version", version=f"readiness {ENGINE_VERSION}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     scan = commands.add_parser(
         "scan",
+        formatter_class=_formatter,
         help="scan a directory and report its checks and score",
         description="Scan the Dockerfiles, compose files, .dockerignore and CI files under PATH, "
         "run every catalog check and print the report. Reads .readiness.yml at PATH if present.",
-        epilog="exit codes: 0 done, 1 score under --fail-under, 2 usage or I/O error",
+        epilog="exit codes: 0 done, 1 score under --fail-under (or a new finding with --baseline), "
+        "2 usage or I/O error",
     )
     scan.add_argument("path", metavar="PATH", help="the directory to scan (a repository checkout)")
-    scan.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="default: text")
+    scan.add_argument(
+        "--format", choices=("text", "json", "sarif", "markdown"), default="text", help="default: text"
+    )
+    scan.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="fail (exit 1) only on fail/error findings not in FILE, written by `baseline write`; "
+        "the score gate then applies only when --fail-under is given",
+    )
     scan.add_argument(
         "--fail-under",
         type=_score,
         metavar="N",
         help="exit 1 when the score is under N (0-10); overrides fail_under in .readiness.yml",
     )
-    scan.add_argument(
-        "--only",
-        action="append",
-        metavar="IDS",
-        help="run only these checks: comma-separated ids or families (dockerfile, compose...)",
-    )
-    scan.add_argument("--skip", action="append", metavar="IDS", help="do not run these checks (same form)")
+    _add_selection(scan)
     scan.add_argument(
         "--with-hadolint",
         action="store_true",
@@ -86,8 +107,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.set_defaults(handler=_scan)
 
+    baseline = commands.add_parser(
+        "baseline",
+        formatter_class=_formatter,
+        help="record today's findings, so that later scans fail only on new ones",
+        description="Baselines: `scan --baseline FILE` fails only on findings not in FILE.",
+    )
+    baseline_commands = baseline.add_subparsers(dest="baseline_command", required=True, metavar="ACTION")
+    write = baseline_commands.add_parser(
+        "write",
+        formatter_class=_formatter,
+        help="scan PATH and write its findings to a baseline file",
+        description="Scan PATH as `scan` does and write its findings (with their fingerprints, which "
+        "survive line moves) and scores to FILE. Commit the file; `scan --baseline FILE` then fails "
+        "only on findings not in it.",
+    )
+    write.add_argument("path", metavar="PATH", nargs="?", default=".", help="the directory (default: .)")
+    write.add_argument("--output", metavar="FILE", help="default: PATH/.readiness-baseline.json")
+    _add_selection(write)
+    write.set_defaults(handler=_baseline_write)
+
     catalog = commands.add_parser(
-        "catalog", help="print the check catalog", description="Print every registered check."
+        "catalog",
+        formatter_class=_formatter,
+        help="print the check catalog",
+        description="Print every registered check.",
     )
     catalog.add_argument(
         "--format", choices=("markdown", "json"), default="markdown", help="default: markdown"
@@ -101,9 +145,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="IDS",
+        help="run only these checks: comma-separated ids or families (dockerfile, compose...)",
+    )
+    parser.add_argument("--skip", action="append", metavar="IDS", help="do not run these checks (same form)")
+
+
+def main(argv: list[str] | None = None, *, prog: str = "readiness") -> int:
+    """The `readiness` console script (pyproject.toml) and ``python -m readiness``."""
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(prog).parse_args(argv)
         return args.handler(args)
     except UsageError as exc:
         print(f"readiness: error: {exc}", file=sys.stderr)
@@ -111,33 +166,105 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    root = Path(args.path)
-    if not root.exists():
-        raise UsageError(f"{args.path}: no such directory")
-    if not root.is_dir():
-        raise UsageError(f"{args.path}: not a directory")
-    only = _check_ids(args.only, "--only")
-    skip = _check_ids(args.skip, "--skip")
+    root = _root(args.path)
+    comparison_base = _load_baseline(args.baseline) if args.baseline else None
+    report = _analyze(root, args)
     try:
-        report = analyze(root, only=only, skip=skip)
         lint = _lint(root) if args.with_hadolint else None
     except OSError as exc:
         raise UsageError(f"{args.path}: {exc.strerror or exc}") from exc
-    _write(_render(report, lint, args), args.output)
-    threshold = args.fail_under if args.fail_under is not None else report.fail_under
+    comparison = None
+    if comparison_base is not None:
+        from .baseline import compare
+
+        comparison = compare(report, comparison_base, path=args.baseline)
+    _write(_render(report, lint, comparison, args), args.output)
+    code = 0
+    if comparison is not None and comparison.new_failing:
+        first = comparison.new_failing[0]
+        where = f"{first.evidence.file}:{first.evidence.line}" if first.evidence.line else first.evidence.file
+        print(
+            f"readiness: {len(comparison.new_failing)} new finding(s) since the baseline {args.baseline} "
+            f"(first: {first.check} {where or '(repository)'})",
+            file=sys.stderr,
+        )
+        code = 1
+    # With a baseline, new findings are the gate; a score gate applies only when asked for explicitly.
+    threshold = args.fail_under if args.fail_under is not None or comparison else report.fail_under
     if threshold is not None and (report.score is None or report.score < threshold):
         score = "no score (no check applied)" if report.score is None else f"score {report.score:.1f}"
         print(f"readiness: {score} is under the required {threshold:g}", file=sys.stderr)
-        return 1
+        code = 1
+    return code
+
+
+def _baseline_write(args: argparse.Namespace) -> int:
+    from .baseline import DEFAULT_FILE, write_baseline
+
+    root = _root(args.path)
+    report = _analyze(root, args)
+    output = Path(args.output) if args.output else root / DEFAULT_FILE
+    try:
+        document = write_baseline(report, output)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    print(f"readiness: baseline of {len(document['findings'])} finding(s) written to {output}")
     return 0
 
 
-def _render(report: ScanReport, lint: LintReport | None, args: argparse.Namespace) -> str:
+def _root(path: str) -> Path:
+    root = Path(path)
+    if not root.exists():
+        raise UsageError(f"{path}: no such directory")
+    if not root.is_dir():
+        raise UsageError(f"{path}: not a directory")
+    return root
+
+
+def _analyze(root: Path, args: argparse.Namespace) -> ScanReport:
+    """The scan, after a malformed .readiness.yml has stopped it: on the command line that is the
+    user's own file, so it is an error (exit 2), where the web app ignores it with a note."""
+    from .config import CONFIG_FILE, load_config
+
+    only = _check_ids(args.only, "--only")
+    skip = _check_ids(args.skip, "--skip")
+    try:
+        config = load_config(root.resolve())
+        if config.error:
+            raise UsageError(f"{root / CONFIG_FILE}: {config.error}")
+        return analyze(root, only=only, skip=skip, gitignore=True)
+    except OSError as exc:
+        raise UsageError(f"{args.path}: {exc.strerror or exc}") from exc
+
+
+def _load_baseline(path: str) -> dict:
+    from .baseline import BaselineError, load_baseline
+
+    try:
+        return load_baseline(Path(path), engine_version=ENGINE_VERSION)
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _render(
+    report: ScanReport, lint: LintReport | None, comparison: Comparison | None, args: argparse.Namespace
+) -> str:
     if args.format == "json":
-        return render_json(report, lint=lint)
+        from .output.json import render_json
+
+        return render_json(report, lint=lint, comparison=comparison)
     if args.format == "sarif":
-        return render_sarif(report, lint=lint, docs_url=args.docs_url)
-    return render_text(report, lint=lint, color=args.output is None and _stdout_wants_color())
+        from .output.sarif import render_sarif
+
+        return render_sarif(report, lint=lint, docs_url=args.docs_url, comparison=comparison)
+    if args.format == "markdown":
+        from .output.markdown import render_markdown
+
+        return render_markdown(report, comparison=comparison)
+    from .output.text import render_text
+
+    color = args.output is None and _stdout_wants_color()
+    return render_text(report, lint=lint, color=color, comparison=comparison)
 
 
 def _stdout_wants_color() -> bool:
@@ -146,7 +273,10 @@ def _stdout_wants_color() -> bool:
 
 
 def _lint(root: Path) -> LintReport:
-    inventory = discover(root)
+    from .discover import discover
+    from .lint import LintUnavailable, run_hadolint
+
+    inventory = discover(root, gitignore=True)
     unread = {skipped.file for skipped in inventory.skipped}
     try:
         return run_hadolint(root, [path for path in inventory.dockerfiles if path not in unread])
@@ -173,7 +303,7 @@ def _check_ids(values: list[str] | None, option: str) -> set[str]:
             continue
         matches = [check_id for check_id in known if check_id == item or check_id.startswith(item + ".")]
         if not matches:
-            raise UsageError(f"unknown check id {item!r} in {option} (see: python -m readiness catalog)")
+            raise UsageError(f"unknown check id {item!r} in {option} (see: readiness catalog)")
         selected.update(matches)
     return selected
 
@@ -189,6 +319,8 @@ def _score(text: str) -> float:
 
 
 def _catalog(args: argparse.Namespace) -> int:
+    from .output.catalog import render_catalog_json, render_catalog_markdown, replace_catalog_block
+
     if args.update is None:
         sys.stdout.write(render_catalog_json() if args.format == "json" else render_catalog_markdown())
         return 0

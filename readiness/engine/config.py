@@ -20,11 +20,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from .discover import Inventory
 from .registry import all_ids
+from .schema_validator import Validator, best_match
 
 CONFIG_FILE = ".readiness.yml"
 MAX_CONFIG_BYTES = 64 * 1024
@@ -61,6 +61,8 @@ class Config:
     # Globs of root-relative folders or files the scan does not read ("tests/**", "sub/Dockerfile").
     exclude: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Why the file was ignored whole (unreadable, not YAML, invalid...); the CLI stops on it.
+    error: str | None = None
 
     def active_skip(self, check_id: str) -> dict | None:
         return self.skips.get(check_id)
@@ -88,7 +90,7 @@ def load_config(root: Path, *, today: dt.date | None = None) -> Config:
     if data is None:
         return Config()
     _dates_to_strings(data)
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(data))
+    error = best_match(Validator(CONFIG_SCHEMA).iter_errors(data))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         return _ignored(f"is invalid at {where}: {error.message[:200]}")
@@ -128,7 +130,7 @@ def _dates_to_strings(data) -> None:
 
 
 def _ignored(why: str) -> Config:
-    return Config(notes=[f"{CONFIG_FILE} {why}; it was ignored and every check ran"])
+    return Config(notes=[f"{CONFIG_FILE} {why}; it was ignored and every check ran"], error=why)
 
 
 def _first_line(exc: Exception) -> str:

@@ -69,6 +69,8 @@ class CheckResult:
     remediation: str = ""
     # Files that are development files: reported, but never decide the status.
     dev_evidence: list[Evidence] = field(default_factory=list)
+    # One per evidence of a finding (fail/warn/error), set by analyze (fingerprint.py); not compared.
+    fingerprints: list[str] = field(default_factory=list, compare=False)
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,11 @@ class ScanReport:
                     "severity": str(meta.severity),
                     "soft": meta.soft,
                     "refs": list(meta.refs),
-                    "evidence": [asdict(e) for e in result.evidence],
-                    "dev_evidence": [asdict(e) for e in result.dev_evidence],
+                    "evidence": [
+                        _evidence_dict(e, result.fingerprints[i] if i < len(result.fingerprints) else None)
+                        for i, e in enumerate(result.evidence)
+                    ],
+                    "dev_evidence": [_evidence_dict(e) for e in result.dev_evidence],
                     "remediation": result.remediation or meta.remediation,
                 }
             )
@@ -147,3 +152,11 @@ class ScanReport:
             "facts": self.facts,
             "healthchecks": self.healthchecks,
         }
+
+
+def _evidence_dict(evidence: Evidence, fingerprint: str | None = None) -> dict:
+    # Not dataclasses.asdict: it deep-copies each field, and a large tree has tens of thousands.
+    data = {"file": evidence.file, "line": evidence.line, "message": evidence.message}
+    if fingerprint:
+        data["fingerprint"] = fingerprint
+    return data

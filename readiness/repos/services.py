@@ -1,4 +1,6 @@
-"""Write logic for repositories and analysis runs. Views and tasks call these; nothing else writes."""
+"""Write logic for repositories and analysis runs. Views, tasks and the pipeline call these; nothing
+else writes the repos app's tables. The analysis itself is orchestrated by readiness.pipeline.analysis,
+which calls the run services below (claim, store, fail, requeue)."""
 
 from __future__ import annotations
 
@@ -6,40 +8,33 @@ import json
 import logging
 import random
 import secrets
-import tempfile
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.text import slugify
 
-from readiness.checklists.services.applied import checklist_apply_default
-from readiness.checklists.services.states import checklist_run_finished
 from readiness.core.crypto import encrypt
 from readiness.core.models import OutboxMessage, OutboxState
 from readiness.core.outbox import outbox_enqueue
-from readiness.endpoints.healthchecks import healthcheck_notes
-from readiness.endpoints.selectors import health_facts_for_repository
-from readiness.engine import ENGINE_VERSION, analyze
+from readiness.engine import ENGINE_VERSION
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
-from readiness.repos.sourcing import SourceError, materialize_source
-from readiness.sources.workdir import run_dir_prefix
 from readiness.teams.activity import activity_record
 
 logger = logging.getLogger(__name__)
 
-INTERNAL_ERROR_MESSAGE = "The analysis stopped on an internal error; the administrators have the details."
+# The analysis task (readiness/pipeline/tasks.py) is named, not imported: it lives above this app.
+ANALYSIS_TASK = "repos.analysis_run"
 
 
-def repository_register(
+def repository_create(
     *, team, name: str, url: str, branch: str = "main", subfolder: str = "", actor=None
 ) -> Repository:
+    """The repository row, its nightly schedule and the activity entry. Registering also applies
+    the default checklist: readiness.pipeline.registration.repository_register does both."""
     base = slugify(name) or "repository"
     slug, n = base, 2
     while Repository.objects.filter(team=team, slug=slug).exists():
@@ -49,7 +44,6 @@ def repository_register(
     )
     repository_schedule_set(repository=repository, crontab=DEFAULT_SCHEDULE)  # nightly by default
     activity_record(team=team, actor=actor, verb="repository.registered", target=repository.name)
-    checklist_apply_default(repository=repository)  # "Production readiness (complete)" by default
     return repository
 
 
@@ -109,9 +103,10 @@ def analysis_request(
 
 
 def _enqueue_on_commit(run_id: int, countdown: float | None = None) -> OutboxMessage:
-    """The run's request for a worker: its outbox row (armed again on a retry), published on commit."""
+    """The run's request for a worker: its outbox row (armed again on a retry), published on commit.
+    The task (readiness/pipeline/tasks.py) is named, not imported: it lives above this app."""
     return outbox_enqueue(
-        task="repos.analysis_run", args=[run_id], dedup_key=f"analysis-run:{run_id}", delay=countdown or 0
+        task=ANALYSIS_TASK, args=[run_id], dedup_key=f"analysis-run:{run_id}", delay=countdown or 0
     )
 
 
@@ -126,18 +121,7 @@ def analysis_renew_lease(run_id: int) -> None:
     AnalysisRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(lease_expires_at=lease)
 
 
-@dataclass
-class ExecuteOutcome:
-    run: AnalysisRun | None
-    # Seconds after which the task should look at this run again (another run of the repository
-    # is still running); None when there is nothing more to do.
-    retry_in: float | None = None
-
-
-BUSY_RETRY_S = 5.0
-
-
-def _claim(run_id: int, *, takeover: bool = False) -> tuple[AnalysisRun | None, bool]:
+def run_claim(run_id: int, *, takeover: bool = False) -> tuple[AnalysisRun | None, bool]:
     """Move a queued run to running. Returns (run, busy): run None when taken, finished or gone;
     busy when another run of the same repository is running (one analysis per repository).
 
@@ -158,7 +142,7 @@ def _claim(run_id: int, *, takeover: bool = False) -> tuple[AnalysisRun | None, 
         if run.status == RunStatus.RUNNING:
             logger.warning("run %s: its worker stopped (attempt %s); taking it over", run.pk, run.attempts)
             if run.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
-                _fail(run, f"The analysis stopped its worker {run.attempts} times; giving up.")
+                run_fail(run, f"The analysis stopped its worker {run.attempts} times; giving up.")
                 return None, False
         elif run.repository.runs.filter(status=RunStatus.RUNNING).exists():
             return None, True
@@ -172,10 +156,10 @@ def _claim(run_id: int, *, takeover: bool = False) -> tuple[AnalysisRun | None, 
     return run, False
 
 
-def _requeue_or_fail(run: AnalysisRun, message: str) -> float | None:
+def run_requeue_or_fail(run: AnalysisRun, message: str) -> float | None:
     """After a transient failure: back to queued with a backoff delay, or failed when out of attempts."""
     if run.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
-        _fail(run, f"{message} (gave up after {run.attempts} attempts)")
+        run_fail(run, f"{message} (gave up after {run.attempts} attempts)")
         return None
     delay = min(300.0, 5.0 * 2 ** (run.attempts - 1)) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
     with transaction.atomic():
@@ -186,7 +170,7 @@ def _requeue_or_fail(run: AnalysisRun, message: str) -> float | None:
     return delay
 
 
-def _fail(run: AnalysisRun, message: str) -> None:
+def run_fail(run: AnalysisRun, message: str) -> None:
     run.status = RunStatus.FAILED
     run.error = message
     run.finished_at = timezone.now()
@@ -199,7 +183,7 @@ class RunTakenOver(Exception):
 
 
 @transaction.atomic
-def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = ()) -> None:
+def run_store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = ()) -> None:
     """Results, scores and the final status in one transaction: all of them or none. Only the
     attempt that holds the run writes (a fencing check on the attempt number)."""
     holder = AnalysisRun.objects.select_for_update().filter(
@@ -254,49 +238,6 @@ def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = 
     run.save(update_fields=fields)
 
 
-def _healthcheck_notes(repository: Repository, report) -> list[str]:
-    """Do the HEALTHCHECKs of the configuration request the paths of the registered endpoints?"""
-    endpoints = list(repository.endpoints.all())
-    if not endpoints:  # nothing to compare with
-        return []
-    return healthcheck_notes(report.healthchecks, endpoints)
-
-
-def analysis_execute(*, run_id: int, takeover: bool = False) -> ExecuteOutcome:
-    """Fetch the repository, run the engine over it and store the results. Safe to call twice.
-
-    A database error is raised, not recorded: the run's outbox claim puts it back and it is tried
-    again shortly (readiness/core/outbox.py); it never ends "failed" for an outage."""
-    run, busy = _claim(run_id, takeover=takeover)
-    if busy:
-        return ExecuteOutcome(run=None, retry_in=BUSY_RETRY_S)
-    if run is None:
-        logger.info("run %s already taken or finished; nothing to do", run_id)
-        return ExecuteOutcome(run=None)
-    work_dir = Path(settings.READINESS_WORK_DIR)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with tempfile.TemporaryDirectory(prefix=run_dir_prefix(run.pk), dir=work_dir) as tmp:
-            source = materialize_source(run.repository, Path(tmp))
-            report = analyze(source.path, health=health_facts_for_repository(run.repository), excerpts=True)
-        _store_report(run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, report))
-        checklist_run_finished(run=run)
-    except SourceError as exc:
-        if exc.transient:
-            return ExecuteOutcome(run=run, retry_in=_requeue_or_fail(run, str(exc)))
-        _fail(run, str(exc))
-    except SoftTimeLimitExceeded:
-        _fail(run, f"The analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped.")
-    except RunTakenOver:
-        logger.warning("run %s was taken over by another worker; this attempt's results dropped", run.pk)
-    except DatabaseError:
-        raise
-    except Exception:
-        logger.exception("analysis of run %s failed", run.pk)
-        _fail(run, INTERNAL_ERROR_MESSAGE)
-    return ExecuteOutcome(run=run)
-
-
 SWEEP_GRACE = timedelta(seconds=60)
 
 
@@ -325,7 +266,7 @@ def runs_sweep_stuck(*, now=None) -> dict[str, int]:
             if run is None:
                 continue
             if run.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
-                _fail(run, f"The analysis stopped its worker {run.attempts} times; giving up.")
+                run_fail(run, f"The analysis stopped its worker {run.attempts} times; giving up.")
                 counts["failed"] += 1
                 continue
             run.status = RunStatus.QUEUED

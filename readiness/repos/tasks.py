@@ -1,27 +1,21 @@
-"""Celery tasks: thin, ids in, a service call out."""
+"""Celery tasks: thin, ids in, a service call out. The analysis task itself is readiness.pipeline.tasks
+(it spans apps)."""
+
+import logging
 
 from celery import shared_task
 
-from readiness.core.outbox import outbox_current, outbox_task
+from readiness.core.logging import log_changes
 from readiness.repos import services
 
-
-# The outbox row is the request (readiness/core/outbox.py): the decorator claims it, renews its
-# lease (and the run's) while the analysis runs, and a delivery whose row is taken does nothing.
-@shared_task(name="repos.analysis_run", acks_late=True, reject_on_worker_lost=True)
-@outbox_task(renew=services.analysis_renew_lease)
-def analysis_run_task(run_id: int) -> None:
-    # Only the holder of the outbox claim may take over a run left running (its holder is dead).
-    outcome = services.analysis_execute(run_id=run_id, takeover=outbox_current() is not None)
-    if outcome.run is None and outcome.retry_in is not None:
-        # Another run of this repository is running: look again shortly (one analysis at a time).
-        services.analysis_retry_later(run_id=run_id, delay=outcome.retry_in)
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="repos.sweep_stuck_runs")
 def sweep_stuck_runs_task() -> dict:
     counts = services.runs_sweep_stuck()
     counts["resent"] = services.runs_resend_stale_queued()
+    log_changes(logger, "stuck runs", counts)
     return counts
 
 

@@ -13,7 +13,8 @@ import json
 from django.contrib.auth import get_user_model
 from readiness.core.models import AllowedNetwork
 from readiness.endpoints.services import endpoint_register
-from readiness.repos.services import repository_register, repository_schedule_set
+from readiness.pipeline.registration import repository_register
+from readiness.repos.services import repository_schedule_set
 from readiness.teams.models import Role
 from readiness.teams.services import membership_add, team_create
 team = team_create(name="Faults beats")

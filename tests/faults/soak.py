@@ -38,7 +38,7 @@ from readiness.api.services import token_create
 from readiness.core.models import AllowedNetwork
 from readiness.endpoints.services import endpoint_register
 from readiness.repos.models import Repository
-from readiness.repos.services import repository_register
+from readiness.pipeline.registration import repository_register
 from django.contrib.auth import get_user_model
 port = int("PORT")
 user = get_user_model().objects.get(username="demo")

@@ -336,7 +336,7 @@ from django.contrib.auth import get_user_model
 from readiness.api.services import token_create
 from readiness.core.models import AllowedNetwork
 from readiness.repos.models import Repository
-from readiness.repos.services import repository_register
+from readiness.pipeline.registration import repository_register
 from readiness.teams.models import Role
 from readiness.teams.services import membership_add, team_create
 User = get_user_model()

@@ -6,6 +6,7 @@ compose file builds, its own folder. Contexts of development files only fill ``d
 
 from __future__ import annotations
 
+import bisect
 import os
 import posixpath
 import stat
@@ -116,14 +117,30 @@ def _present(build_context: BuildContext, ignore: DockerIgnore | None, project) 
     remediation="Add this line to the .dockerignore:\n\n.git",
 )
 def excludes_vcs(project):
-    """The build context's `.dockerignore` excludes `.git`."""
+    """The `.dockerignore` of a build context that contains the repository's root (where a `.git`
+    can be) excludes `.git`; other contexts are `na`."""
     return _judge(project, "dockerignore.excludes_vcs", _excludes_vcs)
 
 
-def _excludes_vcs(build_context: BuildContext, ignore: DockerIgnore | None, project) -> list[str]:
+def _excludes_vcs(build_context: BuildContext, ignore: DockerIgnore | None, project) -> list[str] | None:
+    if build_context.context != "":
+        return None  # a sub-folder holds no .git of the repository
+    if ignore is not None and ignore.excludes(".git"):
+        return []
+    sent = ".git is sent to the builder"
+    if not _has_git(project):
+        sent = "a checkout's .git would be sent to the builder"
     if ignore is None:
-        return [_missing(build_context) + ", so .git is sent to the builder"]
-    return [] if ignore.excludes(".git") else ["does not exclude .git"]
+        return [_missing(build_context) + f", so {sent}"]
+    return [f"does not exclude .git, so {sent}"]
+
+
+def _has_git(project) -> bool:
+    try:
+        os.lstat(project.root / ".git")
+    except OSError:
+        return False
+    return True
 
 
 # --- dockerignore.excludes_caches ------------------------------------------------------------
@@ -158,7 +175,7 @@ def _excludes_caches(build_context: BuildContext, ignore: DockerIgnore | None, p
         return None
     missing = [path for path, alternatives in required if not _excludes_any(ignore, alternatives)]
     if ignore is None and missing:
-        return [_missing(build_context) + ", so the builder receives " + ", ".join(missing)]
+        return [_missing(build_context) + ", so nothing keeps " + ", ".join(missing) + " out of the build"]
     return [f"does not exclude {path}" for path in missing]
 
 
@@ -170,16 +187,12 @@ def _required_exclusions(project, context: str) -> list[tuple[str, tuple[str, ..
     """(what to name, paths any of which must be excluded), relative to the context."""
     prefix = context + "/" if context else ""
     stacks: dict[str, set[str]] = {}  # stack -> folders (relative to the context) holding it
-    for rel in project.inventory.all_files:
+    manifests = _stack_manifests(project)
+    # Sorted paths: those under the context are one run, found by bisection.
+    for rel, stack in manifests[bisect.bisect_left(manifests, (prefix,)) :]:
         if not rel.startswith(prefix):
-            continue
-        inside = rel[len(prefix) :]
-        folder, name = posixpath.split(inside)
-        for stack, manifests in STACK_MANIFESTS.items():
-            if name in manifests or (
-                stack == "python" and name.startswith("requirements") and name.endswith(".txt")
-            ):
-                stacks.setdefault(stack, set()).add(folder)
+            break
+        stacks.setdefault(stack, set()).add(posixpath.dirname(rel[len(prefix) :]))
     required: list[tuple[str, tuple[str, ...]]] = []
     for stack, folders in sorted(stacks.items()):
         for folder in sorted(folders):
@@ -197,6 +210,24 @@ def _required_exclusions(project, context: str) -> list[tuple[str, tuple[str, ..
             elif _is_folder(project, posixpath.join(context, vendor)):
                 required.append((vendor, (vendor,)))
     return list(dict.fromkeys(required))
+
+
+def _stack_manifests(project) -> list[tuple[str, str]]:
+    """(path, stack) of every manifest in the inventory, computed once per scan: a tree with a
+    thousand build contexts must not walk all its files once per context."""
+    cached = getattr(project, "_stack_manifests", None)
+    if cached is None:
+        cached = []
+        for rel in project.inventory.all_files:
+            name = posixpath.basename(rel)
+            for stack, manifests in STACK_MANIFESTS.items():
+                if name in manifests or (
+                    stack == "python" and name.startswith("requirements") and name.endswith(".txt")
+                ):
+                    cached.append((rel, stack))
+        cached.sort()
+        project._stack_manifests = cached
+    return cached
 
 
 def _is_folder(project, rel: str) -> bool:
@@ -236,7 +267,7 @@ def excludes_secrets(project):
 
 def _excludes_secrets(build_context: BuildContext, ignore: DockerIgnore | None, project) -> list[str]:
     if ignore is None:
-        return [_missing(build_context) + ", so .env and key files are sent to the builder"]
+        return [_missing(build_context) + ", so any .env or key file in it is sent to the builder"]
     problems = []
     if not ignore.excludes(".env"):
         problems.append("does not exclude .env")

@@ -1,0 +1,89 @@
+"""A run requested: fetch the source, analyse it, store what each app keeps. The one place where
+an analysis touches several apps, in order:
+
+1. repos claims the queued run (one analysis per repository at a time);
+2. repos materialises the source in a temporary folder; endpoints gives the probes' health facts;
+3. the engine analyses the folder and reports results, excerpts, health-check paths and facts;
+   the folder is deleted, nothing reads it afterwards;
+4. repos stores results, scores and facts, with the notes endpoints writes about health checks;
+5. checklists writes the run's snapshots and refreshes live states (never failing the run).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import DatabaseError
+
+from readiness.checklists.services.states import checklist_run_finished
+from readiness.endpoints.healthchecks import healthcheck_notes
+from readiness.endpoints.selectors import health_facts_for_repository
+from readiness.engine import analyze
+from readiness.repos.models import AnalysisRun, Repository
+from readiness.repos.services import RunTakenOver, run_claim, run_fail, run_requeue_or_fail, run_store_report
+from readiness.repos.sourcing import SourceError, materialize_source
+from readiness.sources.workdir import run_dir_prefix
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR_MESSAGE = "The analysis stopped on an internal error; the administrators have the details."
+BUSY_RETRY_S = 5.0
+
+
+@dataclass
+class ExecuteOutcome:
+    run: AnalysisRun | None
+    # Seconds after which the task should look at this run again (another run of the repository
+    # is still running); None when there is nothing more to do.
+    retry_in: float | None = None
+
+
+def _healthcheck_notes(repository: Repository, report) -> list[str]:
+    """Do the HEALTHCHECKs of the configuration request the paths of the registered endpoints?"""
+    endpoints = list(repository.endpoints.all())
+    if not endpoints:  # nothing to compare with
+        return []
+    return healthcheck_notes(report.healthchecks, endpoints)
+
+
+def analysis_execute(*, run_id: int, takeover: bool = False) -> ExecuteOutcome:
+    """Fetch the repository, run the engine over it and store the results. Safe to call twice.
+
+    ``takeover``: the caller holds the run's outbox claim (readiness/core/outbox.py), so a run left
+    running by a dead worker is taken over. A database error is raised, not recorded: the claim
+    puts the run back and it is tried again shortly; it never ends "failed" for an outage."""
+    run, busy = run_claim(run_id, takeover=takeover)
+    if busy:
+        return ExecuteOutcome(run=None, retry_in=BUSY_RETRY_S)
+    if run is None:
+        logger.info("run %s already taken or finished; nothing to do", run_id)
+        return ExecuteOutcome(run=None)
+    work_dir = Path(settings.READINESS_WORK_DIR)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=run_dir_prefix(run.pk), dir=work_dir) as tmp:
+            source = materialize_source(run.repository, Path(tmp))
+            report = analyze(source.path, health=health_facts_for_repository(run.repository), excerpts=True)
+        run_store_report(run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, report))
+        checklist_run_finished(run=run)
+    except SourceError as exc:
+        if exc.transient:
+            return ExecuteOutcome(run=run, retry_in=run_requeue_or_fail(run, str(exc)))
+        run_fail(run, str(exc))
+    except SoftTimeLimitExceeded:
+        run_fail(
+            run, f"The analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped."
+        )
+    except RunTakenOver:
+        logger.warning("run %s was taken over by another worker; this attempt's results dropped", run.pk)
+    except DatabaseError:
+        raise
+    except Exception:
+        logger.exception("analysis of run %s failed", run.pk)
+        run_fail(run, INTERNAL_ERROR_MESSAGE)
+    return ExecuteOutcome(run=run)
