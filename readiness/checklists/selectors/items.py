@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from readiness.checklists import status as item_status
-from readiness.checklists.models import AppliedChecklist, ItemNote
+from readiness.checklists.models import AppliedChecklist, Attestation, ItemNote, Waiver
 from readiness.checklists.selectors.states import checklist_state_from_facts, facts_for_repository
 from readiness.engine.scoring import CATEGORY_TITLES
+from readiness.repos.models import CheckResult
 
 CATEGORY_ORDER = list(CATEGORY_TITLES)  # the dashboard's and the e-mail's column order
 
@@ -43,12 +45,23 @@ def checklists_for_repository(
     if only_slug:
         applied_qs = applied_qs.filter(template__slug=only_slug)
     applied_list = list(applied_qs)
-    # One read of each table: the facts come with their rows (results, ticks and waivers with people).
-    facts = facts_for_repository(repository=repository, with_rows=True)
+    facts = facts_for_repository(repository=repository)
     run = facts["run"]
-    results = facts["results"]
-    current_attestations = facts["attestation_rows"]
-    waivers = facts["waiver_rows"]
+    results = {r.check_id: r for r in CheckResult.objects.filter(run=run)} if run else {}
+    current_attestations = {}
+    latest = Attestation.objects.filter(
+        repository=repository, template_slug=OuterRef("template_slug"), item_key=OuterRef("item_key")
+    ).order_by("-id")
+    for a in Attestation.objects.filter(
+        repository=repository, id=Subquery(latest.values("id")[:1])
+    ).select_related("by"):
+        current_attestations[(a.template_slug, a.item_key)] = a
+    waivers = {
+        (w.template_slug, w.item_key): w
+        for w in Waiver.objects.filter(repository=repository, revoked_at__isnull=True).select_related(
+            "granted_by"
+        )
+    }
     note_counts: dict = defaultdict(int)
     latest_notes: dict = {}
     for note in (
