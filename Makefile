@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/readiness
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: run test lint fmt bench clean
+.PHONY: run test lint fmt bench load faults fuzz clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,21 @@ fmt: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(PY) bench/run_all.py
+
+# Locust, headless: 50 users for 60 s on the 2,000-repository data set, against gunicorn and a
+# PostgreSQL cluster of its own (port 17532). Prints p50/p95/p99 and errors per page.
+load: $(VENV)/.dev-installed
+	$(PY) bench/load/run.py $(LOAD_ARGS)
+
+# Fault experiments (docs/reliability.md): their own Redis and PostgreSQL on ports 17xxx, gunicorn,
+# workers and beat; Redis and PostgreSQL stopped, frozen, restarted, workers killed, SMTP down,
+# two beats, 200 analyses with a kill, and a 10-minute soak of make run. About 35 minutes.
+faults: $(VENV)/.dev-installed
+	$(PY) -m tests.faults.run_all $(FAULTS_ARGS)
+
+# 100,000 Hypothesis inputs across the parsers of user input (make test runs a short profile).
+fuzz: $(VENV)/.dev-installed
+	$(TEST_ENV) HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/fuzz $(PYTEST_ARGS)
 
 clean:
 	rm -rf var staticfiles

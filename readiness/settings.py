@@ -143,7 +143,27 @@ DATABASE_URL, _database = env_database(
     f"sqlite:///{VAR_DIR / 'readiness.sqlite3'}",
     conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
 )
+# Health checks: a connection kept across requests is tested before reuse, so a PostgreSQL restart
+# costs one reconnect instead of 500s until CONN_MAX_AGE runs out.
+_database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
+# Read (and checked) whatever the database, so a typo shows before the switch to PostgreSQL.
+_connect_timeout = env_int("DB_CONNECT_TIMEOUT", 2, minimum=1, maximum=60)
+_statement_timeout = env_int("DB_STATEMENT_TIMEOUT", 0, minimum=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Bounded time on every PostgreSQL call: connecting gives up after DB_CONNECT_TIMEOUT seconds;
+    # a statement after DB_STATEMENT_TIMEOUT (ms); TCP keepalives find a dead server within ~10 s.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": _connect_timeout,
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+        }
+    )
+    if _statement_timeout:
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout}"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # web, worker and beat share one file: WAL and IMMEDIATE transactions avoid "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -232,7 +252,8 @@ STORAGES = {
     },
 }
 
-# Celery: the embedded default is kombu's filesystem transport, which needs no server.
+# Celery: the embedded default is kombu's filesystem transport, which needs no server, with its
+# read/write races fixed (readiness/core/fsbroker.py).
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem")
 CELERY_BROKER_URL = env_url(
     "CELERY_BROKER_URL",
@@ -245,6 +266,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
 # Read (and checked) whatever the broker, so a typo shows before the day Redis is switched on.
 _visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT = "readiness.core.fsbroker:Transport"
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -261,6 +283,17 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Larger than every task time limit and countdown (checked by readiness.celery at start-up).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _visibility_timeout}
+# Short timeouts: a stopped or frozen broker costs a publishing request about BROKER_TIMEOUT seconds
+# (readiness/core/outbox.py keeps the request, the relay publishes it later), never a thread.
+_broker_timeout = env_int("BROKER_TIMEOUT", 2, minimum=1, maximum=60)
+CELERY_BROKER_CONNECTION_TIMEOUT = _broker_timeout
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        socket_timeout=_broker_timeout,
+        socket_connect_timeout=_broker_timeout,
+        socket_keepalive=True,
+        health_check_interval=10,
+    )
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -441,3 +474,10 @@ AXES_CLIENT_IP_CALLABLE = "readiness.core.login_throttle.axes_client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Background work (readiness/core/outbox.py): a claim's lease, renewed every third of it while the
+# task runs; how often each worker's relay looks for rows without a live message, and how long a
+# published row may stay unclaimed before it is published again.
+OUTBOX_LEASE = env_int("OUTBOX_LEASE", 30, minimum=3, maximum=3600)
+OUTBOX_RELAY_INTERVAL = env_int("OUTBOX_RELAY_INTERVAL", 10, minimum=1, maximum=600)
+OUTBOX_REPUBLISH_AFTER = env_int("OUTBOX_REPUBLISH_AFTER", 30, minimum=2, maximum=3600)

@@ -37,3 +37,52 @@ class HeartbeatStep(bootsteps.StartStopStep):
         tref = getattr(self, "tref", None)
         if tref is not None:
             tref.cancel()
+
+
+def relay_loop(stop, interval: float) -> None:
+    """Each worker relays the outbox (readiness/core/outbox.py) from a thread of its own, so the
+    relay needs neither beat nor a free pool slot, and works as soon as broker and database do."""
+    from django.db import connection
+
+    from readiness.core.outbox import outbox_prune, outbox_relay
+
+    passes = 0
+    while not stop.wait(interval):
+        passes += 1
+        try:
+            published = outbox_relay()
+            if published:
+                logger.info("outbox relay published %d message(s)", published)
+            if passes % 360 == 0:
+                outbox_prune()
+        except Exception:  # the database may be away: the next pass tries again
+            logger.warning("outbox relay pass failed", exc_info=True)
+            connection.close()
+    connection.close()
+
+
+class OutboxRelayStep(bootsteps.StartStopStep):
+    requires = {"celery.worker.components:Timer"}
+
+    def start(self, worker):
+        import threading
+
+        from django.conf import settings
+
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(
+            target=relay_loop,
+            args=(self.stop_event, settings.OUTBOX_RELAY_INTERVAL),
+            name="outbox-relay",
+            daemon=True,
+        )
+        self.thread.start()
+
+    def stop(self, worker):
+        stop_event = getattr(self, "stop_event", None)
+        if stop_event is not None:
+            stop_event.set()
+            self.thread.join(5)
+
+    # A cold shutdown (and Celery's test worker) terminates steps instead of stopping them.
+    terminate = stop

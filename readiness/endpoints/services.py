@@ -14,6 +14,7 @@ from django.utils import timezone
 from readiness.core.crypto import DecryptionError, decrypt, encrypt
 from readiness.core.egress import address_policy
 from readiness.core.metrics import observe_probe
+from readiness.core.outbox import outbox_commit_point, outbox_enqueue
 from readiness.endpoints.models import (
     DEFAULT_LATENCY_THRESHOLD_MS,
     MAX_TIMEOUT_S,
@@ -211,19 +212,23 @@ def _stored_headers(endpoint: Endpoint) -> dict[str, str]:
 # --- dispatch -----------------------------------------------------------------------------------
 
 
+def _enqueue_batch(batch: list[int], now: datetime) -> None:
+    """A batch's outbox row (readiness/core/outbox.py), in the dispatch's transaction: a batch whose
+    message is lost or whose worker dies is published again, and probed once."""
+    key = f"probe-batch:{now.isoformat()}:{batch[0]}"
+    outbox_enqueue(task="probes.run_batch", args=[batch], dedup_key=key)
+
+
 def probes_dispatch_due(*, now: datetime | None = None, enqueue=None) -> list[int]:
-    """Claim the endpoints whose probe is due and enqueue them in batches; returns the ids.
+    """Claim the endpoints whose probe is due and record their batches; returns the ids.
 
     Due rows are locked with SKIP LOCKED and their next_probe_at pushed forward in the same
-    transaction, so two ticks (or two beats by mistake) never dispatch an endpoint twice. The
-    next probe is due ``interval_s`` after now, not after the missed due time: a stalled beat
-    resumes at the normal rate rather than firing a catch-up burst.
+    transaction as the batches' outbox rows, so two ticks (or two beats by mistake) never dispatch
+    an endpoint twice, and a dispatched batch is never lost. The next probe is due ``interval_s``
+    after now, not after the missed due time: a stalled beat resumes at the normal rate rather than
+    firing a catch-up burst. ``enqueue`` (tests) replaces the outbox with a callable run on commit.
     """
     now = now or timezone.now()
-    if enqueue is None:
-        from readiness.endpoints.tasks import probe_run_batch_task
-
-        enqueue = probe_run_batch_task.delay
     with transaction.atomic():
         due = list(
             Endpoint.objects.select_for_update(skip_locked=True)
@@ -239,7 +244,10 @@ def probes_dispatch_due(*, now: datetime | None = None, enqueue=None) -> list[in
         ids = [pk for pk, _ in due]
         for start in range(0, len(ids), BATCH_SIZE):
             batch = ids[start : start + BATCH_SIZE]
-            transaction.on_commit(lambda batch=batch: enqueue(batch))
+            if enqueue is None:
+                _enqueue_batch(batch, now)
+            else:
+                transaction.on_commit(lambda batch=batch: enqueue(batch))
     return ids
 
 
@@ -313,6 +321,10 @@ def probes_run_batch(*, endpoint_ids: list[int]) -> list[ProbeRecord]:
         results += probe_batch_sync(specs, policy=address_policy(), concurrency=PROBE_CONCURRENCY)
     records = [_record(r.endpoint_id, r) for r in results]
     with transaction.atomic():  # records and states together: a reader never sees one without the other
+        # The batch's outbox row is marked done in this transaction: recorded once, or not at all.
+        if not outbox_commit_point():
+            logger.warning("probe batch taken over by another worker; its results are dropped")
+            return []
         ProbeRecord.objects.bulk_create(records, batch_size=500)
         _apply_states(results)
     for result in results:

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from readiness.core.logging import log_changes
+from readiness.core.outbox import outbox_task
 from readiness.endpoints import services
 
 logger = logging.getLogger(__name__)
@@ -18,11 +19,18 @@ def probes_dispatch_due_task() -> int:
     return dispatched
 
 
-# Not acks_late: a batch re-delivered after a worker died would probe and record twice; a lost
-# batch costs one interval, and the next tick dispatches those endpoints again.
+# The batch's outbox row is the request (readiness/core/outbox.py): a batch whose worker died is
+# probed again by whoever takes the row over, and its records commit with the row's "done", so a
+# redelivered batch is never recorded twice.
 @shared_task(
-    name="probes.run_batch", ignore_result=True, acks_late=False, soft_time_limit=120, time_limit=180
+    name="probes.run_batch",
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=120,
+    time_limit=180,
 )
+@outbox_task()
 def probe_run_batch_task(endpoint_ids: list[int]) -> int:
     return len(services.probes_run_batch(endpoint_ids=endpoint_ids))
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
 from readiness.checklists.services.states import checklist_run_finished
@@ -26,8 +27,9 @@ from readiness.endpoints.healthchecks import healthcheck_notes
 from readiness.endpoints.selectors import health_facts_for_repository
 from readiness.engine import analyze
 from readiness.repos.models import AnalysisRun, Repository
-from readiness.repos.services import run_claim, run_fail, run_requeue_or_fail, run_store_report
+from readiness.repos.services import RunTakenOver, run_claim, run_fail, run_requeue_or_fail, run_store_report
 from readiness.repos.sourcing import SourceError, materialize_source
+from readiness.sources.workdir import run_dir_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +53,13 @@ def _healthcheck_notes(repository: Repository, report) -> list[str]:
     return healthcheck_notes(report.healthchecks, endpoints)
 
 
-def analysis_execute(*, run_id: int) -> ExecuteOutcome:
-    """Fetch the repository, run the engine over it and store the results. Safe to call twice."""
-    run, busy = run_claim(run_id)
+def analysis_execute(*, run_id: int, takeover: bool = False) -> ExecuteOutcome:
+    """Fetch the repository, run the engine over it and store the results. Safe to call twice.
+
+    ``takeover``: the caller holds the run's outbox claim (readiness/core/outbox.py), so a run left
+    running by a dead worker is taken over. A database error is raised, not recorded: the claim
+    puts the run back and it is tried again shortly; it never ends "failed" for an outage."""
+    run, busy = run_claim(run_id, takeover=takeover)
     if busy:
         return ExecuteOutcome(run=None, retry_in=BUSY_RETRY_S)
     if run is None:
@@ -62,7 +68,7 @@ def analysis_execute(*, run_id: int) -> ExecuteOutcome:
     work_dir = Path(settings.READINESS_WORK_DIR)
     work_dir.mkdir(parents=True, exist_ok=True)
     try:
-        with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
+        with tempfile.TemporaryDirectory(prefix=run_dir_prefix(run.pk), dir=work_dir) as tmp:
             source = materialize_source(run.repository, Path(tmp))
             report = analyze(
                 source.path,
@@ -81,6 +87,10 @@ def analysis_execute(*, run_id: int) -> ExecuteOutcome:
         run_fail(
             run, f"The analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped."
         )
+    except RunTakenOver:
+        logger.warning("run %s was taken over by another worker; this attempt's results dropped", run.pk)
+    except DatabaseError:
+        raise
     except Exception:
         logger.exception("analysis of run %s failed", run.pk)
         run_fail(run, INTERNAL_ERROR_MESSAGE)

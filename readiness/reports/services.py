@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from readiness.core.outbox import outbox_enqueue
 from readiness.reports import selectors
 from readiness.reports.models import (
     MAX_EXTERNAL_ADDRESSES,
@@ -205,10 +206,18 @@ def report_claim(
         return None
 
 
-def _enqueue(team_id: int, week_start: date) -> None:
-    from readiness.reports.tasks import send_weekly_task
+def _enqueue(team_id: int, week_start: date, delay: float = 0) -> None:
+    """The week's outbox row (readiness/core/outbox.py): published on commit, again until claimed."""
+    outbox_enqueue(
+        task="reports.send_weekly",
+        args=[team_id, week_start.isoformat()],
+        dedup_key=f"weekly-report:{team_id}:{week_start.isoformat()}",
+        delay=delay,
+    )
 
-    transaction.on_commit(lambda: send_weekly_task.delay(team_id, week_start.isoformat()))
+
+def report_retry_later(*, team_id: int, week_start: date, delay: float) -> None:
+    _enqueue(team_id, week_start, delay=delay)
 
 
 def reports_enqueue_due(*, now: datetime | None = None) -> dict:
@@ -310,12 +319,15 @@ class DeliveryOutcome:
     error: Exception | None = None
 
 
-def _start(team_id: int, week_start: date, now: datetime) -> WeeklyReport | None:
-    """claimed/retrying -> sending, as one conditional UPDATE: one caller wins, the others get None."""
+def _start(team_id: int, week_start: date, now: datetime, takeover: bool = False) -> WeeklyReport | None:
+    """claimed/retrying -> sending, as one conditional UPDATE: one caller wins, the others get None.
+    ``takeover``: the caller holds the week's outbox claim, so a row left "sending" belongs to a
+    dead worker and is resumed (its recipients marked sent are not sent again)."""
     lease = now + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    won = WeeklyReport.objects.filter(
-        team_id=team_id, week_start=week_start, status__in=[ReportStatus.CLAIMED, ReportStatus.RETRYING]
-    ).update(status=ReportStatus.SENDING, attempts=F("attempts") + 1, lease_until=lease, updated_at=now)
+    statuses = [ReportStatus.CLAIMED, ReportStatus.RETRYING] + ([ReportStatus.SENDING] if takeover else [])
+    won = WeeklyReport.objects.filter(team_id=team_id, week_start=week_start, status__in=statuses).update(
+        status=ReportStatus.SENDING, attempts=F("attempts") + 1, lease_until=lease, updated_at=now
+    )
     if won != 1:
         return None
     return WeeklyReport.objects.select_related("team", "team__report_schedule").get(
@@ -356,6 +368,13 @@ def _message(report: WeeklyReport, recipient: dict, domain: str) -> EmailMultiAl
     return message
 
 
+def _record_recipients(report: WeeklyReport) -> None:
+    """Each recipient's outcome is saved as it happens: a worker dying mid-send leaves the row
+    knowing who has it, and the retry sends only to the others (the one being sent at the crash
+    may get a second copy, with the same Message-ID)."""
+    WeeklyReport.objects.filter(pk=report.pk).update(recipients=report.recipients)
+
+
 def _permanently_refused(exc: Exception) -> bool:
     """A 5xx refusal of the one recipient of a message: retrying will not help that address."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
@@ -376,7 +395,9 @@ def _readable(exc: Exception) -> str:
     return f"Sending failed: {type(exc).__name__}"[:1000]
 
 
-def report_deliver(*, team_id: int, week_start: date, now: datetime | None = None) -> DeliveryOutcome:
+def report_deliver(
+    *, team_id: int, week_start: date, now: datetime | None = None, takeover: bool = False
+) -> DeliveryOutcome:
     """Send the (team, week) report if this call wins it. Safe to call any number of times.
 
     Returns the sent (or failed) row, or ``report=None`` when another call has it or it is done.
@@ -384,7 +405,7 @@ def report_deliver(*, team_id: int, week_start: date, now: datetime | None = Non
     after MAX_ATTEMPTS it becomes "failed", which leads see on the team page.
     """
     now = now or timezone.now()
-    report = _start(team_id, week_start, now)
+    report = _start(team_id, week_start, now, takeover=takeover)
     if report is None and report_claim(team_id=team_id, week_start=week_start, now=now) is not None:
         report = _start(team_id, week_start, now)  # a direct call claims an unclaimed week first
     if report is None:
@@ -404,8 +425,10 @@ def report_deliver(*, team_id: int, week_start: date, now: datetime | None = Non
                             raise
                         recipient["status"] = "refused"
                         recipient["error"] = _readable(exc)
+                        _record_recipients(report)
                         continue
                     recipient["status"] = "sent"
+                    _record_recipients(report)
     except Exception as exc:  # recorded on the row; retried or left failed for a lead
         error = exc
     if error is None:

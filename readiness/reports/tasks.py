@@ -6,6 +6,7 @@ from datetime import date, datetime
 from celery import shared_task
 
 from readiness.core.logging import log_changes
+from readiness.core.outbox import outbox_current, outbox_task
 from readiness.reports import services
 
 logger = logging.getLogger(__name__)
@@ -23,11 +24,18 @@ def enqueue_due_task(now: datetime | None = None) -> dict:
 @shared_task(
     bind=True, name="reports.send_weekly", acks_late=True, reject_on_worker_lost=True, max_retries=None
 )
+@outbox_task()
 def send_weekly_task(self, team_id: int, week_start: str) -> str:
-    """Send one team's report of one week. A second delivery, or a racing worker, finds the row
-    taken and returns. Transient SMTP failures retry with exponential backoff and full jitter; the
-    attempt count lives on the row (MAX_ATTEMPTS), so a task re-enqueued by the sweep keeps it."""
-    outcome = services.report_deliver(team_id=team_id, week_start=date.fromisoformat(week_start))
+    """Send one team's report of one week. The week's outbox row is the request: a second delivery
+    finds it taken and returns, a worker that died mid-send is taken over (only recipients not yet
+    sent get it). Transient SMTP failures retry with exponential backoff and full jitter by arming
+    the row again; the attempt count lives on the report row (MAX_ATTEMPTS)."""
+    week = date.fromisoformat(week_start)
+    # Only the holder of the outbox claim may resume a "sending" row (its previous holder is dead).
+    holds_claim = outbox_current() is not None
+    outcome = services.report_deliver(team_id=team_id, week_start=week, takeover=holds_claim)
     if outcome.retry_in is not None:
-        raise self.retry(exc=outcome.error, countdown=outcome.retry_in)
+        if not holds_claim:  # called directly or eagerly (no outbox row): Celery retries
+            raise self.retry(exc=outcome.error, countdown=outcome.retry_in)
+        services.report_retry_later(team_id=team_id, week_start=week, delay=outcome.retry_in)
     return outcome.report.status if outcome.report else "taken"

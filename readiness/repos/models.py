@@ -107,8 +107,11 @@ class AnalysisRun(models.Model):
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # While running: when the worker is presumed dead and the sweeper may re-queue the run.
+    # While running: when the worker is presumed dead and another may take the run over (renewed
+    # while the task runs, see readiness/core/outbox.py).
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # A scheduled run's firing time: one run per repository and slot, however often it fires.
+    schedule_slot = models.DateTimeField(null=True, blank=True)
 
     objects = AnalysisRunQuerySet.as_manager()
 
@@ -117,6 +120,9 @@ class AnalysisRun(models.Model):
         indexes = [
             models.Index(fields=["repository", "-queued_at"]),
             models.Index(fields=["status", "lease_expires_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "schedule_slot"], name="one_run_per_schedule_slot")
         ]
 
     def __str__(self):

@@ -10,14 +10,16 @@ import random
 import secrets
 from datetime import timedelta
 
-from celery import current_app
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.text import slugify
 
 from readiness.core.crypto import encrypt
+from readiness.core.models import OutboxMessage, OutboxState
+from readiness.core.outbox import outbox_enqueue
 from readiness.engine import ENGINE_VERSION
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
 from readiness.teams.activity import activity_record
@@ -46,20 +48,41 @@ def repository_create(
 
 
 def analysis_request(
-    *, repository: Repository, trigger: str = Trigger.MANUAL, user=None, api_token=None
+    *,
+    repository: Repository,
+    trigger: str = Trigger.MANUAL,
+    user=None,
+    api_token=None,
+    schedule_slot=None,
 ) -> AnalysisRun:
-    """Create a queued run and enqueue it once the transaction commits.
+    """Create a queued run and its outbox row in one transaction (the broker is told on commit).
 
     Triggers coalesce: a run already queued for the repository absorbs the request, so while one
-    run is running there is at most one follow-up waiting behind it.
+    run is running there is at most one follow-up waiting behind it. A queued run can always start:
+    its outbox row is published again until a worker claims it (readiness/core/outbox.py), so
+    nothing coalesces onto a run whose message was lost. ``run.queued_offline`` is True when the
+    broker could not be told now (the run starts when the workers are reachable again).
+
+    ``schedule_slot`` (a schedule's firing time) makes scheduled requests idempotent: one run per
+    repository and slot, however many beats or deliveries fire it.
     """
+    message = None
     with transaction.atomic():
         # Lock the repository row so two simultaneous triggers cannot both create a queued run.
         Repository.objects.select_for_update().filter(pk=repository.pk).first()
+        if schedule_slot is not None:
+            fired = repository.runs.filter(schedule_slot=schedule_slot).first()
+            if fired is not None:
+                return fired
         pending = repository.runs.filter(status=RunStatus.QUEUED).first()
         if pending is not None:
+            if schedule_slot is not None and pending.schedule_slot is None:
+                pending.schedule_slot = schedule_slot  # this slot is served by the queued run
+                pending.save(update_fields=["schedule_slot"])
             return pending
-        run = AnalysisRun.objects.create(repository=repository, trigger=trigger, requested_by=user)
+        run = AnalysisRun.objects.create(
+            repository=repository, trigger=trigger, requested_by=user, schedule_slot=schedule_slot
+        )
         if api_token is not None:  # CI through the API: the token is the actor (its owner, if personal)
             activity_record(
                 team=repository.team,
@@ -74,33 +97,60 @@ def analysis_request(
             activity_record(
                 team=repository.team, actor=user, verb="run.triggered", target=repository.name, obj=run
             )
-        _enqueue_on_commit(run.pk)
+        message = _enqueue_on_commit(run.pk)
+    run.queued_offline = message is not None and message.published is False
     return run
 
 
-def _enqueue_on_commit(run_id: int, countdown: float | None = None) -> None:
-    task = current_app.signature(ANALYSIS_TASK, args=(run_id,), countdown=countdown)
-    transaction.on_commit(task.apply_async)
+def _enqueue_on_commit(run_id: int, countdown: float | None = None) -> OutboxMessage:
+    """The run's request for a worker: its outbox row (armed again on a retry), published on commit.
+    The task (readiness/pipeline/tasks.py) is named, not imported: it lives above this app."""
+    return outbox_enqueue(
+        task=ANALYSIS_TASK, args=[run_id], dedup_key=f"analysis-run:{run_id}", delay=countdown or 0
+    )
 
 
-def run_claim(run_id: int) -> tuple[AnalysisRun | None, bool]:
+def analysis_retry_later(*, run_id: int, delay: float) -> None:
+    """Look at the run again after ``delay`` seconds (another run of its repository is running)."""
+    _enqueue_on_commit(run_id, countdown=delay)
+
+
+def analysis_renew_lease(run_id: int) -> None:
+    """Called at each outbox lease renewal while the run's task runs (readiness/core/outbox.py)."""
+    lease = timezone.now() + timedelta(seconds=settings.OUTBOX_LEASE)
+    AnalysisRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(lease_expires_at=lease)
+
+
+def run_claim(run_id: int, *, takeover: bool = False) -> tuple[AnalysisRun | None, bool]:
     """Move a queued run to running. Returns (run, busy): run None when taken, finished or gone;
-    busy when another run of the same repository is running (one analysis per repository)."""
+    busy when another run of the same repository is running (one analysis per repository).
+
+    ``takeover``: the caller holds the run's outbox claim, which it only gets once the previous
+    holder's lease ran out, so a run still marked running belongs to a dead worker and is taken
+    over (counting an attempt; failed once the attempts are used up).
+    """
+    statuses = [RunStatus.QUEUED, RunStatus.RUNNING] if takeover else [RunStatus.QUEUED]
     with transaction.atomic():
         run = (
             AnalysisRun.objects.select_for_update(skip_locked=True)
             .select_related("repository")
-            .filter(pk=run_id, status=RunStatus.QUEUED)
+            .filter(pk=run_id, status__in=statuses)
             .first()
         )
         if run is None:
             return None, False
-        if run.repository.runs.filter(status=RunStatus.RUNNING).exists():
+        if run.status == RunStatus.RUNNING:
+            logger.warning("run %s: its worker stopped (attempt %s); taking it over", run.pk, run.attempts)
+            if run.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
+                run_fail(run, f"The analysis stopped its worker {run.attempts} times; giving up.")
+                return None, False
+        elif run.repository.runs.filter(status=RunStatus.RUNNING).exists():
             return None, True
         now = timezone.now()
+        lease_s = settings.OUTBOX_LEASE if takeover else settings.ANALYSIS_RUN_LEASE
         run.status = RunStatus.RUNNING
         run.started_at = now
-        run.lease_expires_at = now + timedelta(seconds=settings.ANALYSIS_RUN_LEASE)
+        run.lease_expires_at = now + timedelta(seconds=lease_s)
         run.attempts += 1
         run.save(update_fields=["status", "started_at", "lease_expires_at", "attempts"])
     return run, False
@@ -128,9 +178,19 @@ def run_fail(run: AnalysisRun, message: str) -> None:
     run.save(update_fields=["status", "error", "finished_at", "lease_expires_at"])
 
 
+class RunTakenOver(Exception):
+    """The run was taken over by another worker while this one worked (this one's lease ran out)."""
+
+
 @transaction.atomic
 def run_store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = ()) -> None:
-    """Results, scores and the final status in one transaction: all of them or none."""
+    """Results, scores and the final status in one transaction: all of them or none. Only the
+    attempt that holds the run writes (a fencing check on the attempt number)."""
+    holder = AnalysisRun.objects.select_for_update().filter(
+        pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts
+    )
+    if not holder.exists():
+        raise RunTakenOver(run.pk)
     payload = report.as_dict()
     for check in payload["checks"]:  # the lines around each evidence line, read by the engine
         for evidence in check["evidence"]:
@@ -178,12 +238,23 @@ def run_store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str]
     run.save(update_fields=fields)
 
 
+SWEEP_GRACE = timedelta(seconds=60)
+
+
 def runs_sweep_stuck(*, now=None) -> dict[str, int]:
-    """Runs left running by a dead worker (lease expired): re-queue them, or fail them once they
-    have used every attempt, so a run that kills its worker cannot loop forever."""
+    """A safety net behind the outbox relay: runs left running whose lease expired a while ago and
+    whose outbox row is not live (finished, or from before the outbox) are re-queued, or failed once
+    they have used every attempt, so a run that kills its worker cannot loop forever."""
     now = now or timezone.now()
     counts = {"requeued": 0, "failed": 0}
-    stuck = AnalysisRun.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now)
+    live = OutboxMessage.objects.filter(
+        dedup_key=Concat(Value("analysis-run:"), Cast(OuterRef("pk"), CharField())),
+        state__in=[OutboxState.PENDING, OutboxState.CLAIMED],
+        lease_until__gte=now - SWEEP_GRACE,
+    )
+    stuck = AnalysisRun.objects.filter(status=RunStatus.RUNNING, lease_expires_at__lt=now).exclude(
+        Exists(live)
+    )
     stuck_ids = list(stuck.values_list("pk", flat=True))
     for run_id in stuck_ids:
         with transaction.atomic():
@@ -207,11 +278,43 @@ def runs_sweep_stuck(*, now=None) -> dict[str, int]:
     return counts
 
 
-def analysis_request_scheduled(*, repository_id: int) -> AnalysisRun | None:
-    repository = Repository.objects.filter(pk=repository_id).first()
+def analysis_request_scheduled(*, repository_id: int, now=None) -> AnalysisRun | None:
+    """A schedule fired: at most one run per repository and schedule slot (two beats, a redelivered
+    message or a retried task all find the slot's run)."""
+    repository = Repository.objects.select_related("schedule__crontab").filter(pk=repository_id).first()
     if repository is None:  # deleted since the schedule fired
         return None
-    return analysis_request(repository=repository, trigger=Trigger.SCHEDULE)
+    slot = schedule_slot(repository, now or timezone.now())
+    try:
+        return analysis_request(repository=repository, trigger=Trigger.SCHEDULE, schedule_slot=slot)
+    except IntegrityError:  # a racing delivery created the slot's run first
+        return repository.runs.get(schedule_slot=slot)
+
+
+SLOT_LOOKBACK_MINUTES = 15
+
+
+def schedule_slot(repository: Repository, now):
+    """The schedule's firing time that ``now`` belongs to: the latest minute at or before ``now``
+    (within SLOT_LOOKBACK_MINUTES) that the repository's crontab matches; ``now`` to the minute
+    when there is no crontab or no match (a beat that was late by more than the lookback)."""
+    minute = now.replace(second=0, microsecond=0)
+    crontab = repository.schedule.crontab if repository.schedule_id and repository.schedule else None
+    if crontab is None:
+        return minute
+    cron = crontab.schedule
+    for back in range(SLOT_LOOKBACK_MINUTES + 1):
+        at = minute - timedelta(minutes=back)
+        local = timezone.localtime(at, crontab.timezone)
+        if (
+            local.minute in cron.minute
+            and local.hour in cron.hour
+            and local.isoweekday() % 7 in cron.day_of_week
+            and local.day in cron.day_of_month
+            and local.month in cron.month_of_year
+        ):
+            return at
+    return minute
 
 
 def repository_set_token(*, repository: Repository, token: str, actor=None) -> None:
@@ -305,18 +408,20 @@ def repository_update_source(
     repository.save(update_fields=["url", "branch", "subfolder"])
 
 
-STALE_QUEUED_S = 30 * 60
+STALE_QUEUED_S = 2 * 60
 
 
 def runs_resend_stale_queued(*, now=None) -> int:
-    """Enqueue again the runs queued for long with nothing running for their repository: their
-    message was lost (a broker restored empty after a database restore). A duplicate message is
-    harmless, since only one delivery can claim a queued run."""
+    """Arm again the outbox row of runs queued for a while without a live one (runs queued before
+    the outbox existed, or a row removed by hand): a queued run always gets to start."""
     now = now or timezone.now()
-    running = AnalysisRun.objects.filter(repository=OuterRef("repository"), status=RunStatus.RUNNING)
+    live = OutboxMessage.objects.filter(
+        dedup_key=Concat(Value("analysis-run:"), Cast(OuterRef("pk"), CharField())),
+        state__in=[OutboxState.PENDING, OutboxState.CLAIMED],
+    )
     stale = AnalysisRun.objects.filter(
         status=RunStatus.QUEUED, queued_at__lt=now - timedelta(seconds=STALE_QUEUED_S)
-    ).exclude(Exists(running))
+    ).exclude(Exists(live))
     run_ids = list(stale.values_list("pk", flat=True)[:1000])
     for run_id in run_ids:
         _enqueue_on_commit(run_id)

@@ -35,7 +35,10 @@ def analysis_start(request, membership, repository):
     run = services.analysis_request(repository=repository, trigger=Trigger.MANUAL, user=request.user)
     if request.htmx:
         return render(request, "repos/_run_panel.html", run_panel_context(membership, repository, run))
-    messages.info(request, "Analysis queued.")
+    if getattr(run, "queued_offline", False):  # the broker is away; the outbox relay sends it later
+        messages.info(request, "Analysis queued; it will start when the workers are reachable.")
+    else:
+        messages.info(request, "Analysis queued.")
     return redirect("repository_detail", team_slug=membership.team.slug, repo_slug=repository.slug)
 
 

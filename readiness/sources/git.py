@@ -77,7 +77,10 @@ def fetch_repository(
     folder = validate_subfolder(subfolder)
     dest, created = _claim_destination(Path(dest_dir))
     try:
-        with _git_session(target, token, timeout_s, max_bytes) as (git, scratch):
+        # The scratch folder sits beside the destination, inside the run's work folder: a worker
+        # killed mid-fetch leaves nothing outside it (readiness/sources/workdir.py cleans it).
+        base = Path(dest_dir).parent
+        with _git_session(target, token, timeout_s, max_bytes, base=base) as (git, scratch):
             repo = clone_bare(git, scratch, url=target.url, branch=branch, has_token=bool(token))
             sha = _commit_sha(git, scratch, repo)
             listing = _run_ok(git, ["ls-tree", "-r", "-z", "--full-tree", sha], scratch, repo, branch, token)
@@ -150,10 +153,11 @@ def clone_bare(git: Git, scratch: Path, *, url: str, branch: str, has_token: boo
 
 @contextlib.contextmanager
 def _git_session(
-    target: ValidatedURL, token: str | None, timeout_s: float, max_bytes: int
+    target: ValidatedURL, token: str | None, timeout_s: float, max_bytes: int, base: Path | None = None
 ) -> Iterator[tuple[Git, Path]]:
-    """A Git for ``target`` and a private scratch directory, removed afterwards even on failure."""
-    scratch = Path(tempfile.mkdtemp(prefix="readiness-fetch-"))
+    """A Git for ``target`` and a private scratch directory (under ``base`` when given), removed
+    afterwards even on failure."""
+    scratch = Path(tempfile.mkdtemp(prefix="readiness-fetch-", dir=base))
     try:
         home = scratch / "home"
         home.mkdir()

@@ -7,9 +7,11 @@ import functools
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext, suppress
@@ -27,6 +29,45 @@ MIN_GIT_VERSION = (2, 37)
 # Variables worth inheriting: where to find git, and a deployment's CA bundle for https.
 INHERITED_ENV = ("PATH", "SSL_CERT_FILE", "SSL_CERT_DIR")
 TOKEN_USER = "x-access-token"  # noqa: S105 - the user name GitHub and GitLab accept with a token
+# setpriv (util-linux) asks the kernel to SIGKILL git when the thread that started it dies, so a
+# worker killed with -9 does not leave its git running as an orphan.
+SETPRIV = shutil.which("setpriv")
+
+PGID_SUFFIX = ".pgid"
+
+
+def kill_group_leftovers(pgid: int) -> int:
+    """SIGKILL the git processes still in process group ``pgid`` (only those: a reused group id
+    belongs to someone else); returns how many."""
+    killed = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[2]) != pgid:  # fields: state, ppid, pgrp, ...
+                continue
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"git" in cmdline:
+            with suppress(ProcessLookupError, PermissionError):
+                os.kill(int(stat.parent.name), signal.SIGKILL)
+                killed += 1
+    return killed
+
+
+# Process groups of the git processes running now, so a shutting-down worker can end them.
+_live_groups: set[int] = set()
+_live_lock = threading.Lock()
+
+
+def kill_live_processes() -> int:
+    """SIGKILL every git process group this process started and has not reaped (worker shutdown)."""
+    with _live_lock:
+        groups = list(_live_groups)
+    for pgid in groups:
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+    return len(groups)
 
 
 @dataclass(frozen=True)
@@ -170,6 +211,8 @@ class Git:
             env["GIT_DIR"] = str(git_dir)
         argv = ["git", *args]
         logger.debug("running %s", " ".join(argv))
+        if SETPRIV:
+            argv = [SETPRIV, "--pdeathsig", "KILL", "--", *argv]
         with (
             tempfile.TemporaryFile(dir=self._home) as err,
             tempfile.TemporaryFile(dir=self._home) as inp,
@@ -187,6 +230,12 @@ class Git:
                 stderr=err,
                 start_new_session=True,  # its own process group, so children die with it
             )
+            with _live_lock:
+                _live_groups.add(proc.pid)
+            # The group's id, in the run's folder: if this worker dies, whoever cleans the folder
+            # can end what is left of the group (git's own helpers outlive a killed git).
+            marker = self._home / f"git-{proc.pid}{PGID_SUFFIX}"
+            marker.write_text(str(proc.pid))
             # Our own output files count too: a hostile server can make git print without end.
             outputs = [err] if stdout is not None else [err, out]
             try:
@@ -194,6 +243,9 @@ class Git:
             finally:
                 if proc.returncode is None:
                     _kill_group(proc)
+                with _live_lock:
+                    _live_groups.discard(proc.pid)
+                marker.unlink(missing_ok=True)
             err.seek(0)
             stderr = self.redact(err.read().decode("utf-8", "replace"))
             captured = b""

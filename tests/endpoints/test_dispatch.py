@@ -77,15 +77,18 @@ def test_two_concurrent_ticks_never_dispatch_an_endpoint_twice():
 
 
 @pytest.mark.django_db
-def test_the_beat_task_enqueues_on_the_probes_queue(django_capture_on_commit_callbacks, monkeypatch):
+def test_the_beat_task_records_each_batch_in_the_outbox_for_the_probes_queue(
+    django_capture_on_commit_callbacks,
+):
     from readiness.celery import app
+    from readiness.core.models import OutboxMessage
     from readiness.endpoints import tasks
 
-    EndpointFactory(next_probe_at=timezone.now() - timedelta(seconds=1))
-    calls = []
-    monkeypatch.setattr(tasks.probe_run_batch_task, "delay", lambda ids: calls.append(ids))
-    with django_capture_on_commit_callbacks(execute=True):
+    endpoint = EndpointFactory(next_probe_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert tasks.probes_dispatch_due_task() == 1
-    assert len(calls) == 1
+    assert len(callbacks) == 1  # the publish, after commit
+    message = OutboxMessage.objects.get()
+    assert message.task == "probes.run_batch" and message.args == [[endpoint.pk]]
     route = app.amqp.router.route({}, "probes.run_batch")
     assert route["queue"].name == "probes"

@@ -79,7 +79,10 @@ def test_kill_9_mid_run_ends_in_one_terminal_state(tmp_path, sample_repo_dir):
     env = {
         "READINESS_GIT_HTTP_HOSTS": f"127.0.0.1:{silent.port}",
         "GIT_FETCH_TIMEOUT": "120",
-        "ANALYSIS_RUN_LEASE": "1",
+        # A short claim lease and a quick relay: the dead worker's run is taken over in seconds.
+        "OUTBOX_LEASE": "3",
+        "OUTBOX_RELAY_INTERVAL": "1",
+        "OUTBOX_REPUBLISH_AFTER": "2",
     }
     worker = start_worker_process(tmp_path, env)
     try:
@@ -91,11 +94,10 @@ def test_kill_9_mid_run_ends_in_one_terminal_state(tmp_path, sample_repo_dir):
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING and run.attempts == 1
 
-    # The repository is fixed meanwhile; the sweeper finds the dead worker's run past its lease.
+    # The repository is fixed meanwhile; the next worker's relay finds the dead worker's claim past
+    # its lease, publishes the run's request again, and the delivery takes the run over.
     Repository.objects.filter(pk=repo.pk).update(url=str(sample_repo_dir))
-    time.sleep(1.1)
-    assert services.runs_sweep_stuck() == {"requeued": 1, "failed": 0}
-    worker = start_worker_process(tmp_path, {})
+    worker = start_worker_process(tmp_path, env)
     try:
         wait_for_status(run.pk, {RunStatus.SUCCEEDED, RunStatus.FAILED})
     finally:

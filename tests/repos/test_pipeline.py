@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from readiness.core.models import OutboxMessage
 from readiness.pipeline import analysis
 from readiness.pipeline.registration import repository_register
 from readiness.repos import services
@@ -145,16 +146,51 @@ def test_new_repositories_get_a_nightly_schedule():
     assert repo.schedule is None
 
 
-def test_runs_queued_for_long_are_sent_again_unless_one_is_running(django_capture_on_commit_callbacks):
+def test_queued_runs_without_a_live_request_get_one_again(django_capture_on_commit_callbacks):
+    """Runs queued before the outbox existed (no row): armed again; one behind a running run too,
+    since its task waits for the running one. A run with a live outbox row is left alone."""
     long_ago = timezone.now() - timedelta(hours=1)
     lost = AnalysisRun.objects.create(repository=RepositoryFactory())
     waiting = AnalysisRun.objects.create(repository=RepositoryFactory())
     AnalysisRun.objects.create(repository=waiting.repository, status=RunStatus.RUNNING)
     AnalysisRun.objects.create(repository=RepositoryFactory())  # queued just now: left alone
-    AnalysisRun.objects.filter(pk__in=[lost.pk, waiting.pk]).update(queued_at=long_ago)
+    requested = services.analysis_request(repository=RepositoryFactory())  # has its outbox row
+    AnalysisRun.objects.filter(pk__in=[lost.pk, waiting.pk, requested.pk]).update(queued_at=long_ago)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert services.runs_resend_stale_queued() == 1
-    assert len(callbacks) == 1
+        assert services.runs_resend_stale_queued() == 2
+    assert len(callbacks) == 2
+    keys = set(OutboxMessage.objects.values_list("dedup_key", flat=True))
+    assert {f"analysis-run:{lost.pk}", f"analysis-run:{waiting.pk}"} <= keys
+
+
+def test_a_schedule_slot_gets_one_run_however_often_it_fires():
+    from tests.factories import TeamFactory
+
+    repo = repository_register(team=TeamFactory(), name="svc", url="https://example.com/svc.git")
+    fired_at = timezone.now().replace(hour=3, minute=0, second=2, microsecond=0)
+    first = services.analysis_request_scheduled(repository_id=repo.pk, now=fired_at)
+    AnalysisRun.objects.filter(pk=first.pk).update(status=RunStatus.SUCCEEDED)  # it ran already
+    late = services.analysis_request_scheduled(repository_id=repo.pk, now=fired_at + timedelta(minutes=1))
+    assert late.pk == first.pk and repo.runs.count() == 1
+    assert first.schedule_slot == fired_at.replace(second=0)
+    tomorrow = services.analysis_request_scheduled(repository_id=repo.pk, now=fired_at + timedelta(days=1))
+    assert tomorrow.pk != first.pk and repo.runs.count() == 2
+
+
+def test_a_run_taken_over_from_a_dead_worker_counts_an_attempt_and_fails_at_the_limit(settings):
+    settings.ANALYSIS_MAX_ATTEMPTS = 2
+    repo = RepositoryFactory()
+    run = AnalysisRun.objects.create(repository=repo, status=RunStatus.RUNNING, attempts=1)
+    assert analysis.analysis_execute(run_id=run.pk).run is None, "without the claim: not taken over"
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING
+    analysis.analysis_execute(run_id=run.pk, takeover=True)  # fetch fails (no such URL); attempt 2
+    run.refresh_from_db()
+    assert run.attempts == 2
+    AnalysisRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    analysis.analysis_execute(run_id=run.pk, takeover=True)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "2 times" in run.error
 
 
 def test_a_run_notes_whether_the_healthcheck_requests_a_registered_endpoint(tmp_path):

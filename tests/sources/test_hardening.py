@@ -119,7 +119,12 @@ class Recorder:
         monkeypatch.setattr(subprocess, "Popen", recording)
 
     def git_calls(self):
-        return [(argv, env) for argv, env in self.calls if argv[:1] == ["git"]]
+        # git may run under setpriv (its worker's death kills it): look at the command after "--".
+        unwrapped = [
+            (argv[argv.index("--") + 1 :] if argv[0].endswith("setpriv") else argv, env)
+            for argv, env in self.calls
+        ]
+        return [(argv, env) for argv, env in unwrapped if argv[:1] == ["git"]]
 
 
 class ProcessWatcher:

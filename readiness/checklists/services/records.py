@@ -30,6 +30,7 @@ def item_get_applied(*, repository, template_slug: str, item_key: str) -> Templa
     return item
 
 
+@transaction.atomic  # the write, the state refresh and the activity entry: all or none
 def attestation_record(
     *,
     repository,
@@ -69,6 +70,7 @@ def attestation_record(
     return attestation
 
 
+@transaction.atomic  # the write, the state refresh and the activity entry: all or none
 def attestation_undo(*, repository, template_slug: str, item_key: str, user) -> Attestation:
     """Revert an item to the state before its latest attestation (appending, never deleting)."""
     item_get_applied(repository=repository, template_slug=template_slug, item_key=item_key)
@@ -100,6 +102,7 @@ def attestation_undo(*, repository, template_slug: str, item_key: str, user) -> 
     return attestation
 
 
+@transaction.atomic  # the write, the state refresh and the activity entry: all or none
 def waiver_grant(
     *, repository, template_slug: str, item_key: str, reason: str, expires_on: date, user
 ) -> Waiver:
@@ -152,6 +155,7 @@ def waiver_latest_expiry(*, team) -> date:
     return timezone.localdate() + timedelta(days=team.waiver_max_days)
 
 
+@transaction.atomic  # the write, the state refresh and the activity entry: all or none
 def waiver_revoke(*, repository, template_slug: str, item_key: str, user) -> int:
     now = timezone.now()
     count = Waiver.objects.filter(
@@ -165,6 +169,7 @@ def waiver_revoke(*, repository, template_slug: str, item_key: str, user) -> int
     return count
 
 
+@transaction.atomic  # the write, the state refresh and the activity entry: all or none
 def note_add(*, repository, template_slug: str, item_key: str, text: str, user) -> ItemNote:
     item_get_applied(repository=repository, template_slug=template_slug, item_key=item_key)
     text = text.strip()

@@ -1,0 +1,39 @@
+"""Locust scenario for bench/load/run.py: members reading the dashboard, repository, checklist and
+compare pages of the 2,000-repository data set (bench/dashboard_bench.py). The session cookie comes
+from LOAD_SESSION (run.py logs the bench user in); requests are named per page for the figures."""
+
+import os
+import random
+
+from locust import HttpUser, between, task
+
+REPOS = int(os.environ.get("LOAD_REPOS", "2000"))
+TEAM = "bench"
+
+
+def _repo() -> str:
+    return f"service-{random.randrange(REPOS):05d}"  # noqa: S311 - load, not security
+
+
+class Member(HttpUser):
+    wait_time = between(0.5, 1.5)
+
+    def on_start(self):
+        self.client.cookies.set("sessionid", os.environ["LOAD_SESSION"])
+
+    @task(3)
+    def dashboard(self):
+        page = random.randint(1, max(1, REPOS // 25))  # noqa: S311
+        self.client.get(f"/t/{TEAM}/dashboard/?page={page}", name="dashboard")
+
+    @task(3)
+    def repository(self):
+        self.client.get(f"/t/{TEAM}/r/{_repo()}/", name="repository")
+
+    @task(3)
+    def checklist(self):
+        self.client.get(f"/t/{TEAM}/r/{_repo()}/checklists/", name="checklist")
+
+    @task(1)
+    def compare(self):
+        self.client.get(f"/t/{TEAM}/r/{_repo()}/compare/", name="compare")
