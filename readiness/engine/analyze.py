@@ -22,8 +22,12 @@ def analyze(
     health: HealthFacts | None = None,
     only: Iterable[str] | None = None,
     skip: Iterable[str] | None = None,
+    fixes: bool = False,
 ) -> ScanReport:
-    """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``."""
+    """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``.
+
+    With ``fixes``, each failing result also carries the edits that fix it (readiness/engine/fixes).
+    """
     from .config import load_config
 
     root = Path(root)
@@ -53,6 +57,10 @@ def analyze(
                 [Evidence("", None, f"internal error in check: {type(exc).__name__}: {exc}")],
             )
         results.append(result)
+    if fixes:
+        from .fixes.registry import attach_fixes
+
+        attach_fixes(project, results)
 
     metas = {meta.id: meta for meta, _ in all_checks()}
     items = [ScoredItem(metas[r.id].category, metas[r.id].weight, r.status) for r in results]

@@ -69,6 +69,8 @@ class CheckResult:
     remediation: str = ""
     # Files that are development files: reported, but never decide the status.
     dev_evidence: list[Evidence] = field(default_factory=list)
+    # Structured edits that make it pass (fixes.model.Fix), filled when a scan asks for fixes.
+    fixes: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class ScanReport:
                     "evidence": [asdict(e) for e in result.evidence],
                     "dev_evidence": [asdict(e) for e in result.dev_evidence],
                     "remediation": result.remediation or meta.remediation,
+                    "fixes": [fix.as_dict() for fix in result.fixes],
                 }
             )
         return {

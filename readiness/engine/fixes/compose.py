@@ -1,0 +1,1 @@
+"""Fixes for the compose.* checks (ruamel.yaml round-trip)."""
