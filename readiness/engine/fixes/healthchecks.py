@@ -129,10 +129,16 @@ def _port(text: str) -> int | None:
     return value if 0 < value < 65536 else None
 
 
+# Ports that speak TLS: a plain-HTTP probe there fails however healthy the server is.
+TLS_PORTS = {443, 8443, 9443}
+
+
 def port_from_spec(text: str) -> int | None:
-    """The container port of an EXPOSE word (``8000``, ``8000/tcp``) or a compose port target."""
+    """The container port of an EXPOSE word (``8000``, ``8000/tcp``) or a compose port target;
+    None for a TLS port or a UDP one."""
     match = re.match(r"^(\d{1,5})(?:/tcp)?$", str(text).strip())
-    return _port(match.group(1)) if match else None
+    port = _port(match.group(1)) if match else None
+    return None if port in TLS_PORTS else port
 
 
 def shell_words(text: str) -> list[str]:
