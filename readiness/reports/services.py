@@ -188,9 +188,19 @@ def schedule_update(
 
 
 def report_claim(
-    *, team_id: int, week_start: date, trigger: str = ReportTrigger.SCHEDULE, user=None
+    *,
+    team_id: int,
+    week_start: date,
+    trigger: str = ReportTrigger.SCHEDULE,
+    user=None,
+    now: datetime | None = None,
 ) -> WeeklyReport | None:
-    """Insert the (team, week) row; None when it exists already (someone else owns that week)."""
+    """Insert the (team, week) row; None when it exists already (someone else owns that week).
+
+    The lease is measured on the caller's clock (``now``): the sweep that runs right after the
+    claim compares it with that same ``now``, so a lease taken on another clock would look stale
+    at once and the week would be enqueued twice."""
+    now = now or timezone.now()
     try:
         with transaction.atomic():
             return WeeklyReport.objects.create(
@@ -198,7 +208,7 @@ def report_claim(
                 week_start=week_start,
                 trigger=trigger,
                 requested_by=user,
-                lease_until=timezone.now() + CLAIM_STALE_AFTER,
+                lease_until=now + CLAIM_STALE_AFTER,
             )
     except IntegrityError:
         return None
@@ -215,7 +225,7 @@ def reports_enqueue_due(*, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     enqueued = 0
     for team_id, week_start in selectors.reports_due(now=now):
-        report = report_claim(team_id=team_id, week_start=week_start)
+        report = report_claim(team_id=team_id, week_start=week_start, now=now)
         if report is not None:  # None: another beat (or a lead's "send now") got there first
             _enqueue(report.pk, team_id, week_start)
             enqueued += 1
@@ -252,8 +262,11 @@ def reports_sweep(*, now: datetime | None = None) -> dict:
 def report_send_now(*, team, user, now: datetime | None = None) -> WeeklyReport:
     """A lead's "Send now": this week's report, early. It is the week's one report: the schedule
     will not send another, and a week already sent is not sent twice (ReportError)."""
-    week_start = week_start_for(now or timezone.now(), selectors.schedule_for_team(team=team).timezone)
-    report = report_claim(team_id=team.pk, week_start=week_start, trigger=ReportTrigger.MANUAL, user=user)
+    now = now or timezone.now()
+    week_start = week_start_for(now, selectors.schedule_for_team(team=team).timezone)
+    report = report_claim(
+        team_id=team.pk, week_start=week_start, trigger=ReportTrigger.MANUAL, user=user, now=now
+    )
     if report is None:
         existing = WeeklyReport.objects.get(team=team, week_start=week_start)
         raise ReportError(
@@ -371,7 +384,7 @@ def report_deliver(*, team_id: int, week_start: date, now: datetime | None = Non
     """
     now = now or timezone.now()
     report = _start(team_id, week_start, now)
-    if report is None and report_claim(team_id=team_id, week_start=week_start) is not None:
+    if report is None and report_claim(team_id=team_id, week_start=week_start, now=now) is not None:
         report = _start(team_id, week_start, now)  # a direct call claims an unclaimed week first
     if report is None:
         return DeliveryOutcome(None)

@@ -61,6 +61,27 @@ def test_beat_firing_twice_sends_one_report(
     assert WeeklyReport.objects.get().status == ReportStatus.SENT
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("offset_days", [-20, 20])
+def test_a_beat_whose_now_is_far_from_the_clock_enqueues_its_claim_once(
+    seeded, offset_days, django_capture_on_commit_callbacks
+):
+    """The claim's lease and the sweep that follows it in the same beat use the same clock: a
+    claim made "now" is never stale to the sweep of that same "now", whatever the real time."""
+    from readiness.reports.schedule import due_at, week_start_for
+
+    schedule = selectors.schedule_for_team(team=seeded["team"])
+    week = week_start_for(timezone.now() + timedelta(days=offset_days), schedule.timezone)
+    when = due_at(schedule, week) + timedelta(hours=1)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = services.reports_enqueue_due(now=when)
+
+    assert result["enqueued"] == 1 and result["requeued"] == 0
+    assert len(callbacks) == 1
+    assert WeeklyReport.objects.get().lease_until == when + services.CLAIM_STALE_AFTER
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_beat_processes_running_at_once_send_one_report(seeded, smtp_server, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True  # each beat's enqueue sends in its own thread
