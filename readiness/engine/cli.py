@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .analyze import ENGINE_VERSION, analyze
+from .cli_fix import FixUsageError, add_fix_options, check_fix_options, explain, run_fix, wants_fixes
 from .discover import discover
 from .lint import LintReport, LintUnavailable, run_hadolint
 from .model import ScanReport
@@ -27,6 +28,8 @@ examples:
   python -m readiness scan . --format sarif --output readiness.sarif
   python -m readiness scan services/api --fail-under 7 --skip dockerfile.buildkit_cache
   python -m readiness scan . --only dockerfile,dockerignore --with-hadolint
+  python -m readiness scan . --fix            (a diff; add --write to apply it)
+  python -m readiness --explain dockerfile.non_root_user
   python -m readiness catalog --format markdown
 """
 
@@ -49,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"readiness {ENGINE_VERSION}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--explain", metavar="ID", help="what a check wants, why (the source document's line), an example"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     scan = commands.add_parser(
         "scan",
@@ -84,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="address of docs/checks.md, for the helpUri of each SARIF rule (URL#check-id)",
     )
+    add_fix_options(scan)
     scan.set_defaults(handler=_scan)
 
     catalog = commands.add_parser(
@@ -104,8 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if args.explain is not None:
+            sys.stdout.write(explain(args.explain))
+            return 0
+        if args.command is None:
+            raise UsageError("the following arguments are required: COMMAND (scan, catalog) or --explain ID")
         return args.handler(args)
-    except UsageError as exc:
+    except (UsageError, FixUsageError) as exc:
         print(f"readiness: error: {exc}", file=sys.stderr)
         return 2
 
@@ -118,12 +130,16 @@ def _scan(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.path}: not a directory")
     only = _check_ids(args.only, "--only")
     skip = _check_ids(args.skip, "--skip")
+    check_fix_options(args)
     try:
-        report = analyze(root, only=only, skip=skip)
-        lint = _lint(root) if args.with_hadolint else None
+        report = analyze(root, only=only, skip=skip, fixes=wants_fixes(args))
+        if args.fix:
+            report = run_fix(args, report, root, lambda: analyze(root, only=only, skip=skip))
+        lint = _lint(root) if args.with_hadolint and not args.fix else None
     except OSError as exc:
         raise UsageError(f"{args.path}: {exc.strerror or exc}") from exc
-    _write(_render(report, lint, args), args.output)
+    if not args.fix:
+        _write(_render(report, lint, args), args.output)
     threshold = args.fail_under if args.fail_under is not None else report.fail_under
     if threshold is not None and (report.score is None or report.score < threshold):
         score = "no score (no check applied)" if report.score is None else f"score {report.score:.1f}"

@@ -21,7 +21,7 @@ import os
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..discover import MAX_FILE_BYTES
 from .files import digest_of
@@ -121,10 +121,21 @@ def _conflict(edit: Edit, other: Edit) -> bool:
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:
-    """``text`` with non-overlapping ``edits`` applied; insertions at one point keep their order."""
+    """``text`` with non-overlapping ``edits`` applied.
+
+    Insertions at one point go deepest-indented first: at the end of a YAML file, a key for the
+    last service (indented) must come before a new top-level ``volumes:``, not under it. Equally
+    indented ones keep their order.
+    """
     lines = text.splitlines(keepends=True)
     ordered = sorted(
-        enumerate(edits), key=lambda pair: (pair[1].start_line, not pair[1].is_insertion, pair[0])
+        enumerate(edits),
+        key=lambda pair: (
+            pair[1].start_line,
+            not pair[1].is_insertion,
+            -_indent(pair[1].replacement),
+            pair[0],
+        ),
     )
     out: list[str] = []
     cursor = 1
@@ -134,6 +145,10 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
         cursor = max(cursor, edit.end_line + 1, edit.start_line)
     out.extend(lines[cursor - 1 :])
     return "".join(out)
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" \t"))
 
 
 def write(root: str | os.PathLike, file_plans: dict[str, FilePlan]) -> list[str]:
@@ -185,13 +200,8 @@ def _read_for_plan(root: Path, edit: Edit) -> FilePlan:
 def safe_path(root: Path, rel: str) -> Path:
     """``root / rel`` after checking that ``rel`` stays inside ``root`` and that no folder on the
     way is a symlink; raises FixRefused otherwise."""
-    parts = PurePosixPath(rel).parts
-    if (
-        not parts
-        or PurePosixPath(rel).is_absolute()
-        or any(p in ("..", ".", "") for p in parts)
-        or "\\" in rel
-    ):
+    parts = tuple(rel.split("/"))  # raw: "./x" and "a//b" are refused, not tidied
+    if not rel or any(p in ("..", ".", "") for p in parts) or "\\" in rel or "\0" in rel:
         raise FixRefused(f"{rel!r} is not a path inside the scanned folder")
     folder = root
     for part in parts[:-1]:

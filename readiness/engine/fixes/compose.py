@@ -304,7 +304,7 @@ def _healthcheck(patch, service: ComposeService, work: Work) -> str:
     _set_or_add(patch, ("services", service.name, "healthcheck"), check)
     if probe.note:
         work.notes.append(f"{service.name}: {probe.note}")
-    return f"{service.name}: healthcheck with {probe.compose_test()[1].split()[0]}"
+    return f"{service.name}: healthcheck with {probe.tool}"
 
 
 def compose_probe(service: ComposeService):

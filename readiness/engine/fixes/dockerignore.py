@@ -121,6 +121,8 @@ def _build(check: str, result: CheckResult, context: FixContext) -> list[Fix]:
 def _new_file_fix(check: str, context: FixContext, build_context: BuildContext, path: str) -> Fix:
     if context.files.exists(path):
         return Fix(check, f"no automatic fix: {path} exists but could not be read")
+    if not context.files.is_real_folder(posixpath.dirname(path)):
+        return Fix(check, f"no automatic fix: {build_context.label} is not a folder inside the scanned one")
     wanted = _wanted("dockerignore.present", context, build_context, None)
     lines, dropped = _safe(wanted, [], _copied_sources(context, build_context))
     lines = _two_key_patterns(lines)

@@ -43,12 +43,17 @@ class TextFile:
         text = _whole_lines(text)
         return text.replace("\n", self.eol) if self.eol != "\n" else text
 
+    def _edit(self, start: int, end: int, replacement: str) -> Edit:
+        offset = sum(len(line) for line in self.lines[: start - 1])
+        length = sum(len(line) for line in self.lines[start - 1 : end]) if end >= start else 0
+        return Edit(self.rel, start, end, replacement, self.digest, offset, length)
+
     def replace(self, start: int, end: int, replacement: str) -> Edit:
         """Replace lines ``start``..``end`` (inclusive) by ``replacement`` (whole lines)."""
         replacement = self._lines(replacement)
         if start == 1 and self.lines and self.lines[0].startswith(BOM) and not replacement.startswith(BOM):
             replacement = BOM + replacement
-        return Edit(self.rel, start, end, replacement, self.digest)
+        return self._edit(start, end, replacement)
 
     def insert_before(self, number: int, text: str) -> Edit:
         """Insert lines before line ``number`` (len + 1 appends); keeps a last line without a
@@ -56,10 +61,10 @@ class TextFile:
         text = self._lines(text)
         if number > len(self.lines) and self.lines and not self.lines[-1].endswith("\n"):
             last = len(self.lines)
-            return Edit(self.rel, last, last, self.lines[-1] + self.eol + text, self.digest)
+            return self._edit(last, last, self.lines[-1] + self.eol + text)
         if number == 1 and self.lines and self.lines[0].startswith(BOM):
-            return Edit(self.rel, 1, 1, BOM + text + self.lines[0][1:], self.digest)
-        return Edit(self.rel, number, number - 1, text, self.digest)
+            return self._edit(1, 1, BOM + text + self.lines[0][1:])
+        return self._edit(number, number - 1, text)
 
     def insert_after(self, number: int, text: str) -> Edit:
         return self.insert_before(number + 1, text)
@@ -115,8 +120,16 @@ class Files:
             return False
         return True
 
-    def is_dir(self, rel: str) -> bool:
-        try:
-            return stat.S_ISDIR(os.lstat(self.project.root / rel).st_mode)
-        except OSError:
-            return False
+    def is_real_folder(self, rel: str) -> bool:
+        """A folder inside the root reached without a symlink ("" is the root itself)."""
+        folder = self.project.root
+        for part in [p for p in rel.split("/") if p]:
+            if part in (".", ".."):
+                return False
+            folder = folder / part
+            try:
+                if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                    return False
+            except OSError:
+                return False
+        return True

@@ -26,6 +26,12 @@ class Probe:
     note: str = ""
     datastore: bool = False
 
+    @property
+    def tool(self) -> str:
+        """The program the probe runs (``pg_isready``), for a fix's summary."""
+        words = list(self.argv) if self.argv is not None else shell_words(self.script or "")
+        return next((w for w in words if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)), "")
+
     def compose_test(self) -> list[str]:
         if self.argv is not None:
             return ["CMD", *self.argv]

@@ -20,6 +20,9 @@ class Edit:
     end_line: int  # last line replaced (inclusive); start_line - 1 for an insertion
     replacement: str  # whole lines, each ending in "\n"; "" deletes the range
     digest: str  # SHA-256 of the file's bytes when read; NEW_FILE for a file to create
+    # The same range in characters (code points) from the start of the file, for SARIF regions.
+    char_offset: int = 0
+    char_length: int = 0
 
     @property
     def is_insertion(self) -> bool:
@@ -45,6 +48,8 @@ class Edit:
             "end_line": self.end_line,
             "replacement": self.replacement,
             "digest": self.digest,
+            "char_offset": self.char_offset,
+            "char_length": self.char_length,
         }
 
 
@@ -82,6 +87,8 @@ class Fix:
                     end_line=e["end_line"],
                     replacement=e["replacement"],
                     digest=e["digest"],
+                    char_offset=e.get("char_offset", 0),
+                    char_length=e.get("char_length", 0),
                 )
                 for e in data.get("edits", [])
             ],
