@@ -99,7 +99,7 @@ def _note(line: str) -> None:
 def explain(check_id: str) -> str:
     """What the check wants, why (the lines of the source documents), an example, and its fix."""
     from .explain_sources import SOURCES
-    from .fixes.registry import fixable_ids
+    from .fixes.registry import fix_description
 
     try:
         meta = get_meta(check_id)
@@ -128,10 +128,11 @@ def explain(check_id: str) -> str:
         lines.append(f"  the same rule elsewhere: {', '.join(meta.refs)}")
     lines += ["", "Example", *(f"  {line}".rstrip() for line in (meta.remediation or "-").splitlines()), ""]
     lines.append("Automatic fix")
-    if meta.id in fixable_ids():
-        lines.append("  yes, where the file tells enough: `python -m readiness scan PATH --fix` shows it")
+    automatic = fix_description(meta.id)
+    if automatic:
+        lines += [*_wrap(automatic), "  `python -m readiness scan PATH --fix` shows it for your files."]
     else:
-        lines.append("  no: the fix depends on choices the files do not show")
+        lines.append("  none: the fix depends on choices the files do not show")
     return "\n".join(lines) + "\n"
 
 

@@ -31,6 +31,53 @@ CPU_LIMIT = "1.0"
 _ALL_INTERFACES = {None, "0.0.0.0", "::", "[::]", "*"}  # noqa: S104 - the addresses we replace
 
 
+# What each fix writes (docs/checks.md, --explain).
+WRITES = {
+    "compose.healthchecks": (
+        "adds `healthcheck:` (test, interval, timeout, retries, start_period) fitting the service's "
+        "image: `pg_isready -h 127.0.0.1` for postgres, `redis-cli`/`valkey-cli ping` with the "
+        "service's password, `mysqladmin ping`, MariaDB's `healthcheck.sh`, `mongosh`/`mongo` by "
+        "version, `rabbitmq-diagnostics ping`; for other images, or the image the service builds, a "
+        "request to the port it serves as for `dockerfile.healthcheck`. Replaces a disabled "
+        "healthcheck."
+    ),
+    "compose.restart_policy": (
+        'adds `restart: unless-stopped` (or replaces `"no"`); a `deploy.restart_policy.condition: '
+        "none` becomes `any`."
+    ),
+    "compose.resource_limits": (
+        "adds the missing limits in the style the service already uses: `deploy.resources.limits` "
+        '(`memory: 512M`, `1G` for datastores; `cpus: "1.0"`) or service-level `mem_limit`/`cpus`. '
+        "Sized as a starting point."
+    ),
+    "compose.log_rotation": (
+        'adds `logging:` with `driver: json-file` and `options: {max-size: "10m", max-file: "3"}`, or'
+        " the missing options to a json-file logging block."
+    ),
+    "compose.redis_auth": (
+        "adds `--requirepass ${REDIS_PASSWORD:?...}` to the server's command (or a command that "
+        "starts the server with it), passes the password to an existing `redis-cli` healthcheck, and "
+        "names `REDIS_PASSWORD` in `.env.example`. None for Bitnami images (set `REDIS_PASSWORD` "
+        "there)."
+    ),
+    "compose.postgres_shm_size": ("sets `shm_size: 256mb`."),
+    "compose.no_plaintext_secrets": (
+        "replaces each literal with `${NAME:?set NAME in .env}` and names it in `.env.example` "
+        "(created beside the compose file if there is none); the values move to `.env` or the "
+        "deployment's environment."
+    ),
+    "compose.db_ports_private": (
+        "binds each published datastore port to `127.0.0.1` (short syntax `127.0.0.1:5432:5432`, long"
+        " syntax `host_ip: 127.0.0.1`). None for `network_mode: host`."
+    ),
+    "compose.single_scheduler": (
+        "sets `deploy.replicas` and `scale` to 1; `deploy.mode: global` becomes `replicated` with one"
+        " replica."
+    ),
+    "compose.stop_grace_period": ("adds `stop_grace_period: 30s`."),
+}
+
+
 class NoFix(Exception):
     """No safe mechanical fix for this service; the message says why."""
 
@@ -135,6 +182,8 @@ def _attempt(work: Work, text: TextFile, services, operation: Operation, note: s
 
 
 def _builder(check: str, operation: Operation, *, note: str = "", extra: Extra | None = None):
+    writes = WRITES[check]
+
     def build(result: CheckResult, context: FixContext) -> list[Fix]:
         fixes = []
         for rel, (compose, services) in _flagged(result, context).items():
@@ -143,7 +192,7 @@ def _builder(check: str, operation: Operation, *, note: str = "", extra: Extra |
             )
         return fixes
 
-    return fixer(check)(build)
+    return fixer(check, writes)(build)
 
 
 def _set_or_add(patch, path: tuple, value) -> None:
@@ -422,7 +471,13 @@ def _depends_on(patch, service: ComposeService, work: Work) -> str:
     return f"{service.name}: waits for {', '.join(healthy)} to be healthy"
 
 
-@fixer("compose.depends_on_healthy")
+@fixer(
+    "compose.depends_on_healthy",
+    (
+        "adds `condition: service_healthy` for each dependency that has a healthcheck (a short list "
+        "becomes the long form, the others `service_started`)."
+    ),
+)
 def depends_on_healthy(result: CheckResult, context: FixContext) -> list[Fix]:
     fixes = []
     production = [c for c in context.project.compose_files if not c.is_dev and not c.error]
@@ -466,7 +521,15 @@ def _data_path(service: ComposeService) -> str | None:
     return paths.get(kind)
 
 
-@fixer("compose.persistent_volumes")
+@fixer(
+    "compose.persistent_volumes",
+    (
+        "mounts a named volume `<service>-data` at the datastore's data folder (by image, vendor and "
+        "version: `/var/lib/postgresql/data`, `/var/lib/postgresql` from PostgreSQL 18, "
+        "`/var/lib/mysql`, `/data/db`, `/bitnami/...`), replacing an anonymous volume there, and "
+        "declares it under top-level `volumes:`."
+    ),
+)
 def persistent_volumes(result: CheckResult, context: FixContext) -> list[Fix]:
     check = "compose.persistent_volumes"
     fixes = []
@@ -731,7 +794,13 @@ _builder(
 )
 
 
-@fixer("compose.env_example")
+@fixer(
+    "compose.env_example",
+    (
+        "adds a `NAME=` line for each variable used without a default to the `.env.example` beside "
+        "the compose file (or at the root), creating it if there is none."
+    ),
+)
 def env_example(result: CheckResult, context: FixContext) -> list[Fix]:
     """Every variable a compose file uses without a default gets a ``NAME=`` line."""
     by_example: dict[str, list[str]] = {}

@@ -53,7 +53,15 @@ def _keyword(text: TextFile, instruction: Instruction) -> str:
 # --- dockerfile.non_root_user ----------------------------------------------------------------
 
 
-@fixer("dockerfile.non_root_user")
+@fixer(
+    "dockerfile.non_root_user",
+    (
+        "adds `RUN addgroup -S app && adduser -S -G app -H app` (Alpine) or `RUN groupadd --system "
+        "app && useradd --system ...` (Debian, Ubuntu, RHEL) and `USER app` before the final stage's "
+        "run-time instructions; `USER nonroot` on distroless, `USER 65534:65534` on scratch; switches"
+        " back to a user the stage chain already set. None for a base whose user tools are not known."
+    ),
+)
 def non_root_user(result: CheckResult, context: FixContext) -> list[Fix]:
     fixes = []
     for dockerfile, text, _ in _files(result, context):
@@ -136,7 +144,17 @@ def _follows_option(words: tuple[str, ...], word: str) -> bool:
 # --- dockerfile.healthcheck ------------------------------------------------------------------
 
 
-@fixer("dockerfile.healthcheck")
+@fixer(
+    "dockerfile.healthcheck",
+    (
+        "adds a `HEALTHCHECK` that fits the final stage's image: `pg_isready`, `redis-cli ping`, "
+        "`mysqladmin ping`... for datastore images, else a request to the port it serves (`EXPOSE`, "
+        "`--bind`, `--port`, compose `ports:`) with curl (`-f`) where the image or the Dockerfile has"
+        " it, busybox wget on Alpine, python or node otherwise; removes a `HEALTHCHECK NONE` that "
+        "hides a base stage's healthcheck. None for distroless or scratch images (no shell, no HTTP "
+        "client) or when the port is unknown."
+    ),
+)
 def healthcheck(result: CheckResult, context: FixContext) -> list[Fix]:
     fixes = []
     for dockerfile, text, _ in _files(result, context):
@@ -221,7 +239,13 @@ _APT_INSTALL_RE = re.compile(r"\b(apt-get|apt)((?:\s+-\S+)*)\s+install\b")
 _SEPARATOR_RE = re.compile(r"&&|\|\||[;|]")
 
 
-@fixer("dockerfile.apt_hygiene")
+@fixer(
+    "dockerfile.apt_hygiene",
+    (
+        "adds `--no-install-recommends` to each `apt-get install` and `&& rm -rf "
+        "/var/lib/apt/lists/*` at the end of the `RUN` (a line before the terminator of a heredoc)."
+    ),
+)
 def apt_hygiene(result: CheckResult, context: FixContext) -> list[Fix]:
     fixes = []
     for dockerfile, text, evidence in _files(result, context):
@@ -298,7 +322,10 @@ _PIP_RE = re.compile(
 )
 
 
-@fixer("dockerfile.pip_no_cache")
+@fixer(
+    "dockerfile.pip_no_cache",
+    ("adds `--no-cache-dir` to each `pip install` / `pip wheel` of the `RUN` (not to `uv pip`)."),
+)
 def pip_no_cache(result: CheckResult, context: FixContext) -> list[Fix]:
     fixes = []
     for dockerfile, text, evidence in _files(result, context):
@@ -330,7 +357,14 @@ _YARN_RE = re.compile(r"(?<![\w./-])yarn(?:\s+install)?(?=\s*(?:$|&&|\|\||;|\\))
 _PNPM_INSTALL_RE = re.compile(r"(?<![\w./-])pnpm\s+(?:install|i)\b")
 
 
-@fixer("dockerfile.npm_ci")
+@fixer(
+    "dockerfile.npm_ci",
+    (
+        "`npm install` becomes `npm ci`, `yarn` `yarn install --frozen-lockfile` (`--immutable` with "
+        "Yarn Berry's `.yarnrc.yml`), `pnpm install` gains `--frozen-lockfile`, only where the build "
+        "context has the lockfile; none for a `RUN` that adds named packages."
+    ),
+)
 def npm_ci(result: CheckResult, context: FixContext) -> list[Fix]:
     fixes = []
     for dockerfile, text, evidence in _files(result, context):
@@ -400,7 +434,14 @@ def _adds_packages(command) -> bool:
 # --- dockerfile.exec_form --------------------------------------------------------------------
 
 
-@fixer("dockerfile.exec_form")
+@fixer(
+    "dockerfile.exec_form",
+    (
+        "rewrites `CMD`/`ENTRYPOINT` as a JSON array (double quotes for a single-quoted one); a "
+        'command with `$VARIABLES` becomes `["/bin/sh", "-c", "exec ..."]` so the server is PID 1. '
+        "None for commands with `&&`, pipes, redirections or globs."
+    ),
+)
 def exec_form(result: CheckResult, context: FixContext) -> list[Fix]:
     fixes = []
     for dockerfile, text, evidence in _files(result, context):
@@ -451,7 +492,10 @@ def _exec_fix(dockerfile: Dockerfile, text: TextFile, instruction: Instruction) 
 # --- dockerfile.buildkit_cache (soft) --------------------------------------------------------
 
 
-@fixer("dockerfile.buildkit_cache")
+@fixer(
+    "dockerfile.buildkit_cache",
+    ("adds `# syntax=docker/dockerfile:1` as the first line."),
+)
 def buildkit_cache(result: CheckResult, context: FixContext) -> list[Fix]:
     return [
         Fix(
@@ -470,7 +514,13 @@ _ADD_ONLY_FLAGS = {"checksum", "keep-git-dir", "unpack"}
 _ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst")
 
 
-@fixer("dockerfile.copy_over_add")
+@fixer(
+    "dockerfile.copy_over_add",
+    (
+        "`ADD` of local files becomes `COPY` (flags kept). None for remote files (their checksum is "
+        "not known) or archives."
+    ),
+)
 def copy_over_add(result: CheckResult, context: FixContext) -> list[Fix]:
     fixes = []
     for dockerfile, text, evidence in _files(result, context):
@@ -513,7 +563,14 @@ def _copy_fix(text: TextFile, instruction: Instruction) -> Fix:
 _PIP_REQUIREMENT_FLAGS = ("-r", "--requirement", "-c", "--constraint")
 
 
-@fixer("dockerfile.layer_order")
+@fixer(
+    "dockerfile.layer_order",
+    (
+        "moves the install `RUN` above `COPY . <dest>` after a `COPY` of just the manifests it reads "
+        "(`requirements*.txt`, `package.json` + lockfile, `go.mod` + `go.sum`), when the install "
+        "directly follows the copy and the manifests exist."
+    ),
+)
 def layer_order(result: CheckResult, context: FixContext) -> list[Fix]:
     fixes = []
     for dockerfile, text, evidence in _files(result, context):

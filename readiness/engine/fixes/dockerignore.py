@@ -147,14 +147,27 @@ def _dropped_note(dropped: list[str]) -> str:
     return f"not excluded, because the Dockerfile copies what they match: {', '.join(dropped)}"
 
 
+WRITES = {
+    "dockerignore.present": (
+        "creates the context's `.dockerignore` with `.git`, the dependency and cache folders of the "
+        "stacks found in the context (`**/node_modules`, `**/__pycache__`, `.venv`, `venv`, `target`,"
+        " `vendor`), `.env` and two key-material patterns."
+    ),
+    "dockerignore.excludes_vcs": ("appends `.git` (after any `!` exception, so it wins)."),
+    "dockerignore.excludes_caches": (
+        "appends the missing folders of the stacks found in the context (`**/node_modules`, "
+        "`**/__pycache__`, `.venv` and `venv`, `<folder>/target`, `vendor`)."
+    ),
+    "dockerignore.excludes_secrets": (
+        "appends `.env` and two key-material patterns (`*.pem`, `*.key`, ...), leaving out one that "
+        "would drop a file the Dockerfile copies."
+    ),
+}
+
+
 def _register(check: str) -> None:
-    fixer(check)(lambda result, context: _build(check, result, context))
+    fixer(check, WRITES[check])(lambda result, context: _build(check, result, context))
 
 
-for _check in (
-    "dockerignore.present",
-    "dockerignore.excludes_vcs",
-    "dockerignore.excludes_caches",
-    "dockerignore.excludes_secrets",
-):
+for _check in WRITES:
     _register(_check)

@@ -29,15 +29,19 @@ class FixContext:
 Builder = Callable[[CheckResult, FixContext], list[Fix]]
 
 _BUILDERS: dict[str, Builder] = {}
+# What each builder writes, for docs/checks.md and --explain.
+_WRITES: dict[str, str] = {}
 
 
-def fixer(check_id: str):
-    """Register ``builder(result, context) -> [Fix]`` for a check id."""
+def fixer(check_id: str, writes: str):
+    """Register ``builder(result, context) -> [Fix]`` for a check id; ``writes`` says what its
+    edits do, and when it offers none."""
 
     def decorator(builder: Builder) -> Builder:
         if check_id in _BUILDERS:
             raise ValueError(f"fix builder for {check_id} registered twice")
         _BUILDERS[check_id] = builder
+        _WRITES[check_id] = " ".join(writes.split())
         return builder
 
     return decorator
@@ -52,6 +56,12 @@ def fixable_ids() -> list[str]:
     """Ids of the checks that have a fix builder (some findings may still have no safe edit)."""
     _load()
     return sorted(_BUILDERS)
+
+
+def fix_description(check_id: str) -> str | None:
+    """What the automatic fix of a check writes, or None when it has none."""
+    _load()
+    return _WRITES.get(check_id)
 
 
 def builder_for(check_id: str) -> Builder | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+from ..fixes.registry import fix_description
 from ..model import CheckMeta
 from ..registry import all_checks
 
@@ -63,6 +64,9 @@ def _check_section(meta: CheckMeta) -> list[str]:
         lines += [meta.description, ""]
     if meta.remediation:
         lines += ["**Fix:** " + meta.remediation, ""]
+    automatic = fix_description(meta.id)
+    if automatic:
+        lines += ["**Automatic fix** (`scan --fix`): " + automatic, ""]
     return lines
 
 
@@ -78,6 +82,7 @@ def render_catalog_json() -> str:
             "refs": list(m.refs),
             "description": m.description,
             "remediation": m.remediation,
+            "automatic_fix": fix_description(m.id),
         }
         for m in (meta for meta, _ in all_checks())
     ]
