@@ -134,7 +134,7 @@ def _scan(args: argparse.Namespace) -> int:
     try:
         report = analyze(root, only=only, skip=skip, fixes=wants_fixes(args))
         if args.fix:
-            report = run_fix(args, report, root, lambda: analyze(root, only=only, skip=skip))
+            report = run_fix(args, report, root, lambda: analyze(root, only=only, skip=skip), _write)
         lint = _lint(root) if args.with_hadolint and not args.fix else None
     except OSError as exc:
         raise UsageError(f"{args.path}: {exc.strerror or exc}") from exc

@@ -46,8 +46,9 @@ def wants_fixes(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "fix", False)) or args.format in ("json", "sarif")
 
 
-def run_fix(args: argparse.Namespace, report: ScanReport, root: Path, rescan) -> ScanReport:
-    """Print the diff, or write it; returns the report the gate judges (a new scan after --write)."""
+def run_fix(args: argparse.Namespace, report: ScanReport, root: Path, rescan, emit) -> ScanReport:
+    """Print the diff (``emit(text, output)``, the CLI's writer), or write the fixes; returns the
+    report the gate judges (a new scan after --write)."""
     from .fixes.apply import FixRefused, fixes_of, plan, write
 
     fixes = fixes_of(report)
@@ -59,7 +60,7 @@ def run_fix(args: argparse.Namespace, report: ScanReport, root: Path, rescan) ->
         {r.id for r in report.results for f in r.fixes if not f.edits} - {f.check for f in fixes}
     )
     if not args.write:
-        _emit(planned.diff(), args.output)
+        emit(planned.diff(), args.output)
         files = len(planned.files)
         _note(
             f"{len(planned.applied)} fixes in {files} file{'s' if files != 1 else ''} (dry run: add --write)"
@@ -80,16 +81,6 @@ def run_fix(args: argparse.Namespace, report: ScanReport, root: Path, rescan) ->
     if without:
         _note("no automatic fix for: " + ", ".join(without) + " (see the report's fix text)")
     return rescan() if args.write else report
-
-
-def _emit(text: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise FixUsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
 
 
 def _note(line: str) -> None:

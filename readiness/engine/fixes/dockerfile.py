@@ -41,6 +41,22 @@ def _files(result: CheckResult, context: FixContext):
             yield dockerfile, text, evidence
 
 
+def _each_instruction(
+    result: CheckResult, context: FixContext, commands: tuple[str, ...], build
+) -> list[Fix]:
+    """``build(dockerfile, text, instruction, evidence)`` for each instruction (of ``commands``)
+    that the result's evidence points at, once per line."""
+    fixes = []
+    for dockerfile, text, evidence in _files(result, context):
+        seen = set()
+        for item in evidence:
+            instruction = _instruction_at(dockerfile, item.line)
+            if instruction is not None and instruction.cmd in commands and item.line not in seen:
+                seen.add(item.line)
+                fixes.append(build(dockerfile, text, instruction, item))
+    return fixes
+
+
 def _instruction_at(dockerfile: Dockerfile, line: int | None) -> Instruction | None:
     return next((i for i in dockerfile.instructions() if i.line == line), None)
 
@@ -247,14 +263,9 @@ _SEPARATOR_RE = re.compile(r"&&|\|\||[;|]")
     ),
 )
 def apt_hygiene(result: CheckResult, context: FixContext) -> list[Fix]:
-    fixes = []
-    for dockerfile, text, evidence in _files(result, context):
-        for item in evidence:
-            instruction = _instruction_at(dockerfile, item.line)
-            if instruction is None or instruction.cmd != "RUN":
-                continue
-            fixes.append(_apt_fix(dockerfile, text, instruction, item.message))
-    return fixes
+    return _each_instruction(
+        result, context, ("RUN",), lambda df, text, run, item: _apt_fix(df, text, run, item.message)
+    )
 
 
 def _apt_fix(dockerfile: Dockerfile, text: TextFile, instruction: Instruction, message: str) -> Fix:
@@ -327,27 +338,19 @@ _PIP_RE = re.compile(
     ("adds `--no-cache-dir` to each `pip install` / `pip wheel` of the `RUN` (not to `uv pip`)."),
 )
 def pip_no_cache(result: CheckResult, context: FixContext) -> list[Fix]:
-    fixes = []
-    for dockerfile, text, evidence in _files(result, context):
-        for line in dict.fromkeys(e.line for e in evidence):
-            instruction = _instruction_at(dockerfile, line)
-            if instruction is None or instruction.cmd != "RUN":
-                continue
-            if instruction.json_args is not None:
-                fixes.append(Fix("dockerfile.pip_no_cache", "no automatic fix: exec-form RUN"))
-                continue
-            start, end = dt.span(dockerfile, text, instruction)
-            lines = [
-                _add_option_after(text.lines[n - 1], _PIP_RE, "--no-cache-dir") for n in range(start, end + 1)
-            ]
-            fixes.append(
-                Fix(
-                    "dockerfile.pip_no_cache",
-                    "pip installs with --no-cache-dir",
-                    [text.replace(start, end, "".join(lines))],
-                )
-            )
-    return fixes
+    return _each_instruction(result, context, ("RUN",), lambda df, text, run, _: _pip_fix(df, text, run))
+
+
+def _pip_fix(dockerfile: Dockerfile, text: TextFile, run: Instruction) -> Fix:
+    if run.json_args is not None:
+        return Fix("dockerfile.pip_no_cache", "no automatic fix: exec-form RUN; rewrite it in shell form")
+    start, end = dt.span(dockerfile, text, run)
+    lines = [_add_option_after(text.lines[n - 1], _PIP_RE, "--no-cache-dir") for n in range(start, end + 1)]
+    return Fix(
+        "dockerfile.pip_no_cache",
+        "pip installs with --no-cache-dir",
+        [text.replace(start, end, "".join(lines))],
+    )
 
 
 # --- dockerfile.npm_ci -----------------------------------------------------------------------
@@ -366,15 +369,12 @@ _PNPM_INSTALL_RE = re.compile(r"(?<![\w./-])pnpm\s+(?:install|i)\b")
     ),
 )
 def npm_ci(result: CheckResult, context: FixContext) -> list[Fix]:
-    fixes = []
-    for dockerfile, text, evidence in _files(result, context):
-        lockfiles = _lockfiles(context, dockerfile)
-        for line in dict.fromkeys(e.line for e in evidence):
-            instruction = _instruction_at(dockerfile, line)
-            if instruction is None or instruction.cmd != "RUN" or instruction.json_args is not None:
-                continue
-            fixes.append(_npm_fix(dockerfile, text, instruction, lockfiles))
-    return fixes
+    def build(dockerfile, text, run, _):
+        if run.json_args is not None:
+            return Fix("dockerfile.npm_ci", "no automatic fix: exec-form RUN; rewrite it in shell form")
+        return _npm_fix(dockerfile, text, run, _lockfiles(context, dockerfile))
+
+    return _each_instruction(result, context, ("RUN",), build)
 
 
 def _lockfiles(context: FixContext, dockerfile: Dockerfile) -> set[str]:
@@ -443,14 +443,12 @@ def _adds_packages(command) -> bool:
     ),
 )
 def exec_form(result: CheckResult, context: FixContext) -> list[Fix]:
-    fixes = []
-    for dockerfile, text, evidence in _files(result, context):
-        for item in evidence:
-            instruction = _instruction_at(dockerfile, item.line)
-            if instruction is None or instruction.cmd not in ("CMD", "ENTRYPOINT"):
-                continue
-            fixes.append(_exec_fix(dockerfile, text, instruction))
-    return fixes
+    return _each_instruction(
+        result,
+        context,
+        ("CMD", "ENTRYPOINT"),
+        lambda df, text, instruction, _: _exec_fix(df, text, instruction),
+    )
 
 
 def _exec_fix(dockerfile: Dockerfile, text: TextFile, instruction: Instruction) -> Fix:
@@ -522,14 +520,7 @@ _ARCHIVES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", 
     ),
 )
 def copy_over_add(result: CheckResult, context: FixContext) -> list[Fix]:
-    fixes = []
-    for dockerfile, text, evidence in _files(result, context):
-        for line in dict.fromkeys(e.line for e in evidence):
-            instruction = _instruction_at(dockerfile, line)
-            if instruction is None or instruction.cmd != "ADD":
-                continue
-            fixes.append(_copy_fix(text, instruction))
-    return fixes
+    return _each_instruction(result, context, ("ADD",), lambda _, text, add, __: _copy_fix(text, add))
 
 
 def _copy_fix(text: TextFile, instruction: Instruction) -> Fix:
@@ -572,14 +563,9 @@ _PIP_REQUIREMENT_FLAGS = ("-r", "--requirement", "-c", "--constraint")
     ),
 )
 def layer_order(result: CheckResult, context: FixContext) -> list[Fix]:
-    fixes = []
-    for dockerfile, text, evidence in _files(result, context):
-        for item in evidence:
-            copy = _instruction_at(dockerfile, item.line)
-            if copy is None or copy.cmd not in ("COPY", "ADD"):
-                continue
-            fixes.append(_layer_fix(context, dockerfile, text, copy))
-    return fixes
+    return _each_instruction(
+        result, context, ("COPY", "ADD"), lambda df, text, copy, _: _layer_fix(context, df, text, copy)
+    )
 
 
 def _layer_fix(context: FixContext, dockerfile: Dockerfile, text: TextFile, copy: Instruction) -> Fix:
