@@ -93,11 +93,13 @@ class Work:
     notes: list[str] = field(default_factory=list)
     variables: list[str] = field(default_factory=list)  # introduced ${NAME}s, for .env.example
     healthy: dict[str, bool] = field(default_factory=dict)  # depends_on targets with a healthcheck
+    added: list[str] = field(default_factory=list)  # services that got a healthcheck in this patch
 
 
 # operation(patch, service, work) -> what it did ("web: restart: unless-stopped"), or NoFix.
 Operation = Callable[[object, ComposeService, Work], str]
-Extra = Callable[[object, Work], list[Edit]]
+Extra = Callable[[object, Work], list[Edit]]  # edits to other files, once the patch is done
+Settle = Callable[[object, Work], list[str]]  # more patching once every service had its turn
 
 
 def _yaml():
@@ -141,6 +143,7 @@ def _fix_file(
     *,
     note: str = "",
     extra: Extra | None = None,
+    settle: Settle | None = None,
 ) -> list[Fix]:
     """All ``services`` patched in one go; if that cannot be done safely, each on its own."""
     text = work.context.files.text(work.rel)
@@ -148,22 +151,24 @@ def _fix_file(
         return [Fix(work.check, f"no automatic fix: {work.rel} could not be read again")]
     yamledit = _yaml()
     try:
-        return _attempt(work, text, services, operation, note, extra)
+        return _attempt(work, text, services, operation, note, extra, settle)
     except yamledit.PatchError as exc:
         if len(services) == 1:
             return [Fix(work.check, f"no automatic fix for {services[0].name}: {exc}")]
     fixes = []
     for service in services:
         try:
-            fixes += _attempt(work, text, [service], operation, note, extra)
+            fixes += _attempt(work, text, [service], operation, note, extra, settle)
         except yamledit.PatchError as exc:
             fixes.append(Fix(work.check, f"no automatic fix for {service.name}: {exc}"))
     return fixes
 
 
-def _attempt(work: Work, text: TextFile, services, operation: Operation, note: str, extra) -> list[Fix]:
-    patch = _yaml().Patch(text)
-    work.notes, work.variables = [], []
+def _attempt(
+    work: Work, text: TextFile, services, operation: Operation, note: str, extra, settle
+) -> list[Fix]:
+    patch = _yaml().patch_for(work.context.files, text)
+    work.notes, work.variables, work.added = [], [], []
     done, refused = [], []
     for service in services:
         if not patch.has(("services", service.name)):
@@ -173,6 +178,8 @@ def _attempt(work: Work, text: TextFile, services, operation: Operation, note: s
             done.append(operation(patch, service, work))
         except NoFix as exc:
             refused.append(Fix(work.check, f"no automatic fix for {service.name}: {exc}"))
+    if settle is not None:
+        done += settle(patch, work)
     edits = patch.finish()
     if not edits:
         return refused
@@ -181,15 +188,21 @@ def _attempt(work: Work, text: TextFile, services, operation: Operation, note: s
     return [Fix(work.check, "; ".join(done), edits + more, note=notes), *refused]
 
 
-def _builder(check: str, operation: Operation, *, note: str = "", extra: Extra | None = None):
+def _builder(
+    check: str,
+    operation: Operation,
+    *,
+    note: str = "",
+    extra: Extra | None = None,
+    settle: Settle | None = None,
+):
     writes = WRITES[check]
 
     def build(result: CheckResult, context: FixContext) -> list[Fix]:
         fixes = []
         for rel, (compose, services) in _flagged(result, context).items():
-            fixes += _fix_file(
-                Work(check, context, rel, compose), services, operation, note=note, extra=extra
-            )
+            work = Work(check, context, rel, compose)
+            fixes += _fix_file(work, services, operation, note=note, extra=extra, settle=settle)
         return fixes
 
     return fixer(check, writes)(build)
@@ -351,6 +364,7 @@ def _healthcheck(patch, service: ComposeService, work: Work) -> str:
     )
     check = _commented({"test": patch.flow(probe.compose_test()), **timing})
     _set_or_add(patch, ("services", service.name, "healthcheck"), check)
+    work.added.append(service.name)
     if probe.note:
         work.notes.append(f"{service.name}: {probe.note}")
     return f"{service.name}: healthcheck with {probe.tool}"
@@ -441,7 +455,20 @@ def _compose_literal(value: str) -> str:
     return value if is_interpolated(value) else value.replace("$", "$$")
 
 
-_builder("compose.healthchecks", _healthcheck)
+def _wait_for_new_healthchecks(patch, work: Work) -> list[str]:
+    """Services that depend on one that just got a healthcheck now wait for it to be healthy, so
+    compose.depends_on_healthy does not turn from pass to fail because of this fix."""
+    work.healthy = dict.fromkeys(work.added, True)
+    done = []
+    for service in work.compose.services.values():
+        conditions = syntax.depends_on(service.data.get("depends_on"))
+        waiting = [n for n in work.added if n in conditions and conditions[n] != "service_healthy"]
+        if waiting and patch.has(("services", service.name, "depends_on")):
+            done.append(_depends_on(patch, service, work))
+    return done
+
+
+_builder("compose.healthchecks", _healthcheck, settle=_wait_for_new_healthchecks)
 
 
 # --- depends_on --------------------------------------------------------------------------------
@@ -553,7 +580,7 @@ def _volumes_fix(context: FixContext, text: TextFile, compose: ComposeFile, read
     yamledit = _yaml()
     check = "compose.persistent_volumes"
     try:
-        patch = yamledit.Patch(text)
+        patch = yamledit.patch_for(context.files, text)
         declared = patch.node(("volumes",)) if patch.has(("volumes",)) else None
         names = []
         for service, path in ready:

@@ -88,6 +88,8 @@ class Files:
     def __init__(self, project):
         self.project = project
         self._cache: dict[str, TextFile | None] = {}
+        # What builders derive from a file once per scan (the ruamel.yaml document...), by key.
+        self.memo: dict = {}
 
     def text(self, rel: str) -> TextFile | None:
         """The file as text, or None when it cannot be read (or is not UTF-8 text)."""

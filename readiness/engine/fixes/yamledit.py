@@ -13,9 +13,11 @@ plain scan never pays for it.
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 import textwrap
+import threading
 from dataclasses import dataclass
 
 from ruamel.yaml import YAML
@@ -23,6 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString, SingleQuotedScalarString
 
+from .. import safe_yaml
 from .apply import apply_edits
 from .files import TextFile
 from .model import Edit
@@ -36,7 +39,19 @@ class PatchError(Exception):
     """The patch cannot be made safely (flow style, aliases, unusual layout...)."""
 
 
+_PER_THREAD = threading.local()
+
+
 def _yaml(mapping: int = 2, offset: int = 2) -> YAML:
+    """A round-trip YAML for one indentation style, made once per thread (building one is not
+    free, and one is not safe to share between threads: the worker may run scans in threads)."""
+    made = _PER_THREAD.__dict__.setdefault("yaml", {})
+    if (mapping, offset) not in made:
+        made[(mapping, offset)] = _make_yaml(mapping, offset)
+    return made[(mapping, offset)]
+
+
+def _make_yaml(mapping: int, offset: int) -> YAML:
     yaml = YAML()  # round-trip
     yaml.preserve_quotes = True
     yaml.width = 4096  # never fold a long command onto two lines
@@ -85,11 +100,12 @@ MAX_PATCH_BYTES = 128 * 1024
 class Patch:
     """Edits to one YAML file, made through ruamel.yaml and checked before they are returned."""
 
-    def __init__(self, text: TextFile):
+    def __init__(self, text: TextFile, doc=None):
+        """``doc``: the file already loaded (a copy this patch may change), else it is loaded here."""
         if sum(len(line) for line in text.lines) > MAX_PATCH_BYTES:
             raise PatchError(f"larger than {MAX_PATCH_BYTES // 1024} KiB, too large to edit automatically")
         self.text = text
-        self.doc = load(text.text)
+        self.doc = doc if doc is not None else load(text.text)
         if not isinstance(self.doc, CommentedMap):
             raise PatchError("the file is not a mapping")
         self.style = _detect_style(self.doc, text)
@@ -226,18 +242,37 @@ class Patch:
         return _indent(stream.getvalue(), column)
 
     def finish(self) -> list[Edit]:
-        """The edits, once the edited text is checked to mean the intended document."""
+        """The edits, once the edited text is checked to mean the intended document.
+
+        The check reads the edited text the way the engine reads compose files (safe_yaml, with
+        libyaml), so what is verified is what the next scan will see.
+        """
         if not self.edits:
             return []
         expected = plain(self.doc)
         edited = apply_edits(self.text.text, self.edits)
         try:
-            actual = plain(load(edited))
-        except PatchError:
+            actual = safe_yaml.load(edited.encode("utf-8")).data
+        except safe_yaml.YAMLLimitError:
             raise PatchError("the edited file would not parse") from None
         if actual != expected:
             raise PatchError("the edited file would not mean what was intended")
         return self.edits
+
+
+def patch_for(files, text: TextFile) -> Patch:
+    """A Patch of ``text`` on a private copy of the file loaded once per scan (loading is the
+    slow part of ruamel.yaml; a copy costs a sixth of it)."""
+    key = ("ruamel", text.rel, text.digest)
+    if key not in files.memo:
+        try:
+            files.memo[key] = load(text.text)
+        except PatchError as exc:
+            files.memo[key] = exc
+    loaded = files.memo[key]
+    if isinstance(loaded, PatchError):
+        raise loaded
+    return Patch(text, copy.deepcopy(loaded))
 
 
 def _indent(text: str, column: int) -> str:
