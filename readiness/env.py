@@ -109,3 +109,65 @@ def env_email_url(name: str) -> dict | None:
         "use_tls": use_tls,
         "use_ssl": use_ssl,
     }
+
+
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def env_https_url(name: str) -> str | None:
+    """An https:// URL (plain http:// only for this machine: localhost, 127.0.0.1, [::1]); None
+    when unset. Used for the identity provider, whose answers must not travel in clear."""
+    from urllib.parse import urlsplit
+
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    text = raw.strip()
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        parts = parts._replace(netloc="")
+    local = parts.hostname in _LOCAL_HOSTS
+    if (
+        not parts.hostname
+        or parts.query
+        or parts.fragment
+        or not (parts.scheme == "https" or (parts.scheme == "http" and local))
+    ):
+        raise SettingsError(name, text, "an https:// URL (http:// only for localhost or 127.0.0.1)")
+    return text.rstrip("/")
+
+
+_RULE = re.compile(
+    r"(?P<kind>domain|group):(?P<value>[^=\s,]+)=(?P<team>[-a-zA-Z0-9_]+)(?::(?P<role>viewer|engineer|lead))?"
+)
+
+
+def env_auto_join(name: str, default_role: str) -> list[dict]:
+    """Single sign-on auto-join rules, comma-separated: ``domain:example.com=platform`` (a verified
+    e-mail at that domain joins team "platform") or ``group:sre=platform:engineer`` (the IdP's group
+    claim holds "sre"), each with an optional role (else ``default_role``)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return []
+    rules = []
+    for part in raw.split(","):
+        match = _RULE.fullmatch(part.strip())
+        if match is None:
+            raise SettingsError(
+                name,
+                raw.strip(),
+                "comma-separated rules domain:<e-mail domain>=<team slug>[:role] or "
+                "group:<group>=<team slug>[:role] (role: viewer, engineer or lead)",
+            )
+        value = match["value"].lower() if match["kind"] == "domain" else match["value"]
+        rules.append(
+            {
+                "kind": match["kind"],
+                "value": value,
+                "team": match["team"],
+                "role": match["role"] or default_role,
+            }
+        )
+    return rules

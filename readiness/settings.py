@@ -17,9 +17,11 @@ from readiness import __version__
 from readiness.core.logging import logging_config
 from readiness.env import (
     SettingsError,
+    env_auto_join,
     env_bool,
     env_choice,
     env_email_url,
+    env_https_url,
     env_int,
     env_list,
     env_rate,
@@ -53,6 +55,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "axes",
+    # Single sign-on (OpenID Connect) and verified e-mail addresses: docs/architecture.md says why.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "readiness.core",
     "readiness.teams",
     "readiness.repos",
@@ -60,6 +67,7 @@ INSTALLED_APPS = [
     "readiness.endpoints",
     "readiness.reports",
     "readiness.api",
+    "readiness.sso",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -99,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "readiness.core.context_processors.version",
+                "readiness.sso.context_processors.sso",
             ],
         },
     },
@@ -125,6 +135,57 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Single sign-on with OpenID Connect (django-allauth; docs/configuration.md, docs/architecture.md).
+# Off unless OIDC_ISSUER_URL is set; local password accounts keep working either way.
+OIDC_ISSUER_URL = env_https_url("OIDC_ISSUER_URL")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+OIDC_BUTTON_LABEL = env_str("OIDC_BUTTON_LABEL", "Log in with single sign-on")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_AUTO_JOIN_ROLE = env_choice("OIDC_AUTO_JOIN_ROLE", "VIEWER", ("VIEWER", "ENGINEER", "LEAD")).lower()
+OIDC_AUTO_JOIN = env_auto_join("OIDC_AUTO_JOIN", OIDC_AUTO_JOIN_ROLE)
+OIDC_SCOPES = env_list("OIDC_SCOPES", ["openid", "profile", "email"])
+if OIDC_ISSUER_URL:
+    for _name, _value in (("OIDC_CLIENT_ID", OIDC_CLIENT_ID), ("OIDC_CLIENT_SECRET", OIDC_CLIENT_SECRET)):
+        if not _value:
+            raise SettingsError(
+                _name, "", "the client's value registered at the identity provider (OIDC_ISSUER_URL is set)"
+            )
+    if "openid" not in OIDC_SCOPES:
+        raise SettingsError("OIDC_SCOPES", ",".join(OIDC_SCOPES), "a list that includes openid")
+elif OIDC_AUTO_JOIN:
+    raise SettingsError(
+        "OIDC_AUTO_JOIN", env_str("OIDC_AUTO_JOIN"), "no value while OIDC_ISSUER_URL is unset"
+    )
+OIDC_PROVIDER_ID = "sso"  # in the callback URL: <SITE_URL>/accounts/oidc/sso/login/callback/
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "SCOPE": OIDC_SCOPES,
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": OIDC_PROVIDER_ID,
+                "name": OIDC_BUTTON_LABEL,
+                "client_id": OIDC_CLIENT_ID,
+                "secret": OIDC_CLIENT_SECRET,
+                "settings": {"server_url": OIDC_ISSUER_URL},
+            }
+        ]
+        if OIDC_ISSUER_URL
+        else [],
+    }
+}
+SOCIALACCOUNT_ADAPTER = "readiness.sso.adapter.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "readiness.sso.adapter.AccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False  # nothing calls the IdP's APIs later; keep no tokens
+SOCIALACCOUNT_ONLY = True  # allauth serves single sign-on only; passwords stay Django's own views
+ACCOUNT_EMAIL_VERIFICATION = "none"  # the IdP vouches for addresses (its email_verified claim)
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -183,6 +244,8 @@ CELERY_BEAT_SCHEDULE = {
     "reports.enqueue_due": {"task": "reports.enqueue_due", "schedule": 300.0},
     # Checklist states whose attestation fell due or waiver expired (pages also refresh on read).
     "checklists.refresh_expired": {"task": "checklists.refresh_expired", "schedule": 900.0},
+    # Audit entries older than AUDIT_RETENTION_DAYS are deleted once a day (docs/configuration.md).
+    "teams.prune_activity": {"task": "teams.prune_activity", "schedule": 86400.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -245,6 +308,9 @@ RATE_LIMIT_WEBHOOK = env_rate("RATE_LIMIT_WEBHOOK", "600/60")  # per address; gi
 RATE_LIMIT_LOGIN = env_rate("RATE_LIMIT_LOGIN", "20/60")  # login form posts per address
 # Reverse proxies in front that append to X-Forwarded-For (0: use the connection's address).
 RATE_LIMIT_PROXY_COUNT = env_int("RATE_LIMIT_PROXY_COUNT", 0, minimum=0, maximum=5)
+
+# The audit log keeps entries this many days (0: for ever); a daily task deletes older ones.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730, minimum=0, maximum=36500)
 
 # E-mail (docs/reports.md): EMAIL_URL, or the usual EMAIL_HOST... variables. EMAIL_BACKEND switches
 # to any Django backend, django-anymail's included (its settings come from ANYMAIL_* variables).

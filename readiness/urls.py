@@ -20,6 +20,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("readiness.sso.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("readiness.api.urls")),
     path("", include("readiness.api.page_urls")),

@@ -8,11 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from readiness.api import selectors, services
 from readiness.api.forms import TokenForm
+from readiness.core.confirm import confirmation
 from readiness.teams.models import Role
 from readiness.teams.selectors import membership_get, role_at_least
 
@@ -48,13 +50,30 @@ def team_tokens(request, team_slug):
     return render(request, "api/team_tokens.html", context, status=status)
 
 
+def _confirm_revoke(request, token, cancel: str):
+    used = f"last used {token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never used"
+    return confirmation(
+        request,
+        title=f"Revoke {token.name}?",
+        question=f"Requests that present the token {token.name} ({token.prefix}…) are refused from now on.",
+        details=[f"Created {token.created_at:%Y-%m-%d}, {used}"],
+        button=f"Revoke {token.name}",
+        cancel=cancel,
+    )
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def team_token_revoke(request, team_slug, token_id):
     membership, is_lead = _lead_membership(request, team_slug)
+    token = selectors.token_get_for_team(team=membership.team, token_id=token_id)
     if not is_lead:
         return HttpResponseForbidden("Only team leads manage team API tokens.")
-    token = services.token_revoke(token=selectors.token_get_for_team(team=membership.team, token_id=token_id))
+    if request.method == "GET":
+        return _confirm_revoke(
+            request, token, reverse("api_pages:team_tokens", kwargs={"team_slug": team_slug})
+        )
+    token = services.token_revoke(token=token, actor=request.user)
     messages.success(request, f"Revoked {token.name}.")
     return redirect("api_pages:team_tokens", team_slug=team_slug)
 
@@ -82,8 +101,11 @@ def personal_tokens(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def personal_token_revoke(request, token_id):
-    token = services.token_revoke(token=selectors.token_get_for_user(user=request.user, token_id=token_id))
+    token = selectors.token_get_for_user(user=request.user, token_id=token_id)
+    if request.method == "GET":
+        return _confirm_revoke(request, token, reverse("api_pages:personal_tokens"))
+    token = services.token_revoke(token=token, actor=request.user)
     messages.success(request, f"Revoked {token.name}.")
     return redirect("api_pages:personal_tokens")

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from readiness.api.models import ApiToken
+from readiness.teams.activity import activity_record
 
 TOKEN_PREFIX = "rdy_"  # noqa: S105 - a public marker, not a secret
 PREFIX_SHOWN = len(TOKEN_PREFIX) + 8
@@ -35,13 +36,27 @@ def token_create(*, name: str, created_by, team=None, user=None) -> tuple[ApiTok
         hash=token_hash(plaintext),
         created_by=created_by,
     )
+    activity_record(
+        team=team,
+        actor=created_by,
+        verb="token.created",
+        target=_label(token),
+        obj=token,
+        owner=team.slug if team is not None else user.get_username(),
+    )
     return token, plaintext
 
 
-def token_revoke(*, token: ApiToken) -> ApiToken:
-    """Revoke a token; revoking twice keeps the first time."""
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def _label(token: ApiToken) -> str:
+    return f"{token.name} ({token.prefix}…)"
+
+
+def token_revoke(*, token: ApiToken, actor=None) -> ApiToken:
+    """Revoke a token; revoking twice keeps the first time (and one audit entry)."""
+    revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     token.refresh_from_db(fields=["revoked_at"])
+    if revoked:
+        activity_record(team=token.team, actor=actor, verb="token.revoked", target=_label(token), obj=token)
     return token
 
 

@@ -96,7 +96,9 @@ def run_create(request, team_slug, repo_slug):
     if not access.can_trigger:
         return api_error(403, "Viewers cannot start analyses.")
     token = request.api_principal
-    run = repo_services.analysis_request(repository=repository, trigger=Trigger.API, user=token.user)
+    run = repo_services.analysis_request(
+        repository=repository, trigger=Trigger.API, user=token.user, api_token=token
+    )
     body = payloads.run_payload(run)
     response = JsonResponse(body, status=202)
     response["Location"] = body["url"]

@@ -377,7 +377,7 @@ def note_add(*, repository, template_slug: str, item_key: str, text: str, user) 
     text = text.strip()
     if not text:
         raise ChecklistError("A note cannot be empty.")
-    return ItemNote.objects.create(
+    note = ItemNote.objects.create(
         repository=repository,
         template_slug=template_slug,
         item_key=item_key,
@@ -385,6 +385,15 @@ def note_add(*, repository, template_slug: str, item_key: str, text: str, user) 
         author=user,
         created_at=timezone.now(),
     )
+    activity_record(
+        team=repository.team,
+        actor=user,
+        verb="item.noted",
+        target=f"{repository.name}: {item_key}",
+        obj=note,
+        text=text[:200] + ("…" if len(text) > 200 else ""),
+    )
+    return note
 
 
 # States and snapshots -------------------------------------------------------------------------

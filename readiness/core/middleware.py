@@ -17,6 +17,8 @@ from django.utils.functional import empty
 
 from readiness.core import metrics
 from readiness.core.logging import request_id_var, user_id_var
+from readiness.core.ratelimit import client_ip
+from readiness.core.request_context import client_ip_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -35,6 +37,7 @@ class RequestIdMiddleware:
         request.request_id = request_id
         request.META[ENVIRON_REQUEST_ID] = request_id
         id_token = request_id_var.set(request_id)
+        ip_token = client_ip_var.set(client_ip(request))  # for the audit log (readiness/teams/activity.py)
         # A callable: the user is known only once a view loaded it, and loading it here would
         # cost /health a database query.
         user_token = user_id_var.set(lambda: loaded_user_id(request))
@@ -43,6 +46,7 @@ class RequestIdMiddleware:
             response = self.get_response(request)
         finally:
             request_id_var.reset(id_token)
+            client_ip_var.reset(ip_token)
             user_id_var.reset(user_token)
         response[REQUEST_ID_HEADER] = request_id
         request.META[ENVIRON_USER_ID] = loaded_user_id(request)

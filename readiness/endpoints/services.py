@@ -26,6 +26,7 @@ from readiness.endpoints.models import (
 )
 from readiness.probes.guard import BlockedAddress, UnresolvableHost, judge_url
 from readiness.probes.prober import EndpointSpec, ProbeResult, probe_batch_sync
+from readiness.teams.activity import activity_record
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,7 @@ def endpoint_register(
     expectations: dict | None = None,
     headers: dict[str, str] | None = None,
     enabled: bool = True,
+    actor=None,
 ) -> Endpoint:
     """Register an endpoint; ValidationError (with the guard's reason for a refused URL) otherwise."""
     if Endpoint.objects.filter(repository=repository).count() >= MAX_ENDPOINTS_PER_REPOSITORY:
@@ -135,11 +137,23 @@ def endpoint_register(
     _validate(endpoint, headers)
     endpoint.headers_encrypted = _headers_ciphertext(headers)
     endpoint.save()
+    _audit(endpoint, actor, "endpoint.added", url=endpoint.url, kind=endpoint.kind)
     return endpoint
 
 
+def _audit(endpoint: Endpoint, actor, verb: str, **extra) -> None:
+    activity_record(
+        team=endpoint.repository.team,
+        actor=actor,
+        verb=verb,
+        target=f"{endpoint.repository.name}: {endpoint.name}",
+        obj=endpoint,
+        **extra,
+    )
+
+
 def endpoint_update(
-    *, endpoint: Endpoint, headers: dict[str, str] | None = None, clear_headers=False, **fields
+    *, endpoint: Endpoint, headers: dict[str, str] | None = None, clear_headers=False, actor=None, **fields
 ):
     """Change an endpoint's settings. ``headers`` None keeps the stored ones (they are never shown
     back); ``clear_headers`` removes them."""
@@ -151,8 +165,15 @@ def endpoint_update(
     if "latency_threshold_ms" in fields and not fields["latency_threshold_ms"]:  # empty: the kind's default
         kind = fields.get("kind", endpoint.kind)
         fields["latency_threshold_ms"] = DEFAULT_LATENCY_THRESHOLD_MS.get(kind, 1000)
+    changes = {}
     for name, value in fields.items():
-        setattr(endpoint, name, value.strip() if isinstance(value, str) else value)
+        value = value.strip() if isinstance(value, str) else value
+        changes[name] = (getattr(endpoint, name), value)
+        setattr(endpoint, name, value)
+    if clear_headers and endpoint.headers_encrypted:
+        changes["headers"] = ("set", "removed")
+    elif headers is not None:
+        changes["headers"] = ("set" if endpoint.headers_encrypted else "none", "replaced")
     current_headers = headers
     if current_headers is None and not clear_headers:
         current_headers = _stored_headers(endpoint)
@@ -170,10 +191,13 @@ def endpoint_update(
             Incident.objects.filter(endpoint=endpoint, ended_at__isnull=True).update(ended_at=timezone.now())
         endpoint.next_probe_at = timezone.now()
         endpoint.save()
+        if any(old != new for old, new in changes.values()):
+            _audit(endpoint, actor, "endpoint.changed", changes=changes)
     return endpoint
 
 
-def endpoint_delete(*, endpoint: Endpoint) -> None:
+def endpoint_delete(*, endpoint: Endpoint, actor=None) -> None:
+    _audit(endpoint, actor, "endpoint.deleted", url=endpoint.url)
     endpoint.delete()
 
 

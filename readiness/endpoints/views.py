@@ -6,9 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from readiness.core import ratelimit
+from readiness.core.confirm import confirmation
 from readiness.endpoints import selectors, services
 from readiness.endpoints.forms import EndpointForm
 from readiness.repos.selectors import repository_get
@@ -48,7 +50,10 @@ def endpoint_list(request, team_slug, repo_slug):
         if form.is_valid() and _save(
             form,
             lambda: services.endpoint_register(
-                repository=repository, headers=form.cleaned_data["headers"] or None, **form.service_kwargs()
+                repository=repository,
+                headers=form.cleaned_data["headers"] or None,
+                actor=request.user,
+                **form.service_kwargs(),
             ),
         ):
             messages.success(
@@ -81,6 +86,7 @@ def endpoint_edit(request, team_slug, repo_slug, endpoint_id):
                 endpoint=endpoint,
                 headers=form.cleaned_data["headers"] or None,
                 clear_headers=form.cleaned_data["clear_headers"],
+                actor=request.user,
                 **form.service_kwargs(),
             ),
         ):
@@ -91,13 +97,22 @@ def endpoint_edit(request, team_slug, repo_slug, endpoint_id):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def endpoint_delete(request, team_slug, repo_slug, endpoint_id):
     _, repository, can_edit = _scope(request, team_slug, repo_slug)
     endpoint = selectors.endpoint_get(repository=repository, endpoint_id=endpoint_id)
     if not can_edit:
         return HttpResponseForbidden(READ_ONLY)
-    services.endpoint_delete(endpoint=endpoint)
+    if request.method == "GET":
+        return confirmation(
+            request,
+            title=f"Delete {endpoint.name}?",
+            question=f"The health endpoint {endpoint.name} of {repository.name} is no longer probed.",
+            details=[endpoint.url, "Its probe history, hourly figures and incidents are deleted with it."],
+            button=f"Delete {endpoint.name}",
+            cancel=reverse("endpoints:list", kwargs={"team_slug": team_slug, "repo_slug": repo_slug}),
+        )
+    services.endpoint_delete(endpoint=endpoint, actor=request.user)
     messages.success(request, f"Deleted {endpoint.name} and its probe history.")
     return redirect("endpoints:list", team_slug=team_slug, repo_slug=repo_slug)
 

@@ -39,6 +39,7 @@ from readiness.reports.models import (
     WeeklyReport,
 )
 from readiness.reports.schedule import week_start_for
+from readiness.teams.activity import activity_record
 from readiness.teams.models import Team
 
 logger = logging.getLogger(__name__)
@@ -274,6 +275,7 @@ def report_send_now(*, team, user, now: datetime | None = None) -> WeeklyReport:
             + (f" ({existing.sent_at:%Y-%m-%d %H:%M} UTC)." if existing.sent_at else ".")
         )
     _enqueue(report.pk, team.pk, week_start)
+    activity_record(team=team, actor=user, verb="report.sent_now", target=f"week of {week_start}", obj=report)
     return report
 
 
@@ -291,6 +293,13 @@ def report_retry(*, report: WeeklyReport, user) -> WeeklyReport:
         raise ReportError("Only a failed report can be tried again.")
     _enqueue(report.pk, report.team_id, report.week_start)
     report.refresh_from_db()
+    activity_record(
+        team=report.team,
+        actor=user,
+        verb="report.retried",
+        target=f"the week of {report.week_start}",
+        obj=report,
+    )
     return report
 
 

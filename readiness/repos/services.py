@@ -48,7 +48,9 @@ def repository_register(
     return repository
 
 
-def analysis_request(*, repository: Repository, trigger: str = Trigger.MANUAL, user=None) -> AnalysisRun:
+def analysis_request(
+    *, repository: Repository, trigger: str = Trigger.MANUAL, user=None, api_token=None
+) -> AnalysisRun:
     """Create a queued run and enqueue it once the transaction commits.
 
     Triggers coalesce: a run already queued for the repository absorbs the request, so while one
@@ -61,8 +63,20 @@ def analysis_request(*, repository: Repository, trigger: str = Trigger.MANUAL, u
         if pending is not None:
             return pending
         run = AnalysisRun.objects.create(repository=repository, trigger=trigger, requested_by=user)
-        if user is not None:  # people's triggers; pushes and schedules would drown the log
-            activity_record(team=repository.team, actor=user, verb="run.triggered", target=repository.name)
+        if api_token is not None:  # CI through the API: the token is the actor (its owner, if personal)
+            activity_record(
+                team=repository.team,
+                actor=user,
+                verb="run.triggered_api",
+                target=repository.name,
+                obj=run,
+                actor_label=f"API token {api_token.name} ({api_token.prefix}…)",
+                token=api_token.prefix,
+            )
+        elif user is not None:  # people's triggers; pushes and schedules would drown the log
+            activity_record(
+                team=repository.team, actor=user, verb="run.triggered", target=repository.name, obj=run
+            )
         _enqueue_on_commit(run.pk)
     return run
 
@@ -246,17 +260,38 @@ def analysis_request_scheduled(*, repository_id: int) -> AnalysisRun | None:
     return analysis_request(repository=repository, trigger=Trigger.SCHEDULE)
 
 
-def repository_set_token(*, repository: Repository, token: str) -> None:
+def repository_set_token(*, repository: Repository, token: str, actor=None) -> None:
     """Store (or clear, with an empty token) the repository's access token, encrypted."""
+    had = bool(repository.token_encrypted)
     repository.token_encrypted = encrypt(token) if token else ""
     repository.save(update_fields=["token_encrypted"])
+    activity_record(
+        team=repository.team,
+        actor=actor,
+        verb="repository.changed",
+        target=repository.name,
+        obj=repository,
+        changes={
+            "access token": (
+                "set" if had else "none",
+                "replaced" if token and had else "set" if token else "none",
+            )
+        },
+    )
 
 
-def webhook_secret_rotate(*, repository: Repository) -> str:
+def webhook_secret_rotate(*, repository: Repository, actor=None) -> str:
     """Make a new webhook secret; the caller shows it once, it is never shown again."""
     secret = secrets.token_urlsafe(32)
     repository.webhook_secret_encrypted = encrypt(secret)
     repository.save(update_fields=["webhook_secret_encrypted"])
+    activity_record(
+        team=repository.team,
+        actor=actor,
+        verb="webhook.secret_rotated",
+        target=repository.name,
+        obj=repository,
+    )
     return secret
 
 
@@ -293,7 +328,23 @@ def repository_schedule_set(*, repository: Repository, crontab: dict | None) -> 
         repository.save(update_fields=["schedule"])
 
 
-def repository_update_source(*, repository: Repository, url: str, branch: str, subfolder: str = "") -> None:
+def repository_update_source(
+    *, repository: Repository, url: str, branch: str, subfolder: str = "", actor=None
+) -> None:
+    changes = {
+        "url": (repository.url, url),
+        "branch": (repository.branch, branch),
+        "subfolder": (repository.subfolder, subfolder),
+    }
+    if any(old != new for old, new in changes.values()):
+        activity_record(
+            team=repository.team,
+            actor=actor,
+            verb="repository.changed",
+            target=repository.name,
+            obj=repository,
+            changes=changes,
+        )
     repository.url = url
     repository.branch = branch
     repository.subfolder = subfolder

@@ -62,14 +62,16 @@ def repository_settings(request, team_slug, repo_slug):
         form = SourceForm(request.POST)
         if not form.is_valid():
             return _render(request, membership, repository, status=400, source_form=form)
-        services.repository_update_source(repository=repository, **form.cleaned_data)
+        services.repository_update_source(repository=repository, actor=request.user, **form.cleaned_data)
         reachability.reachability_request(repository=repository)
         messages.success(request, "Source saved; checking that it is reachable.")
     elif action == "token":
         form = TokenForm(request.POST)
         if not form.is_valid():
             return _render(request, membership, repository, status=400, token_form=form)
-        services.repository_set_token(repository=repository, token=form.cleaned_data["token"])
+        services.repository_set_token(
+            repository=repository, token=form.cleaned_data["token"], actor=request.user
+        )
         reachability.reachability_request(repository=repository)
         messages.success(
             request, "Access token saved." if form.cleaned_data["token"] else "Access token removed."
@@ -89,7 +91,7 @@ def repository_settings(request, team_slug, repo_slug):
         services.repository_schedule_set(repository=repository, crontab=crontab)
         messages.success(request, "Schedule saved." if crontab else "Scheduled analyses turned off.")
     elif action == "webhook":
-        secret = services.webhook_secret_rotate(repository=repository)
+        secret = services.webhook_secret_rotate(repository=repository, actor=request.user)
         # Shown in this response only; never stored in plain text nor shown again.
         return _render(request, membership, repository, new_webhook_secret=secret)
     else:

@@ -1,13 +1,21 @@
-"""Invitations: a signed link (expiring, single use) e-mailed to someone a lead wants in the team."""
+"""Invitations: a signed link (expiring, single use) e-mailed to someone a lead wants in the team.
+
+An invitation is bound to the address it was sent to: only an account whose e-mail is that
+address may accept it (a verified address, or the account's own e-mail field, which people cannot
+change themselves); a new account made from the link gets that address, verified, since the link
+proves the person reads its mail. One open invitation per address and team (a database
+constraint); accepted, revoked and expired links stop working. Every step is in the audit log.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -24,25 +32,24 @@ class InvitationError(Exception):
     """Why an invitation link cannot be used, in words for the person holding it."""
 
 
+class WrongAccount(InvitationError):
+    """The logged-in account is not the one the invitation was sent to."""
+
+
 def invitation_token(invitation: Invitation) -> str:
     return signing.dumps({"id": invitation.pk, "email": invitation.email}, salt=SALT)
 
 
-def invitation_create(*, team, email: str, role: str, invited_by) -> Invitation:
-    email = email.strip().lower()
-    invitation = Invitation.objects.create(
-        team=team,
-        email=email,
-        role=role,
-        invited_by=invited_by,
-        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
-    )
-    activity_record(team=team, actor=invited_by, verb="member.invited", target=email, role=role)
-    link = settings.SITE_URL + reverse("invitation_accept", kwargs={"token": invitation_token(invitation)})
+def invitation_link(invitation: Invitation) -> str:
+    return settings.SITE_URL + reverse("invitation_accept", kwargs={"token": invitation_token(invitation)})
+
+
+def _send(invitation: Invitation) -> None:
     context = {
-        "team": team,
-        "invited_by": invited_by,
-        "link": link,
+        "team": invitation.team,
+        "invited_by": invitation.invited_by,
+        "email": invitation.email,
+        "link": invitation_link(invitation),
         "role": invitation.get_role_display(),
         "days": INVITATION_DAYS,
     }
@@ -51,10 +58,84 @@ def invitation_create(*, team, email: str, role: str, invited_by) -> Invitation:
             render_to_string("emails/invitation-subject.txt", context).strip(),
             render_to_string("emails/invitation-body.txt", context),
             settings.DEFAULT_FROM_EMAIL,
-            [email],
+            [invitation.email],
         )
     )
+
+
+def invitation_pending(*, team):
+    """Open invitations (not accepted, not revoked), expired ones included: a lead resends or
+    revokes those."""
+    return team.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).select_related(
+        "invited_by"
+    )
+
+
+def invitation_create(*, team, email: str, role: str, invited_by) -> Invitation:
+    email = email.strip().lower()
+    if Membership.objects.filter(team=team, user__email__iexact=email).exists():
+        raise InvitationError(f"{email} is already a member of {team.name}.")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            # An expired invitation left open would block a new one: close it first.
+            team.invitations.filter(
+                email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lt=now
+            ).update(revoked_at=now)
+            invitation = Invitation.objects.create(
+                team=team,
+                email=email,
+                role=role,
+                invited_by=invited_by,
+                expires_at=now + timedelta(days=INVITATION_DAYS),
+            )
+    except IntegrityError:
+        raise InvitationError(
+            f"{email} already has an open invitation; send it again or revoke it from the list."
+        ) from None
+    activity_record(
+        team=team, actor=invited_by, verb="member.invited", target=email, obj=invitation, role=role
+    )
+    _send(invitation)
     return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, actor) -> Invitation:
+    """E-mail the link again, valid for another INVITATION_DAYS from now."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise InvitationError("This invitation is no longer open.")
+    old = invitation.expires_at
+    invitation.expires_at = timezone.now() + timedelta(days=INVITATION_DAYS)
+    invitation.save(update_fields=["expires_at"])
+    activity_record(
+        team=invitation.team,
+        actor=actor,
+        verb="invitation.resent",
+        target=invitation.email,
+        obj=invitation,
+        changes={"expires": (old.date(), invitation.expires_at.date())},
+    )
+    _send(invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor) -> bool:
+    """Withdraw an open invitation; its link stops working. False when it was no longer open."""
+    closed = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if closed:
+        activity_record(
+            team=invitation.team,
+            actor=actor,
+            verb="invitation.revoked",
+            target=invitation.email,
+            obj=invitation,
+        )
+    return bool(closed)
 
 
 def invitation_from_token(token: str) -> Invitation:
@@ -65,7 +146,9 @@ def invitation_from_token(token: str) -> Invitation:
     except signing.BadSignature:
         raise InvitationError("This invitation link is not valid.") from None
     invitation = (
-        Invitation.objects.select_related("team").filter(pk=data.get("id"), email=data.get("email")).first()
+        Invitation.objects.select_related("team", "invited_by")
+        .filter(pk=data.get("id"), email=data.get("email"))
+        .first()
     )
     if invitation is None or invitation.revoked_at is not None:
         raise InvitationError("This invitation was withdrawn.")
@@ -76,16 +159,64 @@ def invitation_from_token(token: str) -> Invitation:
     return invitation
 
 
+def user_has_email(user, email: str) -> bool:
+    """Does the account own ``email``: one of its verified addresses, or its own e-mail field."""
+    email = email.strip().lower()
+    if (user.email or "").strip().lower() == email:
+        return True
+    return EmailAddress.objects.filter(user=user, verified=True, email__iexact=email).exists()
+
+
+def email_taken(email: str) -> bool:
+    """Is ``email`` already some account's address (a new account may not take it)?"""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model().objects.filter(email__iexact=email).exists()
+        or EmailAddress.objects.filter(email__iexact=email, verified=True).exists()
+    )
+
+
+def mark_email_verified(*, user, email: str) -> None:
+    """The invitation link reached this address: record it as the account's verified address."""
+    address = EmailAddress.objects.filter(user=user, email__iexact=email).first()
+    try:
+        with transaction.atomic():  # another account holding it verified already keeps it
+            if address is None:
+                primary = not EmailAddress.objects.filter(user=user, primary=True).exists()
+                EmailAddress.objects.create(user=user, email=email, verified=True, primary=primary)
+            elif not address.verified:
+                address.verified = True
+                address.save(update_fields=["verified"])
+    except IntegrityError:
+        pass
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, user) -> Membership:
-    """Add ``user`` to the invitation's team; the link works once."""
+    """Add ``user`` to the invitation's team; the link works once, and only for its address."""
     invitation = invitation_from_token(token)
-    claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
-        accepted_at=timezone.now(), accepted_by=user
-    )
-    if claimed != 1:  # accepted in another tab or request meanwhile
+    if not user_has_email(user, invitation.email):
+        raise WrongAccount(
+            f"This invitation is for {invitation.email}, and you are logged in as "
+            f"{user.get_username()}{f' ({user.email})' if user.email else ''}. Log out, then open the "
+            "link again to accept it with the invited address."
+        )
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(accepted_at=timezone.now(), accepted_by=user)
+    if claimed != 1:  # accepted or revoked in another tab or request meanwhile
         raise InvitationError("This invitation has already been used.")
+    mark_email_verified(user=user, email=invitation.email)
     existing = Membership.objects.filter(team=invitation.team, user=user).first()
     membership = existing or membership_add(team=invitation.team, user=user, role=invitation.role)
-    activity_record(team=invitation.team, actor=user, verb="member.joined", target=user.get_username())
+    activity_record(
+        team=invitation.team,
+        actor=user,
+        verb="member.joined",
+        target=user.get_username(),
+        obj=membership,
+        role=membership.get_role_display().lower(),
+        invitation=invitation.pk,
+    )
     return membership

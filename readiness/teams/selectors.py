@@ -27,3 +27,24 @@ def membership_get(*, user, team_slug: str) -> Membership:
 
 def role_at_least(membership: Membership, role: str) -> bool:
     return ROLE_RANK[Role(membership.role)] >= ROLE_RANK[Role(role)]
+
+
+def activity_filtered(events, data: dict):
+    """Narrow an ActivityEvent queryset by a valid ActivityFilterForm's cleaned data."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    if data.get("verb"):
+        events = events.filter(verb=data["verb"])
+    if data.get("actor"):
+        events = events.filter(actor_name__iexact=data["actor"].strip())
+    zone = timezone.get_current_timezone()
+    if data.get("since"):
+        events = events.filter(created_at__gte=datetime.combine(data["since"], time.min, tzinfo=zone))
+    if data.get("until"):
+        end = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=zone)
+        events = events.filter(created_at__lt=end)
+    if data.get("team"):
+        events = events.filter(team__slug=data["team"])
+    return events

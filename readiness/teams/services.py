@@ -41,8 +41,8 @@ def membership_change_role(*, membership: Membership, role: str, actor) -> Membe
         actor=actor,
         verb="member.role_changed",
         target=membership.user.get_username(),
-        old=old,
-        new=role,
+        obj=membership,
+        changes={"role": (old, role)},
     )
     return membership
 
@@ -53,8 +53,14 @@ def membership_remove(*, membership: Membership, actor) -> None:
         _ensure_another_lead(membership)
     from readiness.teams.activity import activity_record
 
+    leaving = actor is not None and actor.pk == membership.user_id
     activity_record(
-        team=membership.team, actor=actor, verb="member.removed", target=membership.user.get_username()
+        team=membership.team,
+        actor=actor,
+        verb="member.left" if leaving else "member.removed",
+        target=membership.user.get_username(),
+        obj=membership,
+        role=membership.role,
     )
     membership.delete()
 
@@ -64,3 +70,20 @@ def _ensure_another_lead(membership: Membership) -> None:
     leads = Membership.objects.select_for_update().filter(team=membership.team, role=Role.LEAD)
     if not leads.exclude(pk=membership.pk).exists():
         raise MembershipError("A team needs at least one lead: make someone else lead first.")
+
+
+def activity_prune(*, now=None) -> int:
+    """Delete audit entries older than AUDIT_RETENTION_DAYS (0 keeps them all); returns how many."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from readiness.teams.models import ActivityEvent
+
+    days = settings.AUDIT_RETENTION_DAYS
+    if not days:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _ = ActivityEvent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

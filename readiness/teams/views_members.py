@@ -1,19 +1,20 @@
-"""Team members (leads manage them), invitations and the activity log."""
+"""Team members (leads manage them) and invitations."""
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from readiness.core.confirm import confirmation
 from readiness.teams import invitations, services
-from readiness.teams.forms import ActivityFilterForm, InviteForm, RoleForm, SignupForm
-from readiness.teams.models import ActivityEvent, Membership, Role
+from readiness.teams.forms import InviteForm, RoleForm, SignupForm
+from readiness.teams.models import Invitation, Membership, Role
 from readiness.teams.selectors import membership_get, role_at_least
-
-EVENTS_PER_PAGE = 50
 
 
 def _members_page(request, membership, *, invite_form=None, status=200):
@@ -23,9 +24,10 @@ def _members_page(request, membership, *, invite_form=None, status=200):
         "membership": membership,
         "is_lead": role_at_least(membership, Role.LEAD),
         "members": team.memberships.select_related("user").order_by("user__username"),
-        "pending": team.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True),
+        "pending": invitations.invitation_pending(team=team),
         "invite_form": invite_form or InviteForm(),
         "roles": Role.choices,
+        "now": timezone.now(),
     }
     return render(request, "teams/members.html", context, status=status)
 
@@ -45,8 +47,60 @@ def member_invite(request, team_slug):
     form = InviteForm(request.POST)
     if not form.is_valid():
         return _members_page(request, membership, invite_form=form, status=400)
-    invitations.invitation_create(team=membership.team, invited_by=request.user, **form.cleaned_data)
+    try:
+        invitations.invitation_create(team=membership.team, invited_by=request.user, **form.cleaned_data)
+    except invitations.InvitationError as exc:
+        form.add_error("email", str(exc))
+        return _members_page(request, membership, invite_form=form, status=409)
     messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+    return redirect("members", team_slug=team_slug)
+
+
+def _lead_invitation(request, team_slug, invitation_id):
+    """(invitation, None) for a lead, or (None, response) to return."""
+    membership = membership_get(user=request.user, team_slug=team_slug)
+    invitation = get_object_or_404(Invitation, pk=invitation_id, team=membership.team)
+    if not role_at_least(membership, Role.LEAD):
+        return None, HttpResponseForbidden("Only team leads manage invitations.")
+    return invitation, None
+
+
+@login_required
+@require_POST
+def invitation_resend(request, team_slug, invitation_id):
+    invitation, refused = _lead_invitation(request, team_slug, invitation_id)
+    if refused:
+        return refused
+    try:
+        invitations.invitation_resend(invitation=invitation, actor=request.user)
+    except invitations.InvitationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Invitation sent to {invitation.email} again.")
+    return redirect("members", team_slug=team_slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_revoke(request, team_slug, invitation_id):
+    invitation, refused = _lead_invitation(request, team_slug, invitation_id)
+    if refused:
+        return refused
+    if request.method == "GET":
+        return confirmation(
+            request,
+            title="Revoke the invitation?",
+            question=f"The invitation of {invitation.email} to {invitation.team.name} stops working.",
+            details=[
+                f"Invited as {invitation.get_role_display().lower()} on {invitation.created_at:%Y-%m-%d}"
+            ],
+            button=f"Revoke the invitation of {invitation.email}",
+            cancel=reverse("members", kwargs={"team_slug": team_slug}),
+        )
+    if invitations.invitation_revoke(invitation=invitation, actor=request.user):
+        messages.success(request, f"The invitation of {invitation.email} was revoked.")
+    else:
+        messages.error(request, "This invitation was no longer open.")
     return redirect("members", team_slug=team_slug)
 
 
@@ -78,12 +132,26 @@ def member_role(request, team_slug, membership_id):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove(request, team_slug, membership_id):
     membership, target = _target(request, team_slug, membership_id)
     leaving = target.pk == membership.pk
     if not leaving and not role_at_least(membership, Role.LEAD):
         return HttpResponseForbidden("Only team leads can remove members.")
+    if request.method == "GET":
+        name = target.user.get_username()
+        return confirmation(
+            request,
+            title=f"Leave {target.team.name}?" if leaving else f"Remove {name}?",
+            question=(
+                f"You lose access to {target.team.name} until a lead invites you again."
+                if leaving
+                else f"{name} loses access to {target.team.name} and its repositories."
+            ),
+            details=[f"{name} {target.user.email}".strip() + f", {target.get_role_display().lower()}"],
+            button="Leave the team" if leaving else f"Remove {name}",
+            cancel=reverse("members", kwargs={"team_slug": team_slug}),
+        )
     try:
         services.membership_remove(membership=target, actor=request.user)
     except services.MembershipError as exc:
@@ -96,51 +164,44 @@ def member_remove(request, team_slug, membership_id):
     return redirect("members", team_slug=team_slug)
 
 
+def _invitation_page(request, context, status=200):
+    return render(request, "teams/invitation.html", context, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token):
-    """Accept an invitation: logged in, join; otherwise create the account here, then join."""
+    """Accept an invitation. Logged in with the invited address: join. Logged in with another: a
+    clear refusal and a way to log out. Not logged in: create an account with that address here,
+    log in with it, or sign in through single sign-on."""
     try:
         invitation = invitations.invitation_from_token(token)
     except invitations.InvitationError as exc:
-        return render(request, "teams/invitation.html", {"error": str(exc)}, status=410)
+        return _invitation_page(request, {"error": str(exc)}, status=410)
+    user = request.user if request.user.is_authenticated else None
+    context = {"invitation": invitation}
+    if user is not None and not invitations.user_has_email(user, invitation.email):
+        context["wrong_account"] = True
+        return _invitation_page(request, context, status=403 if request.method == "POST" else 200)
     form = None
+    taken = user is None and invitations.email_taken(invitation.email)
     if request.method == "POST":
-        user = request.user if request.user.is_authenticated else None
-        if user is None:
+        if user is None and not taken:
             form = SignupForm(request.POST)
             if form.is_valid():
-                user = form.save()
-                user.email = invitation.email
-                user.save(update_fields=["email"])
+                with transaction.atomic():
+                    user = form.save(commit=False)
+                    user.email = invitation.email
+                    user.save()
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         if user is not None:
             try:
                 invitations.invitation_accept(token=token, user=user)
             except invitations.InvitationError as exc:
-                return render(request, "teams/invitation.html", {"error": str(exc)}, status=410)
+                return _invitation_page(request, {"error": str(exc)}, status=410)
             messages.success(request, f"Welcome to {invitation.team.name}.")
             return redirect("team_detail", team_slug=invitation.team.slug)
-    elif not request.user.is_authenticated:
+    elif user is None and not taken:
         form = SignupForm()
+    context.update(form=form, account_exists=taken)
     status = 400 if form is not None and form.is_bound else 200
-    return render(request, "teams/invitation.html", {"invitation": invitation, "form": form}, status=status)
-
-
-@login_required
-@require_GET
-def activity(request, team_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    if not role_at_least(membership, Role.LEAD):
-        return HttpResponseForbidden("Only team leads can read the activity log.")
-    form = ActivityFilterForm(request.GET or None)
-    events = ActivityEvent.objects.filter(team=membership.team).select_related("actor")
-    if form.is_valid():
-        if form.cleaned_data["verb"]:
-            events = events.filter(verb=form.cleaned_data["verb"])
-        if form.cleaned_data["actor"]:
-            events = events.filter(actor__username=form.cleaned_data["actor"])
-    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"team": membership.team, "form": form, "page": page, "query": query.urlencode()}
-    return render(request, "teams/activity.html", context)
+    return _invitation_page(request, context, status=status)

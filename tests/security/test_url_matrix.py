@@ -50,7 +50,19 @@ PUBLIC = {
     "api_pages:personal_tokens",
     "api_pages:personal_token_revoke",
     "api:repository_list",
+    # Single sign-on (allauth): the OpenID Connect flow and its error, cancel and signup pages.
+    "openid_connect_login",
+    "openid_connect_callback",
+    "socialaccount_login_error",
+    "socialaccount_login_cancelled",
+    "socialaccount_signup",
+    "socialaccount_connections",
+    "account_inactive",
+    "account_login",
 }
+
+# Instance-wide pages for administrators (is_staff or superuser): everyone else gets 404.
+STAFF = {"audit": ("GET",), "audit_export": ("GET",)}
 
 MATRIX = {
     "team_detail": {"GET": V, "POST": L},
@@ -63,8 +75,11 @@ MATRIX = {
     "members": {"GET": V},
     "member_invite": {"POST": L},
     "member_role": {"POST": L},
-    "member_remove": {"POST": L},
+    "member_remove": {"GET": L, "POST": L},
+    "invitation_resend": {"POST": L},
+    "invitation_revoke": {"GET": L, "POST": L},
     "activity": {"GET": L},
+    "activity_export": {"GET": L},
     "checklists:dashboard": {"GET": V},
     "checklists:template_list": {"GET": V, "POST": L},
     "checklists:template_detail": {"GET": V},
@@ -81,7 +96,7 @@ MATRIX = {
     "checklists:history": {"GET": V},
     "endpoints:list": {"GET": V, "POST": E},
     "endpoints:edit": {"GET": E, "POST": E},
-    "endpoints:delete": {"POST": E},
+    "endpoints:delete": {"GET": E, "POST": E},
     "endpoints:probe": {"POST": E},
     "reports:list": {"GET": V},
     "reports:settings": {"GET": L, "POST": L},
@@ -93,7 +108,7 @@ MATRIX = {
     "reports:html": {"GET": V},
     "reports:retry": {"POST": L},
     "api_pages:team_tokens": {"GET": L, "POST": L},
-    "api_pages:team_token_revoke": {"POST": L},
+    "api_pages:team_token_revoke": {"GET": L, "POST": L},
     "api:run_create": {"POST": E},
     "api:run_detail": {"GET": V},
     "api:run_sarif": {"GET": V},
@@ -128,7 +143,7 @@ def named_routes():
 
 
 def test_every_route_is_in_the_matrix():
-    missing = sorted(set(named_routes()) - set(MATRIX) - PUBLIC)
+    missing = sorted(set(named_routes()) - set(MATRIX) - PUBLIC - set(STAFF))
     assert not missing, f"routes with no authorization decision in MATRIX: {missing}"
     stale = sorted(set(MATRIX) - set(named_routes()))
     assert not stale, f"MATRIX names routes that no longer exist: {stale}"
@@ -159,6 +174,9 @@ def build_world():
 
     report = WeeklyReport.objects.create(team=team, week_start=date(2026, 11, 16), status="failed")
     team_token, _ = token_create(name="ci", created_by=members[L].user, team=team)
+    from readiness.teams.invitations import invitation_create
+
+    invitation = invitation_create(team=team, email="invited@example.com", role=V, invited_by=members[L].user)
     kwargs = {
         "team_slug": team.slug,
         "repo_slug": repo.slug,
@@ -171,6 +189,7 @@ def build_world():
         "endpoint_id": endpoint.pk,
         "report_id": report.pk,
         "token_id": team_token.pk,
+        "invitation_id": invitation.pk,
     }
     users = {"outsider": outsider, **{role: m.user for role, m in members.items()}}
     return kwargs, users
@@ -231,3 +250,25 @@ def test_route_authorization(route, client, settings):
             if not ok:
                 failures.append(f"{who} {method} -> {status}, expected {want}")
     assert not failures, f"{route} ({url}):\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("route", sorted(STAFF))
+def test_staff_routes(route, client):
+    """Anonymous: the login page; any member, a lead included: 404; an administrator: through."""
+    url = reverse(route)
+    _kwargs, users = build_world()
+    assert client.get(url).status_code == 302
+    for who in ("outsider", V, E, L):
+        client.force_login(users[who])
+        assert client.get(url).status_code == 404, who
+    admin = users[L]
+    admin.is_staff = True
+    admin.save(update_fields=["is_staff"])
+    client.force_login(admin)
+    response = client.get(url)
+    assert response.status_code == 200
+    if response.get("Content-Type", "").startswith("text/html"):
+        assert scripts_locked_down(response.get("Content-Security-Policy", ""))
+    for method in METHODS:
+        if method not in STAFF[route]:
+            assert getattr(client, method.lower())(url).status_code == 405, method

@@ -108,11 +108,13 @@ def test_activity_log_records_and_filters(client, django_capture_on_commit_callb
         invite(client, lead)
     activity = reverse("activity", kwargs={"team_slug": lead.team.slug})
     page = client.get(activity)
-    assert b"<code>repository.registered</code>" in page.content
-    assert b"<code>member.invited</code>" in page.content
+    who = lead.user.get_username()
+    assert f"{who} registered the repository svc.".encode() in page.content
+    assert f"{who} invited new@example.com as Engineer.".encode() in page.content
+    assert b"<code>member.invited" not in page.content  # sentences, not codes
     filtered = client.get(activity, {"verb": "member.invited"})
-    assert b"<code>member.invited</code>" in filtered.content
-    assert b"<code>repository.registered</code>" not in filtered.content
+    assert b"invited new@example.com" in filtered.content
+    assert b"registered the repository" not in filtered.content
 
 
 def test_ticks_waivers_and_undos_are_in_the_activity_log():
