@@ -133,6 +133,10 @@ def _scan(args: argparse.Namespace) -> int:
     check_fix_options(args)
     try:
         report = analyze(root, only=only, skip=skip, fixes=wants_fixes(args))
+        if args.format == "json":
+            from .fixes.apply import attach_diffs  # only a JSON report shows each fix's diff
+
+            attach_diffs(root, report)
         if args.fix:
             report = run_fix(args, report, root, lambda: analyze(root, only=only, skip=skip), _write)
         lint = _lint(root) if args.with_hadolint and not args.fix else None

@@ -208,6 +208,8 @@ def test_json_carries_the_edits(repo):
     assert web["replacement"] == db["replacement"] == "    restart: unless-stopped\n"
     assert (web["start_line"], web["end_line"]) == (7, 6)  # an insertion before line 7
     assert len(web["digest"]) == 64
+    assert fix["diff"].startswith("--- a/compose.yaml\n+++ b/compose.yaml\n")
+    assert fix["diff"].count("+    restart: unless-stopped\n") == 2
     passing = next(c for c in data["checks"] if c["status"] == "pass")
     assert passing["fixes"] == []
 

@@ -74,6 +74,19 @@ def fixes_of(report) -> list[Fix]:
     return [fix for result in report.results for fix in result.fixes if fix.edits]
 
 
+def attach_diffs(root: str | os.PathLike, report) -> None:
+    """Give every fix with edits its own unified diff (``Fix.diff``), read from the scanned files;
+    a fix whose file changed or cannot be read since the scan keeps an empty diff."""
+    for result in report.results:
+        for fix in result.fixes:
+            if not fix.edits:
+                continue
+            try:
+                fix.diff = plan(root, [fix]).diff()
+            except FixRefused:
+                fix.diff = ""
+
+
 def plan(root: str | os.PathLike, fixes: list[Fix]) -> Plan:
     """Choose the fixes that apply together and read each file they edit (safely).
 

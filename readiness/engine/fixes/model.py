@@ -60,6 +60,8 @@ class Fix:
     edits: list[Edit] = field(default_factory=list)
     # What to verify after applying it ("probes / on port 8000: point it at your health path").
     note: str = ""
+    # The edits as a unified diff of the scanned files (apply.attach_diffs), for people and the UI.
+    diff: str = ""
 
     @property
     def files(self) -> list[str]:
@@ -72,6 +74,7 @@ class Fix:
             "note": self.note,
             "files": self.files,
             "edits": [edit.as_dict() for edit in self.edits],
+            "diff": self.diff,
         }
 
     @classmethod
@@ -80,6 +83,7 @@ class Fix:
             check=data["check"],
             summary=data["summary"],
             note=data.get("note", ""),
+            diff=data.get("diff", ""),
             edits=[
                 Edit(
                     file=e["file"],
