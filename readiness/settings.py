@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "readiness.reports",
     "readiness.api",
     "readiness.sso",
+    "readiness.dashboard",
 ]
 
 MIDDLEWARE = [

@@ -4,10 +4,10 @@ from django.urls import include, path
 
 from readiness.core import views as core_views
 from readiness.core.ratelimit import rate_limit_by_ip
-from readiness.teams import views as team_views
+from readiness.dashboard import views as dashboard_views
 
 urlpatterns = [
-    path("", team_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
     path("health", core_views.health, name="health"),
     path("ready", core_views.ready, name="ready"),
     path("metrics", core_views.metrics, name="metrics"),
@@ -29,4 +29,5 @@ urlpatterns = [
     path("", include("readiness.checklists.urls")),
     path("", include("readiness.endpoints.urls")),
     path("", include("readiness.reports.urls")),
+    path("", include("readiness.dashboard.urls")),
 ]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from readiness.checklists import status as item_status
 from readiness.checklists.models import AppliedChecklist
-from readiness.checklists.services import facts_for_repository
+from readiness.checklists.selectors.states import checklist_state_from_facts, facts_for_repository
 
 LEVELS = item_status.LEVELS
 
@@ -28,12 +28,8 @@ def checklist_level(*, repository, run) -> dict | None:
     slug = applied.template.slug
     items = list(applied.template.items.all())
     facts = facts_for_repository(repository=repository, run=run)
-    state = item_status.checklist_state(
-        items,
-        check_statuses=facts["check_statuses"],
-        attestations={key: f for (s, key), f in facts["attestations"].items() if s == slug},
-        waivers={key: f for (s, key), f in facts["waivers"].items() if s == slug},
-        now=timezone.now(),
+    state = checklist_state_from_facts(
+        template=applied.template, facts=facts, now=timezone.now(), items=items
     )
     return {
         "template": slug,

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from readiness.api.levels import LEVELS, checklist_level
 from readiness.api.models import ApiToken
-from readiness.checklists.selectors import compare_status
+from readiness.checklists.selectors.compare import compare_status
 from readiness.engine.scoring import CATEGORY_TITLES
 from readiness.repos.models import AnalysisRun, Repository, RunStatus, ScoreSnapshot
 from readiness.teams.models import Role, Team
@@ -73,14 +73,14 @@ def token_team_access(*, token: ApiToken, team_slug: str) -> TeamAccess:
 
 
 def repository_list_for_teams(*, teams) -> QuerySet[Repository]:
-    latest = AnalysisRun.objects.filter(repository=OuterRef("pk")).order_by("-queued_at", "-id")
+    latest = AnalysisRun.objects.of_outer_repository()
     return (
         Repository.objects.filter(team__in=teams)
         .select_related("team")
         .annotate(
             latest_run_id=Subquery(latest.values("id")[:1]),
             latest_status=Subquery(latest.values("status")[:1]),
-            latest_score=Subquery(latest.filter(status=RunStatus.SUCCEEDED).values("score")[:1]),
+            latest_score=Subquery(latest.succeeded().values("score")[:1]),
         )
         .order_by("team__slug", "name", "pk")
     )

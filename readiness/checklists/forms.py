@@ -37,7 +37,3 @@ class BindForm(forms.Form):
     def __init__(self, *args, check_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["checks"].choices = [(c, c) for c in check_ids]
-
-
-class ApplyForm(forms.Form):
-    template = forms.IntegerField()

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from readiness.checklists import services
+from readiness.checklists.services import states
 
 
 @shared_task(name="checklists.refresh_expired")
@@ -12,4 +12,4 @@ def refresh_expired_task() -> int:
     Pages recompute on read too (the dashboard for its team, the badge for its repository), so
     this periodic job only keeps e-mails and the API fresh between visits.
     """
-    return services.checklist_states_refresh_expired()
+    return states.checklist_states_refresh_expired()

@@ -62,6 +62,22 @@ def endpoint_states_for_repositories(repository_ids) -> dict[int, str]:
     return states
 
 
+def endpoint_counts_for_repositories(repository_ids) -> dict[int, dict]:
+    """Per repository: how many enabled endpoints are up, down and not probed yet (one query)."""
+    states: dict[int, dict] = {}
+    rows = (
+        Endpoint.objects.filter(repository_id__in=list(repository_ids), enabled=True)
+        .order_by()
+        .values_list("repository_id", "state")
+        .annotate(n=Count("id"))
+    )
+    for repository_id, state, n in rows:
+        entry = states.setdefault(repository_id, {"up": 0, "down": 0, "unknown": 0, "total": 0})
+        entry[state if state in entry else "unknown"] += n
+        entry["total"] += n
+    return states
+
+
 def latest_records(endpoint_ids) -> dict[int, ProbeRecord]:
     """The latest probe record of each endpoint (two queries)."""
     newest = ProbeRecord.objects.filter(endpoint=OuterRef("pk")).order_by("-at", "-pk").values("pk")[:1]

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from .excerpts import evidence_excerpts
+from .facts import healthcheck_paths, stack_facts
 from .model import CategoryScore, CheckResult, Evidence, ScanReport, Status
 from .project import HealthFacts, build_project
 from .registry import all_checks
@@ -22,11 +24,12 @@ def analyze(
     health: HealthFacts | None = None,
     only: Iterable[str] | None = None,
     skip: Iterable[str] | None = None,
+    excerpts: bool = False,
     fixes: bool = False,
 ) -> ScanReport:
     """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``.
-
-    With ``fixes``, each failing result also carries the edits that fix it (readiness/engine/fixes).
+    With ``excerpts`` the report also carries the lines around each evidence line of a finding;
+    with ``fixes`` each failing result also carries the edits that fix it (readiness/engine/fixes).
     """
     from .config import load_config
 
@@ -80,4 +83,7 @@ def analyze(
         config_skips=config_skips,
         notes=project.notes + config.notes,
         fail_under=config.fail_under,
+        facts=stack_facts(project),
+        healthchecks=healthcheck_paths(project),
+        excerpts=evidence_excerpts(root, results) if excerpts else {},
     )

@@ -101,6 +101,11 @@ class ScanReport:
     notes: list[str] = field(default_factory=list)
     # The gate from .readiness.yml (fail_under), if any; the CLI's --fail-under overrides it.
     fail_under: float | None = None
+    # What the apps need besides results, so they never reopen the analysed files (facts.py):
+    # the detected stack, the paths health checks request, and (when asked) evidence excerpts.
+    facts: dict = field(default_factory=dict)
+    healthchecks: list[dict] = field(default_factory=list)
+    excerpts: dict[str, dict] = field(default_factory=dict)  # "file:line" -> {"start", "lines"}
 
     def result(self, check_id: str) -> CheckResult:
         for result in self.results:
@@ -142,4 +147,6 @@ class ScanReport:
             ],
             "config_skips": list(self.config_skips),
             "notes": self.notes,
+            "facts": self.facts,
+            "healthchecks": self.healthchecks,
         }

@@ -24,7 +24,6 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from readiness.checklists import selectors as checklists
 from readiness.checklists.models import (
     AppliedChecklist,
     Attestation,
@@ -33,6 +32,8 @@ from readiness.checklists.models import (
     TemplateItem,
     Waiver,
 )
+from readiness.checklists.selectors import compare
+from readiness.checklists.selectors.items import CATEGORY_ORDER
 from readiness.reports.models import (
     DEFAULT_HOUR,
     DEFAULT_WEEKDAY,
@@ -155,7 +156,7 @@ def reports_failed_for_team(*, team):
 
 
 def _mean(values) -> float | None:
-    # The same formula as checklists.selectors.team_summaries (the dashboard's team figure).
+    # The same formula as dashboard.selectors.team_summaries (the dashboard's team figure).
     values = [v for v in values if v is not None]
     return round(sum(values) / len(values), 1) if values else None
 
@@ -240,7 +241,7 @@ def _current_states(team) -> tuple[list, dict[int, AppliedChecklist], list[dict]
     for a in applied.values():
         for cid, category in a.state.get("categories", {}).items():
             titles.setdefault(cid, category["title"])
-    order = checklists.CATEGORY_ORDER  # as checklists.selectors.dashboard_rows sorts its columns
+    order = CATEGORY_ORDER  # as dashboard.selectors.dashboard_rows sorts its columns
     ids = sorted(titles, key=lambda c: (order.index(c) if c in order else 99, c))
     return repositories, applied, [{"id": c, "title": titles[c]} for c in ids]
 
@@ -285,7 +286,7 @@ def report_build(*, team, now: datetime | None = None) -> dict:
                 "before": before,
                 "after": after,
                 "change": _change(before, after),
-                "status": checklists.compare_status(before, after),
+                "status": compare.compare_status(before, after),
                 "level": current.level if current else "",
             }
         )
@@ -295,7 +296,7 @@ def report_build(*, team, now: datetime | None = None) -> dict:
             continue  # a repository with no checklist, or new this week: nothing "newly" changed
         template = templates[current.template_id]
         # compare_snapshots reads only ``.data``: last week's snapshot against the live state.
-        comparison = checklists.compare_snapshots(
+        comparison = compare.compare_snapshots(
             before=SimpleNamespace(data=before_data),
             after=SimpleNamespace(data=current.state),
             template=template,
@@ -312,7 +313,7 @@ def report_build(*, team, now: datetime | None = None) -> dict:
             }
             if change["change"] == "Fixed":
                 newly_fixed.append(entry)
-            elif change["change"] == "Regressed" and after_items.get(change["key"]) in checklists.BAD:
+            elif change["change"] == "Regressed" and after_items.get(change["key"]) in compare.BAD:
                 newly_failing.append(entry)
     # Worst first: the lowest score this week, unscored repositories last.
     repo_rows.sort(key=lambda r: (r["after"] is None, r["after"] if r["after"] is not None else 0, r["name"]))
@@ -330,7 +331,7 @@ def report_build(*, team, now: datetime | None = None) -> dict:
                 "before": before,
                 "after": after,
                 "change": _change(before, after),
-                "status": checklists.compare_status(before, after),
+                "status": compare.compare_status(before, after),
             }
         )
     # team_summaries' figures, from the rows already loaded (tests check they are equal).
@@ -351,7 +352,7 @@ def report_build(*, team, now: datetime | None = None) -> dict:
             "before": overall_before,
             "after": overall_after,
             "change": _change(overall_before, overall_after),
-            "status": checklists.compare_status(overall_before, overall_after),
+            "status": compare.compare_status(overall_before, overall_after),
             "repositories": len(repositories),
             "levels": levels,
         },
@@ -365,7 +366,7 @@ def report_build(*, team, now: datetime | None = None) -> dict:
         "failed_runs": _failed_runs(team=team, since=since, repo_url=repo_url),
         "endpoints": _endpoint_section(team=team, since=since, until=now),
         "links": {
-            "dashboard": absolute_url(reverse("checklists:dashboard", kwargs={"team_slug": team.slug})),
+            "dashboard": absolute_url(reverse("dashboard:team", kwargs={"team_slug": team.slug})),
             "team": absolute_url(reverse("team_detail", kwargs={"team_slug": team.slug})),
             "reports": absolute_url(reverse("reports:list", kwargs={"team_slug": team.slug})),
         },

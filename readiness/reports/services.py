@@ -215,7 +215,7 @@ def report_claim(
         return None
 
 
-def _enqueue(report_id: int, team_id: int, week_start: date) -> None:
+def _enqueue(team_id: int, week_start: date) -> None:
     from readiness.reports.tasks import send_weekly_task
 
     transaction.on_commit(lambda: send_weekly_task.delay(team_id, week_start.isoformat()))
@@ -228,7 +228,7 @@ def reports_enqueue_due(*, now: datetime | None = None) -> dict:
     for team_id, week_start in selectors.reports_due(now=now):
         report = report_claim(team_id=team_id, week_start=week_start, now=now)
         if report is not None:  # None: another beat (or a lead's "send now") got there first
-            _enqueue(report.pk, team_id, week_start)
+            _enqueue(team_id, week_start)
             enqueued += 1
     return {"enqueued": enqueued, **reports_sweep(now=now)}
 
@@ -248,7 +248,7 @@ def reports_sweep(*, now: datetime | None = None) -> dict:
         if WeeklyReport.objects.filter(pk=report_id, lease_until__lt=now).update(
             lease_until=now + CLAIM_STALE_AFTER
         ):
-            _enqueue(report_id, team_id, week_start)
+            _enqueue(team_id, week_start)
             requeued += 1
     died = WeeklyReport.objects.filter(status=ReportStatus.SENDING, lease_until__lt=now).update(
         status=ReportStatus.FAILED,
@@ -274,7 +274,7 @@ def report_send_now(*, team, user, now: datetime | None = None) -> WeeklyReport:
             f"This week's report is already {existing.get_status_display().lower()}"
             + (f" ({existing.sent_at:%Y-%m-%d %H:%M} UTC)." if existing.sent_at else ".")
         )
-    _enqueue(report.pk, team.pk, week_start)
+    _enqueue(team.pk, week_start)
     activity_record(team=team, actor=user, verb="report.sent_now", target=f"week of {week_start}", obj=report)
     return report
 
@@ -291,7 +291,7 @@ def report_retry(*, report: WeeklyReport, user) -> WeeklyReport:
     )
     if not claimed:
         raise ReportError("Only a failed report can be tried again.")
-    _enqueue(report.pk, report.team_id, report.week_start)
+    _enqueue(report.team_id, report.week_start)
     report.refresh_from_db()
     activity_record(
         team=report.team,

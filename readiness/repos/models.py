@@ -59,6 +59,32 @@ class Trigger(models.TextChoices):
     API = "api", "API"
 
 
+class AnalysisRunQuerySet(models.QuerySet):
+    """The run queries pages, the API, the dashboard and the checklists share, spelled once."""
+
+    def newest_first(self):
+        """Most recently queued first: the "latest run" whatever its status."""
+        return self.order_by("-queued_at", "-id")
+
+    def succeeded(self):
+        return self.filter(status=RunStatus.SUCCEEDED)
+
+    def finished_newest_first(self):
+        """Succeeded runs, the one that finished last first: the run whose results count."""
+        return self.succeeded().order_by("-finished_at", "-id")
+
+    def latest_succeeded(self, *, at=None):
+        """The succeeded run that finished last (by ``at``, when given), or None."""
+        runs = self.finished_newest_first()
+        if at is not None:
+            runs = runs.filter(finished_at__lte=at)
+        return runs.first()
+
+    def of_outer_repository(self):
+        """For subqueries annotating repositories: the runs of ``OuterRef("pk")``, newest first."""
+        return self.filter(repository=models.OuterRef("pk")).newest_first()
+
+
 class AnalysisRun(models.Model):
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="runs")
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
@@ -75,11 +101,16 @@ class AnalysisRun(models.Model):
     # Remarks a user should read beside the scores: skipped files, .readiness.yml notes, and how the
     # configuration's health checks line up with the registered endpoints.
     notes = models.JSONField(default=list, blank=True)
+    # What the engine detected about the repository (stacks, datastores, notable files,
+    # dependencies: readiness/engine/facts.py), for choosing which checklist items apply.
+    facts = models.JSONField(default=dict, blank=True)
     queued_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # While running: when the worker is presumed dead and the sweeper may re-queue the run.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AnalysisRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-queued_at", "-id"]

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from readiness.repos.models import AnalysisRun, Repository, ScoreSnapshot
 
 
 def repository_list_for_team(*, team) -> QuerySet[Repository]:
-    latest = AnalysisRun.objects.filter(repository=OuterRef("pk")).order_by("-queued_at", "-id")
+    latest = AnalysisRun.objects.of_outer_repository()
     return (
         Repository.objects.filter(team=team)
         .annotate(
             latest_status=Subquery(latest.values("status")[:1]),
-            latest_score=Subquery(latest.filter(status="succeeded").values("score")[:1]),
+            latest_score=Subquery(latest.succeeded().values("score")[:1]),
             latest_finished_at=Subquery(latest.values("finished_at")[:1]),
         )
         .order_by("name")
@@ -30,15 +30,15 @@ def run_get(*, repository, run_id: int) -> AnalysisRun:
 
 
 def run_latest(*, repository) -> AnalysisRun | None:
-    return repository.runs.order_by("-queued_at", "-id").first()
+    return repository.runs.newest_first().first()
 
 
 def run_latest_succeeded(*, repository) -> AnalysisRun | None:
-    return repository.runs.filter(status="succeeded").order_by("-finished_at", "-id").first()
+    return repository.runs.latest_succeeded()
 
 
 def run_list(*, repository) -> QuerySet[AnalysisRun]:
-    return repository.runs.order_by("-queued_at", "-id")
+    return repository.runs.newest_first()
 
 
 def scorecard_for_run(*, run: AnalysisRun | None) -> dict | None:

@@ -18,9 +18,10 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
-from readiness.checklists.services import checklist_apply_default, checklist_run_finished, evidence_excerpts
+from readiness.checklists.services.applied import checklist_apply_default
+from readiness.checklists.services.states import checklist_run_finished
 from readiness.core.crypto import encrypt
-from readiness.endpoints.healthchecks import healthcheck_notes, healthcheck_paths
+from readiness.endpoints.healthchecks import healthcheck_notes
 from readiness.endpoints.selectors import health_facts_for_repository
 from readiness.engine import ENGINE_VERSION, analyze
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
@@ -147,6 +148,11 @@ def _fail(run: AnalysisRun, message: str) -> None:
 def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = ()) -> None:
     """Results, scores and the final status in one transaction: all of them or none."""
     payload = report.as_dict()
+    for check in payload["checks"]:  # the lines around each evidence line, read by the engine
+        for evidence in check["evidence"]:
+            excerpt = report.excerpts.get(f"{evidence['file']}:{evidence['line']}")
+            if excerpt:
+                evidence["excerpt"] = excerpt
     CheckResult.objects.bulk_create(
         CheckResult(
             run=run,
@@ -173,6 +179,7 @@ def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = 
     run.lease_expires_at = None
     run.error = ""
     run.notes = list(report.notes) + list(notes)
+    run.facts = report.facts
     fields = [
         "status",
         "score",
@@ -182,16 +189,17 @@ def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = 
         "lease_expires_at",
         "error",
         "notes",
+        "facts",
     ]
     run.save(update_fields=fields)
 
 
-def _healthcheck_notes(repository: Repository, root: Path) -> list[str]:
+def _healthcheck_notes(repository: Repository, report) -> list[str]:
     """Do the HEALTHCHECKs of the configuration request the paths of the registered endpoints?"""
     endpoints = list(repository.endpoints.all())
-    if not endpoints:  # nothing to compare with; spare the second parse
+    if not endpoints:  # nothing to compare with
         return []
-    return healthcheck_notes(healthcheck_paths(root), endpoints)
+    return healthcheck_notes(report.healthchecks, endpoints)
 
 
 def analysis_execute(*, run_id: int) -> ExecuteOutcome:
@@ -207,11 +215,9 @@ def analysis_execute(*, run_id: int) -> ExecuteOutcome:
     try:
         with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
             source = materialize_source(run.repository, Path(tmp))
-            report = analyze(source.path, health=health_facts_for_repository(run.repository))
-            _store_report(
-                run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, source.path)
-            )
-            checklist_run_finished(run=run, excerpts=evidence_excerpts(report=report, root=source.path))
+            report = analyze(source.path, health=health_facts_for_repository(run.repository), excerpts=True)
+        _store_report(run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, report))
+        checklist_run_finished(run=run)
     except SourceError as exc:
         if exc.transient:
             return ExecuteOutcome(run=run, retry_in=_requeue_or_fail(run, str(exc)))

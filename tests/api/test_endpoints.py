@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from readiness.checklists.models import AppliedChecklist, ChecklistTemplate, TemplateItem
-from readiness.checklists.services import waiver_grant
+from readiness.checklists.services.records import waiver_grant
 from readiness.repos.models import AnalysisRun
 from tests.api.conftest import DEFAULT_CHECKS, bearer, make_scored_run, repo_path
 from tests.factories import RepositoryFactory

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from readiness.checklists import services
 from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot
+from readiness.checklists.services.states import checklist_states_refresh
 from readiness.checklists.status import checklist_state
 from readiness.repos.models import AnalysisRun, CheckResult, RunStatus
 from readiness.repos.services import repository_register
@@ -87,7 +87,7 @@ def seed_history(team, count=7):
                 level=state["level"],
                 taken_at=run.finished_at,
             )
-        services.checklist_states_refresh(repository=repository)
+        checklist_states_refresh(repository=repository)
 
 
 def test_tick_waive_compare_and_dashboard(page, live_server, celery_worker, sample_repo_dir):

@@ -1,7 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from readiness.checklists import services
+from readiness.checklists.services.states import checklist_run_finished
 from readiness.repos.models import RunStatus
 from tests.factories import AnalysisRunFactory, CheckResultFactory, TemplateItemFactory
 
@@ -16,7 +16,7 @@ def make_run(repository, statuses: dict, *, finished_at=None, evidence=None):
         CheckResultFactory(
             run=run, check_id=check_id, status=status, evidence=(evidence or {}).get(check_id, [])
         )
-    services.checklist_run_finished(run=run)
+    checklist_run_finished(run=run)
     return run
 
 

@@ -95,7 +95,7 @@ def template(db):
 
 def dashboard_queries(client, team) -> tuple[int, bytes]:
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("checklists:dashboard", args=[team.slug]))
+        response = client.get(reverse("dashboard:team", args=[team.slug]))
     assert response.status_code == 200
     return len(queries), response.content
 
@@ -119,7 +119,7 @@ def test_dashboard_shows_score_level_heat_map_sparkline_and_run(client, template
     team = TeamFactory()
     seed(team, 3, template)
     client.force_login(MembershipFactory(team=team).user)
-    html = client.get(reverse("checklists:dashboard", args=[team.slug])).content.decode()
+    html = client.get(reverse("dashboard:team", args=[team.slug])).content.decode()
     assert "svc-0000" in html and "svc-0002" in html
     assert '<td class="heat heat-poor" title="Security">4.0</td>' in html
     assert '<td class="heat heat-good" title="Build">9.5</td>' in html
@@ -135,7 +135,7 @@ def test_search_filter_sort_and_pages(client, template):
     team = TeamFactory()
     seed(team, 30, template)
     client.force_login(MembershipFactory(team=team).user)
-    url = reverse("checklists:dashboard", args=[team.slug])
+    url = reverse("dashboard:team", args=[team.slug])
     assert "svc-0026" not in client.get(url).content.decode()  # 25 a page
     assert "svc-0026" in client.get(url, {"page": 2}).content.decode()
     found = client.get(url, {"q": "0007"}).content.decode()
@@ -151,7 +151,7 @@ def test_search_filter_sort_and_pages(client, template):
 def test_empty_dashboard_says_what_to_do(client):
     member = MembershipFactory()
     client.force_login(member.user)
-    html = client.get(reverse("checklists:dashboard", args=[member.team.slug])).content.decode()
+    html = client.get(reverse("dashboard:team", args=[member.team.slug])).content.decode()
     assert "No repositories yet." in html and "Register one" in html
 
 
@@ -167,5 +167,5 @@ def test_overview_across_teams_for_a_member_of_several(client, template):
     html = client.get(reverse("home")).content.decode()
     assert "Alpha" in html and "Beta" in html and "Gamma" not in html
     assert "<strong>3</strong> repositories" in html and "<strong>30</strong> repositories" in html
-    assert reverse("checklists:dashboard", args=[second.slug]) in html
+    assert reverse("dashboard:team", args=[second.slug]) in html
     assert "svc-0000" in html  # lowest scores link to their checklists

@@ -5,13 +5,30 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from readiness.checklists import selectors, services
+from readiness.checklists.errors import ChecklistError
 from readiness.checklists.models import (
     AppliedChecklist,
     Attestation,
     ChecklistSnapshot,
     ChecklistTemplate,
     TemplateItem,
+)
+from readiness.checklists.selectors.compare import compare_snapshots, compare_status, default_compare_runs
+from readiness.checklists.selectors.exports import comparison_markdown
+from readiness.checklists.selectors.history import weekly_points
+from readiness.checklists.services import templates as template_services
+from readiness.checklists.services.applied import checklist_apply, checklist_apply_default
+from readiness.checklists.services.records import (
+    attestation_record,
+    attestation_undo,
+    waiver_grant,
+    waiver_revoke,
+)
+from readiness.checklists.services.states import checklist_snapshots_for_run, checklist_states_refresh_expired
+from readiness.checklists.services.templates import (
+    builtin_templates_sync,
+    template_import_markdown,
+    template_item_bind,
 )
 from readiness.checklists.template_format import load_builtin_templates
 from readiness.repos.models import AnalysisRun, CheckResult, RunStatus
@@ -32,26 +49,26 @@ def test_builtin_templates_are_loaded_by_the_migration_and_sync_is_idempotent():
     item = complete.items.get(key="non-root-user")
     assert item.checks == ["dockerfile.non_root_user"] and not item.manual
     assert {s["document"] for s in item.sources} >= {"001", "002", "003"}  # every item keeps its sources
-    assert services.builtin_templates_sync() == 0
+    assert builtin_templates_sync() == 0
     assert ChecklistTemplate.objects.filter(is_builtin=True).count() == 6
 
 
 def test_a_version_bump_adds_a_version_and_moves_repositories_to_it(monkeypatch):
     repository = RepositoryFactory()
-    applied = services.checklist_apply_default(repository=repository)
+    applied = checklist_apply_default(repository=repository)
     old = applied.template
     bumped = [t for t in load_builtin_templates()]
     bumped = [
         type(t)(**{**t.__dict__, "version": t.version + 1}) if t.slug == old.slug else t for t in bumped
     ]
-    monkeypatch.setattr(services, "load_builtin_templates", lambda: bumped)
-    assert services.builtin_templates_sync() == 1
+    monkeypatch.setattr(template_services, "load_builtin_templates", lambda: bumped)
+    assert builtin_templates_sync() == 1
     old.refresh_from_db()
     new = ChecklistTemplate.objects.get(slug=old.slug, version=old.version + 1)
     assert new.is_current and not old.is_current
     applied.refresh_from_db()
     assert applied.template == new
-    assert services.builtin_templates_sync() == 0
+    assert builtin_templates_sync() == 0
 
 
 def test_registering_a_repository_applies_the_complete_template():
@@ -87,7 +104,7 @@ def test_tick_untick_and_undo_append_and_change_the_score(small_template):
     template = small_template(TeamFactory())
     repository = RepositoryFactory(team=template.team)
     user = UserFactory()
-    services.checklist_apply(repository=repository, template=template)
+    checklist_apply(repository=repository, template=template)
     make_run(
         repository,
         {
@@ -101,7 +118,7 @@ def test_tick_untick_and_undo_append_and_change_the_score(small_template):
     assert applied.overall == 7.1  # (3 + 2) / (3 + 2 + 2)
     assert applied.level == "bronze"
 
-    services.attestation_record(
+    attestation_record(
         repository=repository, template_slug="small", item_key="backup-restore", checked=True, user=user
     )
     applied.refresh_from_db()
@@ -109,9 +126,7 @@ def test_tick_untick_and_undo_append_and_change_the_score(small_template):
     assert (applied.overall, applied.level) == (10.0, "gold")
     assert applied.state_valid_until is not None  # it falls due in 90 days
 
-    services.attestation_undo(
-        repository=repository, template_slug="small", item_key="backup-restore", user=user
-    )
+    attestation_undo(repository=repository, template_slug="small", item_key="backup-restore", user=user)
     applied.refresh_from_db()
     assert applied.state["items"]["backup-restore"] == "todo"
     assert Attestation.objects.filter(repository=repository).count() == 2  # nothing overwritten
@@ -130,32 +145,30 @@ def test_undo_restores_the_previous_attestation_time():
         manual=True,
         reattest_days=30,
     )
-    services.checklist_apply(repository=repository, template=template)
-    first = services.attestation_record(
+    checklist_apply(repository=repository, template=template)
+    first = attestation_record(
         repository=repository, template_slug="t", item_key="k", checked=True, user=None
     )
-    services.attestation_record(
-        repository=repository, template_slug="t", item_key="k", checked=False, user=None
-    )
-    undo = services.attestation_undo(repository=repository, template_slug="t", item_key="k", user=None)
+    attestation_record(repository=repository, template_slug="t", item_key="k", checked=False, user=None)
+    undo = attestation_undo(repository=repository, template_slug="t", item_key="k", user=None)
     assert undo.checked and undo.at == first.at and undo.is_undo
 
 
 def test_manual_items_only_and_evidence_when_required(small_template):
     template = small_template(TeamFactory())
     repository = RepositoryFactory(team=template.team)
-    services.checklist_apply(repository=repository, template=template)
-    with pytest.raises(services.ChecklistError, match="Automated"):
-        services.attestation_record(
+    checklist_apply(repository=repository, template=template)
+    with pytest.raises(ChecklistError, match="Automated"):
+        attestation_record(
             repository=repository, template_slug="small", item_key="non-root", checked=True, user=None
         )
     TemplateItem.objects.filter(key="backup-restore").update(evidence_required=True)
-    with pytest.raises(services.ChecklistError, match="evidence"):
-        services.attestation_record(
+    with pytest.raises(ChecklistError, match="evidence"):
+        attestation_record(
             repository=repository, template_slug="small", item_key="backup-restore", checked=True, user=None
         )
-    with pytest.raises(services.ChecklistError, match="not on a checklist"):
-        services.attestation_record(
+    with pytest.raises(ChecklistError, match="not on a checklist"):
+        attestation_record(
             repository=repository, template_slug="small", item_key="nope", checked=True, user=None
         )
 
@@ -163,12 +176,12 @@ def test_manual_items_only_and_evidence_when_required(small_template):
 def test_attestation_falls_due_and_the_stored_state_follows(small_template):
     template = small_template(TeamFactory())
     repository = RepositoryFactory(team=template.team)
-    services.checklist_apply(repository=repository, template=template)
-    services.attestation_record(
+    checklist_apply(repository=repository, template=template)
+    attestation_record(
         repository=repository, template_slug="small", item_key="backup-restore", checked=True, user=None
     )
-    assert services.checklist_states_refresh_expired(now=timezone.now() + timedelta(days=89)) == 0
-    assert services.checklist_states_refresh_expired(now=timezone.now() + timedelta(days=91)) == 1
+    assert checklist_states_refresh_expired(now=timezone.now() + timedelta(days=89)) == 0
+    assert checklist_states_refresh_expired(now=timezone.now() + timedelta(days=91)) == 1
     applied = AppliedChecklist.objects.get(repository=repository)
     assert applied.state["items"]["backup-restore"] == "due"
 
@@ -176,12 +189,12 @@ def test_attestation_falls_due_and_the_stored_state_follows(small_template):
 def test_waiver_leaves_the_item_out_and_reverts_on_expiry(small_template):
     template = small_template(TeamFactory())
     repository = RepositoryFactory(team=template.team)
-    services.checklist_apply(repository=repository, template=template)
+    checklist_apply(repository=repository, template=template)
     make_run(repository, {"dockerfile.non_root_user": "fail", "dockerfile.healthcheck": "pass"})
     applied = AppliedChecklist.objects.get(repository=repository)
     assert applied.overall == 2.9  # 2 / 7
     today = timezone.localdate()
-    services.waiver_grant(
+    waiver_grant(
         repository=repository,
         template_slug="small",
         item_key="non-root",
@@ -193,11 +206,11 @@ def test_waiver_leaves_the_item_out_and_reverts_on_expiry(small_template):
     assert applied.state["items"]["non-root"] == "waived"
     assert applied.overall == 5.0  # 2 / 4: the waived fail leaves the denominator
     assert applied.state["waived"] == 1
-    assert services.checklist_states_refresh_expired(now=timezone.now() + timedelta(days=5)) == 1
+    assert checklist_states_refresh_expired(now=timezone.now() + timedelta(days=5)) == 1
     applied.refresh_from_db()
     assert applied.state["items"]["non-root"] == "fail"
-    with pytest.raises(services.ChecklistError, match="past"):
-        services.waiver_grant(
+    with pytest.raises(ChecklistError, match="past"):
+        waiver_grant(
             repository=repository,
             template_slug="small",
             item_key="non-root",
@@ -210,9 +223,9 @@ def test_waiver_leaves_the_item_out_and_reverts_on_expiry(small_template):
 def test_revoking_a_waiver(small_template):
     template = small_template(TeamFactory())
     repository = RepositoryFactory(team=template.team)
-    services.checklist_apply(repository=repository, template=template)
+    checklist_apply(repository=repository, template=template)
     make_run(repository, {"dockerfile.non_root_user": "fail"})
-    services.waiver_grant(
+    waiver_grant(
         repository=repository,
         template_slug="small",
         item_key="non-root",
@@ -220,62 +233,59 @@ def test_revoking_a_waiver(small_template):
         expires_on=timezone.localdate(),
         user=None,
     )
-    assert (
-        services.waiver_revoke(repository=repository, template_slug="small", item_key="non-root", user=None)
-        == 1
-    )
+    assert waiver_revoke(repository=repository, template_slug="small", item_key="non-root", user=None) == 1
     assert AppliedChecklist.objects.get(repository=repository).state["items"]["non-root"] == "fail"
 
 
 def test_snapshot_of_an_old_run_uses_the_facts_of_its_time(small_template):
     template = small_template(TeamFactory())
     repository = RepositoryFactory(team=template.team)
-    services.checklist_apply(repository=repository, template=template)
+    checklist_apply(repository=repository, template=template)
     run = make_run(
         repository, {"dockerfile.non_root_user": "pass"}, finished_at=timezone.now() - timedelta(days=2)
     )
-    services.attestation_record(
+    attestation_record(
         repository=repository, template_slug="small", item_key="backup-restore", checked=True, user=None
     )
     ChecklistSnapshot.objects.filter(run=run).delete()
-    snapshot = services.checklist_snapshots_for_run(run=run)[0]
+    snapshot = checklist_snapshots_for_run(run=run)[0]
     assert snapshot.data["items"]["backup-restore"] == "todo"  # ticked after that run
 
 
 def test_import_markdown_then_bind_an_item_to_checks():
     team = TeamFactory()
     markdown = "## Security\n- [ ] Non-root user\n- [x] Secrets in a vault\n\n## Ops\n- ✅ Backups restored\n"
-    template = services.template_import_markdown(team=team, title="Our list", markdown=markdown)
+    template = template_import_markdown(team=team, title="Our list", markdown=markdown)
     assert template.team == team and not template.is_builtin
     assert [(i.category_title, i.title, i.manual) for i in template.items.all()] == [
         ("Security", "Non-root user", True),
         ("Security", "Secrets in a vault", True),
         ("Ops", "Backups restored", True),
     ]
-    again = services.template_import_markdown(team=team, title="Our list", markdown=markdown)
+    again = template_import_markdown(team=team, title="Our list", markdown=markdown)
     assert again.slug != template.slug  # slugs stay unique in the team
     repository = RepositoryFactory(team=team)
-    services.checklist_apply(repository=repository, template=template)
+    checklist_apply(repository=repository, template=template)
     make_run(repository, {"dockerfile.non_root_user": "pass"})
     item = template.items.get(title="Non-root user")
-    services.template_item_bind(item=item, checks=["dockerfile.non_root_user"], combine="all", level="silver")
+    template_item_bind(item=item, checks=["dockerfile.non_root_user"], combine="all", level="silver")
     item.refresh_from_db()
     assert not item.manual and item.level == "silver"
     assert AppliedChecklist.objects.get(repository=repository).state["items"][item.key] == "pass"
-    with pytest.raises(services.ChecklistError):
-        services.template_import_markdown(team=team, title="x", markdown="no items here")
+    with pytest.raises(ChecklistError):
+        template_import_markdown(team=team, title="x", markdown="no items here")
 
 
 def test_builtin_items_cannot_be_rebound_in_the_browser():
     item = TemplateItem.objects.filter(template__is_builtin=True).first()
-    with pytest.raises(services.ChecklistError, match="YAML"):
-        services.template_item_bind(item=item, checks=[], combine="all", level="gold")
+    with pytest.raises(ChecklistError, match="YAML"):
+        template_item_bind(item=item, checks=[], combine="all", level="gold")
 
 
 def test_compare_two_runs_gives_the_evaluation_table(small_template):
     template = small_template(TeamFactory())
     repository = RepositoryFactory(team=template.team)
-    services.checklist_apply(repository=repository, template=template)
+    checklist_apply(repository=repository, template=template)
     now = timezone.now()
     before = make_run(
         repository,
@@ -290,8 +300,8 @@ def test_compare_two_runs_gives_the_evaluation_table(small_template):
     after = make_run(
         repository, {"dockerfile.non_root_user": "pass", "dockerfile.healthcheck": "pass"}, finished_at=now
     )
-    assert selectors.default_compare_runs(repository=repository) == (before, after)  # a week earlier
-    comparison = selectors.compare_snapshots(
+    assert default_compare_runs(repository=repository) == (before, after)  # a week earlier
+    comparison = compare_snapshots(
         before=ChecklistSnapshot.objects.get(run=before),
         after=ChecklistSnapshot.objects.get(run=after),
         template=template,
@@ -316,7 +326,7 @@ def test_compare_two_runs_gives_the_evaluation_table(small_template):
         "pass",
         "Fixed",
     )
-    md = selectors.comparison_markdown(comparison, repository=repository, template=template)
+    md = comparison_markdown(comparison, repository=repository, template=template)
     assert "| Category | Before | After | Status |" in md
     assert "| Security | 0.0/10 | 10.0/10 | Fixed |" in md
     assert "| **Overall** | **0.0/10** | **7.1/10** | Improved |" in md
@@ -335,7 +345,7 @@ def test_compare_two_runs_gives_the_evaluation_table(small_template):
     ],
 )
 def test_compare_status_words(before, after, expected):
-    assert selectors.compare_status(before, after) == expected
+    assert compare_status(before, after) == expected
 
 
 def test_weekly_points_take_each_weeks_last_score_and_carry_it_forward():
@@ -347,10 +357,10 @@ def test_weekly_points_take_each_weeks_last_score_and_carry_it_forward():
         (now - timedelta(days=75), 3.0),
         (now - timedelta(days=2), 9.0),
     ]
-    weekly = selectors.weekly_points(points, weeks=12, now=now)
+    weekly = weekly_points(points, weeks=12, now=now)
     assert len(weekly) == 12
     assert weekly[:3] == [2.0, 3.0, 3.0] and weekly[10] == 3.0 and weekly[11] == 9.0
-    assert selectors.weekly_points([], weeks=12, now=now) == [None] * 12
+    assert weekly_points([], weeks=12, now=now) == [None] * 12
 
 
 def test_sync_command_gives_older_repositories_the_default_checklist():

@@ -6,8 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from readiness.checklists import services
 from readiness.checklists.models import AppliedChecklist, Attestation, ItemNote, Waiver
+from readiness.checklists.services.applied import checklist_apply
+from readiness.checklists.services.records import waiver_grant
+from readiness.checklists.services.templates import template_get_default
 from tests.checklists.conftest import make_run
 from tests.factories import MembershipFactory, RepositoryFactory, TeamFactory
 
@@ -21,7 +23,7 @@ def setup(small_template):
     team = TeamFactory(slug="payments")
     template = small_template(team)
     repository = RepositoryFactory(team=team, name="api", slug="api")
-    services.checklist_apply(repository=repository, template=template)
+    checklist_apply(repository=repository, template=template)
     make_run(
         repository,
         {"dockerfile.non_root_user": "fail", "dockerfile.healthcheck": "pass"},
@@ -82,7 +84,7 @@ def test_every_checklist_url_of_another_team_is_404(client, setup):
             == 404
         )
     assert client.post(url("apply", repository), {"template": setup["template"].pk}).status_code == 404
-    assert client.get(reverse("checklists:dashboard", args=[repository.team.slug])).status_code == 404
+    assert client.get(reverse("dashboard:team", args=[repository.team.slug])).status_code == 404
     assert (
         client.get(
             reverse("checklists:template_detail", args=[outsider.team.slug, setup["template"].pk])
@@ -232,7 +234,7 @@ def test_compare_with_a_single_run_says_what_to_do(client, setup):
 def test_apply_another_template(client, setup):
     repository = setup["repository"]
     client.force_login(setup["members"]["lead"].user)
-    template_id = services.template_get_default().pk
+    template_id = template_get_default().pk
     response = client.post(url("apply", repository), {"template": template_id})
     assert response.status_code == 302
     assert repository.checklists.count() == 2
@@ -302,7 +304,7 @@ def test_engineer_cannot_import_or_bind(client, setup):
 
 def test_badge_follows_an_expired_waiver(client, setup):
     repository = setup["repository"]
-    services.waiver_grant(
+    waiver_grant(
         repository=repository,
         template_slug="small",
         item_key="non-root",

@@ -1,33 +1,9 @@
-"""HEALTHCHECK / compose healthcheck paths versus registered endpoint paths."""
+"""HEALTHCHECK / compose healthcheck paths (reported by the engine) versus registered endpoint paths."""
 
 import pytest
 
-from readiness.endpoints.healthchecks import healthcheck_notes, healthcheck_paths
+from readiness.endpoints.healthchecks import healthcheck_notes
 from tests.factories import EndpointFactory, RepositoryFactory
-
-
-def test_paths_from_dockerfile_and_compose(tmp_path):
-    (tmp_path / "Dockerfile").write_text(
-        "FROM python:3.12-slim\n"
-        "HEALTHCHECK --interval=30s CMD curl -fsS http://localhost:8000/health || exit 1\n"
-        'CMD ["gunicorn", "app:app"]\n'
-    )
-    (tmp_path / "compose.yaml").write_text(
-        "services:\n"
-        "  web:\n"
-        "    build: .\n"
-        "    healthcheck:\n"
-        '      test: ["CMD", "wget", "-qO-", "localhost:8000/ready?full=1"]\n'
-        "  db:\n"
-        "    image: postgres:16\n"
-        '    healthcheck: {test: ["CMD", "pg_isready"]}\n'
-    )
-    paths = healthcheck_paths(tmp_path)
-    assert [(p["source"], p["path"]) for p in paths] == [
-        ("Dockerfile HEALTHCHECK", "/health"),
-        ("compose healthcheck of web", "/ready?full=1"),
-    ]
-    assert paths[0]["file"] == "Dockerfile" and paths[0]["line"] == 2
 
 
 @pytest.mark.django_db

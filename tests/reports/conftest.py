@@ -13,7 +13,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
-from readiness.checklists import services as checklist_services
+from readiness.checklists.services.applied import checklist_apply
+from readiness.checklists.services.states import checklist_run_finished
 from readiness.repos.models import RunStatus
 from tests.factories import (
     AnalysisRunFactory,
@@ -105,7 +106,7 @@ def make_run(repository, statuses: dict, *, finished_at, status=RunStatus.SUCCEE
     )
     for check_id, check_status in statuses.items():
         CheckResultFactory(run=run, check_id=check_id, status=check_status)
-    checklist_services.checklist_run_finished(run=run)
+    checklist_run_finished(run=run)
     return run
 
 
@@ -159,7 +160,7 @@ def seeded(db):
     repositories = {}
     for name, (old, new) in plan.items():
         repo = RepositoryFactory(team=team, name=name, slug=name)
-        checklist_services.checklist_apply(repository=repo, template=template)
+        checklist_apply(repository=repo, template=template)
         make_run(repo, old, finished_at=before)
         make_run(repo, new, finished_at=after)
         repositories[name] = repo

@@ -7,7 +7,12 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
-from readiness.checklists import selectors as checklist_selectors
+from readiness.dashboard.selectors import (
+    dashboard_repositories_by_ids,
+    dashboard_repository_ids,
+    dashboard_rows,
+    team_summaries,
+)
 from readiness.reports import selectors, services
 from readiness.reports.models import ReportSchedule, ReportStatus, WeeklyReport
 
@@ -58,13 +63,10 @@ def test_figures_equal_the_dashboards_for_the_same_data(seeded, smtp_server):
     message = smtp_server.to("lea@example.com")[0]
     text, html = parts(message)
 
-    if hasattr(checklist_selectors, "dashboard_repository_ids"):  # the selector's newer, paged form
-        ids = list(checklist_selectors.dashboard_repository_ids(team=team))
-        repositories = checklist_selectors.dashboard_repositories_by_ids(ids=ids)
-    else:
-        repositories = list(checklist_selectors.dashboard_repositories(team=team))
+    ids = list(dashboard_repository_ids(team=team))
+    repositories = dashboard_repositories_by_ids(ids=ids)
     dashboard = {r.name: r.primary_overall for r in repositories}
-    team_mean = checklist_selectors.team_summaries(teams=[team])[0]["mean"]
+    team_mean = team_summaries(teams=[team])[0]["mean"]
     # The dashboard page itself shows those repository scores.
     client_page = _dashboard_html(seeded)
     for score in dashboard.values():
@@ -86,7 +88,7 @@ def test_figures_equal_the_dashboards_for_the_same_data(seeded, smtp_server):
     for name, score in dashboard.items():
         assert f">{name}</a>" in html and f"{score:.1f}/10" in html
     # Categories: the mean of the dashboard's heat map cells, with the comparison statuses.
-    rows_data = checklist_selectors.dashboard_rows(repositories=repositories)
+    rows_data = dashboard_rows(repositories=repositories)
     by_title = {}
     for i, category in enumerate(rows_data["categories"]):
         cells = [row["cells"][i] for row in rows_data["rows"]]
@@ -104,7 +106,7 @@ def _dashboard_html(seeded):
 
     client = Client()
     client.force_login(seeded["lead"])
-    response = client.get(reverse("checklists:dashboard", kwargs={"team_slug": "payments"}))
+    response = client.get(reverse("dashboard:team", kwargs={"team_slug": "payments"}))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -112,17 +114,17 @@ def _dashboard_html(seeded):
 def test_the_report_lists_changes_due_items_and_failed_runs_with_links(seeded, smtp_server):
     from datetime import timedelta
 
-    from readiness.checklists import services as checklist_services
+    from readiness.checklists.services.records import attestation_record, waiver_grant
 
     api = seeded["repositories"]["api"]
-    checklist_services.attestation_record(
+    attestation_record(
         repository=api, template_slug="small", item_key="backup-restore", checked=True, user=seeded["lead"]
     )
     # A tick 80 days old on a 90-day interval falls due in 10 days.
     from readiness.checklists.models import Attestation
 
     Attestation.objects.filter(repository=api).update(at=timezone.now() - timedelta(days=80))
-    checklist_services.waiver_grant(
+    waiver_grant(
         repository=seeded["repositories"]["worker"],
         template_slug="small",
         item_key="non-root",

@@ -80,7 +80,7 @@ MATRIX = {
     "invitation_revoke": {"GET": L, "POST": L},
     "activity": {"GET": L},
     "activity_export": {"GET": L},
-    "checklists:dashboard": {"GET": V},
+    "dashboard:team": {"GET": V},
     "checklists:template_list": {"GET": V, "POST": L},
     "checklists:template_detail": {"GET": V},
     "checklists:template_export": {"GET": V},
@@ -166,9 +166,9 @@ def build_world():
     repo = RepositoryFactory(team=team, slug="svc")
     run = AnalysisRunFactory(repository=repo, status="succeeded", finished_at=timezone.now())
     item = TemplateItemFactory(template=ChecklistTemplateFactory(team=team), manual=True)
-    from readiness.checklists import services as checklist_services
+    from readiness.checklists.services.applied import checklist_apply
 
-    checklist_services.checklist_apply(repository=repo, template=item.template, user=members[L].user)
+    checklist_apply(repository=repo, template=item.template, user=members[L].user)
     endpoint = EndpointFactory(repository=repo)
     from datetime import date
 

@@ -120,17 +120,23 @@ def test_activity_log_records_and_filters(client, django_capture_on_commit_callb
 def test_ticks_waivers_and_undos_are_in_the_activity_log():
     from datetime import date, timedelta
 
-    from readiness.checklists import services as checklists
+    from readiness.checklists.services.applied import checklist_apply
+    from readiness.checklists.services.records import (
+        attestation_record,
+        attestation_undo,
+        waiver_grant,
+        waiver_revoke,
+    )
     from tests.factories import ChecklistTemplateFactory, RepositoryFactory, TemplateItemFactory
 
     lead = MembershipFactory(role="lead")
     repo = RepositoryFactory(team=lead.team)
     item = TemplateItemFactory(template=ChecklistTemplateFactory(team=lead.team), manual=True)
-    checklists.checklist_apply(repository=repo, template=item.template, user=lead.user)
+    checklist_apply(repository=repo, template=item.template, user=lead.user)
     where = {"repository": repo, "template_slug": item.template.slug, "item_key": item.key, "user": lead.user}
-    checklists.attestation_record(checked=True, **where)
-    checklists.attestation_undo(**where)
-    checklists.waiver_grant(reason="not this quarter", expires_on=date.today() + timedelta(days=30), **where)
-    checklists.waiver_revoke(**where)
+    attestation_record(checked=True, **where)
+    attestation_undo(**where)
+    waiver_grant(reason="not this quarter", expires_on=date.today() + timedelta(days=30), **where)
+    waiver_revoke(**where)
     verbs = list(ActivityEvent.objects.filter(team=lead.team).order_by("id").values_list("verb", flat=True))
     assert verbs == ["checklist.applied", "item.ticked", "item.undone", "item.waived", "waiver.revoked"]

@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def sync(apps, schema_editor):
-    from readiness.checklists.services import builtin_templates_sync
+    from readiness.checklists.services.templates import builtin_templates_sync
 
     builtin_templates_sync(
         template_model=apps.get_model("checklists", "ChecklistTemplate"),

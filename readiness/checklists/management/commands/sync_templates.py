@@ -7,11 +7,9 @@ checklists existed) and computes states that were never computed.
 from django.core.management.base import BaseCommand
 
 from readiness.checklists.models import AppliedChecklist
-from readiness.checklists.services import (
-    builtin_templates_sync,
-    checklist_apply_default,
-    checklist_states_refresh,
-)
+from readiness.checklists.services.applied import checklist_apply_default
+from readiness.checklists.services.states import checklist_states_refresh
+from readiness.checklists.services.templates import builtin_templates_sync
 from readiness.repos.models import Repository
 
 

@@ -1,0 +1,120 @@
+"""Comparing two runs of a repository: which runs, and the EVALUATION table between two snapshots."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from readiness.checklists.models import ChecklistSnapshot, ChecklistTemplate
+from readiness.checklists.selectors.items import STATUS_LABELS
+from readiness.repos.models import AnalysisRun
+
+GOOD = {"pass", "done"}
+BAD = {"fail", "error", "todo", "due"}
+
+
+def runs_for_compare(*, repository) -> QuerySet[AnalysisRun]:
+    return AnalysisRun.objects.filter(repository=repository).finished_newest_first()
+
+
+def run_on_or_before(*, repository, when: datetime) -> AnalysisRun | None:
+    return runs_for_compare(repository=repository).filter(finished_at__lte=when).first()
+
+
+def run_at_end_of_day(*, repository, day) -> AnalysisRun | None:
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return run_on_or_before(repository=repository, when=end - timedelta(microseconds=1))
+
+
+def default_compare_runs(*, repository) -> tuple[AnalysisRun | None, AnalysisRun | None]:
+    """The latest run against the one a week earlier (or, failing that, the earliest one)."""
+    after = runs_for_compare(repository=repository).first()
+    if after is None:
+        return None, None
+    before = run_on_or_before(repository=repository, when=after.finished_at - timedelta(days=7))
+    if before is None:
+        before = (
+            runs_for_compare(repository=repository).exclude(pk=after.pk).order_by("finished_at", "id").first()
+        )
+    return before, after
+
+
+def compare_status(before: float | None, after: float | None) -> str:
+    if before is None and after is None:
+        return "Not applicable"
+    if before is None:
+        return "New"
+    if after is None:
+        return "Removed"
+    if after == before:
+        return "Maintained"
+    if after > before:
+        return "Fixed" if after == 10 else "Improved"
+    return "Regressed"
+
+
+def _item_change(before: str | None, after: str | None) -> str:
+    if before is None:
+        return "New"
+    if after is None:
+        return "Removed"
+    if after in GOOD and before not in GOOD:
+        return "Fixed"
+    if before in GOOD and after not in GOOD:
+        return "Regressed"
+    if after == "waived":
+        return "Waived"
+    if before == "waived":
+        return "Waiver ended"
+    if before in BAD and after not in BAD:
+        return "Improved"
+    if after in BAD and before not in BAD:
+        return "Regressed"
+    return "Changed"
+
+
+def compare_snapshots(
+    *, before: ChecklistSnapshot, after: ChecklistSnapshot, template: ChecklistTemplate
+) -> dict:
+    """The EVALUATION table: Category | Before | After | Status, an overall row, the changed items."""
+    b, a = before.data, after.data
+    # jsonb does not keep key order: categories follow the template (then any that left it).
+    template_order = list(dict.fromkeys(i.category_id for i in template.items.all()))
+    seen = set(b.get("categories", {})) | set(a.get("categories", {}))
+    category_ids = [c for c in template_order if c in seen] + sorted(seen - set(template_order))
+    rows = []
+    for cid in category_ids:
+        bc, ac = b.get("categories", {}).get(cid), a.get("categories", {}).get(cid)
+        title = (ac or bc)["title"]
+        bs, as_ = (bc or {}).get("score"), (ac or {}).get("score")
+        rows.append(
+            {"id": cid, "title": title, "before": bs, "after": as_, "status": compare_status(bs, as_)}
+        )
+    overall = {
+        "before": b.get("overall"),
+        "after": a.get("overall"),
+        "status": compare_status(b.get("overall"), a.get("overall")),
+        "level_before": b.get("level", ""),
+        "level_after": a.get("level", ""),
+    }
+    titles = {i.key: i for i in template.items.all()}
+    changes = []
+    bi, ai = b.get("items", {}), a.get("items", {})
+    for key in list(bi) + [k for k in ai if k not in bi]:
+        if bi.get(key) == ai.get(key):
+            continue
+        item = titles.get(key)
+        changes.append(
+            {
+                "key": key,
+                "title": item.title if item else key,
+                "category": item.category_title if item else "",
+                "checks": item.checks if item else [],
+                "before": STATUS_LABELS.get(bi.get(key), bi.get(key) or "—"),
+                "after": STATUS_LABELS.get(ai.get(key), ai.get(key) or "—"),
+                "change": _item_change(bi.get(key), ai.get(key)),
+            }
+        )
+    return {"rows": rows, "overall": overall, "changes": changes, "before": before, "after": after}

@@ -1,0 +1,95 @@
+"""The stored states: each applied checklist's live state, and its snapshot per run."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.utils import timezone
+
+from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot
+from readiness.checklists.selectors.states import checklist_state_from_facts, facts_for_repository
+from readiness.repos.models import AnalysisRun, Repository, RunStatus
+
+logger = logging.getLogger(__name__)
+
+
+def checklist_states_refresh(*, repository, now: datetime | None = None) -> list[AppliedChecklist]:
+    """Recompute and store the live state of every checklist applied to the repository."""
+    now = now or timezone.now()
+    applied_list = list(
+        AppliedChecklist.objects.filter(repository=repository)
+        .select_related("template")
+        .prefetch_related("template__items")
+    )
+    if not applied_list:
+        return []
+    facts = facts_for_repository(repository=repository)
+    for applied in applied_list:
+        state = checklist_state_from_facts(template=applied.template, facts=facts, now=now)
+        applied.state = state
+        applied.overall = state["overall"]
+        applied.level = state["level"]
+        applied.state_valid_until = (
+            datetime.fromisoformat(state["valid_until"]) if state["valid_until"] else None
+        )
+        applied.state_updated_at = now
+    AppliedChecklist.objects.bulk_update(
+        applied_list, ["state", "overall", "level", "state_valid_until", "state_updated_at"]
+    )
+    return applied_list
+
+
+def checklist_states_refresh_expired(*, team=None, now: datetime | None = None, limit: int = 500) -> int:
+    """Recompute states in which an attestation fell due or a waiver expired. Cheap when none did."""
+    now = now or timezone.now()
+    stale = AppliedChecklist.objects.filter(state_valid_until__lte=now)
+    if team is not None:
+        stale = stale.filter(repository__team=team)
+    repository_ids = list(stale.order_by().values_list("repository_id", flat=True).distinct()[:limit])
+    for repository in Repository.objects.filter(pk__in=repository_ids):
+        checklist_states_refresh(repository=repository, now=now)
+    return len(repository_ids)
+
+
+def checklist_snapshots_for_run(*, run: AnalysisRun, templates=None) -> list[ChecklistSnapshot]:
+    """Store each applied checklist's scores as of the run's end (idempotent per run and template)."""
+    repository = run.repository
+    at = run.finished_at or timezone.now()
+    if templates is None:
+        templates = [
+            a.template
+            for a in AppliedChecklist.objects.filter(repository=repository).select_related("template")
+        ]
+    facts = facts_for_repository(repository=repository, at=at, run=run)
+    snapshots = []
+    for template in templates:
+        state = checklist_state_from_facts(template=template, facts=facts, now=at)
+        snapshot, _ = ChecklistSnapshot.objects.get_or_create(
+            run=run,
+            template=template,
+            defaults={
+                "repository": repository,
+                "template_slug": template.slug,
+                "data": state,
+                "overall": state["overall"],
+                "level": state["level"],
+                "taken_at": at,
+            },
+        )
+        snapshots.append(snapshot)
+    return snapshots
+
+
+def checklist_run_finished(*, run: AnalysisRun) -> None:
+    """After a run is stored: its checklist snapshots, and the live states.
+
+    Never fails the run: the run's own results are already committed; a problem here is logged.
+    """
+    try:
+        if run.status != RunStatus.SUCCEEDED:
+            return
+        checklist_snapshots_for_run(run=run)
+        checklist_states_refresh(repository=run.repository)
+    except Exception:
+        logger.exception("checklist update after run %s failed", run.pk)

@@ -1,0 +1,90 @@
+"""Comparing two runs of a repository: the page, and its Markdown and CSV downloads."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from readiness.checklists.models import ChecklistSnapshot
+from readiness.checklists.selectors import compare as selectors
+from readiness.checklists.selectors.exports import comparison_csv, comparison_markdown
+from readiness.checklists.services.states import checklist_snapshots_for_run
+from readiness.checklists.views.common import member_repository
+from readiness.repos.models import AnalysisRun
+
+
+def _pick_run(repository, run_id, day):
+    if run_id:
+        try:
+            return selectors.runs_for_compare(repository=repository).get(pk=int(run_id))
+        except (ValueError, AnalysisRun.DoesNotExist):
+            raise Http404 from None
+    if day:
+        try:
+            parsed = date.fromisoformat(day)
+        except ValueError:
+            raise Http404 from None
+        return selectors.run_at_end_of_day(repository=repository, day=parsed)
+    return None
+
+
+def _snapshot(run, template) -> ChecklistSnapshot:
+    snapshot = ChecklistSnapshot.objects.filter(run=run, template=template).first()
+    if snapshot is None:  # a run from before the template was applied: computed as of the run, then kept
+        snapshot = checklist_snapshots_for_run(run=run, templates=[template])[0]
+    return snapshot
+
+
+@login_required
+@require_GET
+def compare(request, team_slug, repo_slug):
+    membership, repository = member_repository(request, team_slug, repo_slug)
+    applied_list = list(repository.checklists.select_related("template"))
+    slug = request.GET.get("template")
+    applied = next((a for a in applied_list if a.template.slug == slug), None) if slug else None
+    applied = applied or next((a for a in applied_list if a.primary), None)
+    before = _pick_run(repository, request.GET.get("before"), request.GET.get("before_date"))
+    after = _pick_run(repository, request.GET.get("after"), request.GET.get("after_date"))
+    if before is None and after is None:
+        before, after = selectors.default_compare_runs(repository=repository)
+    comparison = None
+    if applied is not None and before is not None and after is not None:
+        comparison = selectors.compare_snapshots(
+            before=_snapshot(before, applied.template),
+            after=_snapshot(after, applied.template),
+            template=applied.template,
+        )
+    fmt = request.GET.get("format")
+    if fmt in ("md", "csv"):
+        if comparison is None:
+            raise Http404("Nothing to compare yet.")
+        name = f"{repository.slug}-run{before.pk}-vs-run{after.pk}"
+        if fmt == "md":
+            text = comparison_markdown(comparison, repository=repository, template=applied.template)
+            response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+        else:
+            response = HttpResponse(comparison_csv(comparison), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+        return response
+    runs = list(selectors.runs_for_compare(repository=repository)[:200])
+    context = {
+        "team": membership.team,
+        "repository": repository,
+        "applied_list": applied_list,
+        "applied": applied,
+        "before": before,
+        "after": after,
+        "runs": runs,
+        "comparison": comparison,
+        "markdown": comparison_markdown(comparison, repository=repository, template=applied.template)
+        if comparison
+        else "",
+        "query": request.GET.urlencode(),
+    }
+    if request.htmx:
+        return render(request, "checklists/_compare.html", context)
+    return render(request, "checklists/compare.html", context)

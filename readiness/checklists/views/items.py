@@ -1,0 +1,223 @@
+"""A repository's checklists, the inline item actions (tick, undo, waive, end waiver, note), an
+item's history, and applying a template."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from readiness.checklists.badge import sparkline_svg
+from readiness.checklists.errors import ChecklistError
+from readiness.checklists.forms import AttestForm, NoteForm, WaiverForm
+from readiness.checklists.selectors.history import item_history as item_events
+from readiness.checklists.selectors.history import weekly_trends_for_repository
+from readiness.checklists.selectors.items import checklist_item_entry, checklists_for_repository
+from readiness.checklists.selectors.templates import template_get_for_team, template_list_for_team
+from readiness.checklists.services import applied as applied_services
+from readiness.checklists.services import records
+from readiness.checklists.views.common import checklist_url, member_repository
+from readiness.teams.models import Role
+from readiness.teams.selectors import role_at_least
+
+HISTORY_LIMIT = 100
+
+
+def _perms(membership) -> dict:
+    return {
+        "can_attest": role_at_least(membership, Role.ENGINEER),
+        "can_waive": role_at_least(membership, Role.LEAD),
+        "can_note": role_at_least(membership, Role.ENGINEER),
+    }
+
+
+@login_required
+@require_GET
+def repository_checklists(request, team_slug, repo_slug):
+    membership, repository = member_repository(request, team_slug, repo_slug)
+    data = checklists_for_repository(repository=repository)
+    trends = weekly_trends_for_repository(repository=repository)
+    for checklist in data["checklists"]:
+        checklist["sparkline"] = sparkline_svg(trends.get(checklist["template"].pk, []), width=160, height=32)
+    context = {
+        "team": membership.team,
+        "membership": membership,
+        "repository": repository,
+        "run": data["run"],
+        "checklists": data["checklists"],
+        "templates": template_list_for_team(team=membership.team).exclude(
+            slug__in=[c["template"].slug for c in data["checklists"]]
+        ),
+        "today": timezone.localdate(),
+        "checklists_url": checklist_url(team_slug, repo_slug),  # item action URLs start with it
+        "badge_url": _badge_url(request, data["checklists"]),
+        **_perms(membership),
+    }
+    if request.htmx:
+        return render(request, "checklists/_checklists.html", context)
+    return render(request, "checklists/repository_checklists.html", context)
+
+
+def _badge_url(request, checklists) -> str:
+    for checklist in checklists:
+        if checklist["applied"].primary:
+            return request.build_absolute_uri(
+                reverse("checklists:badge", kwargs={"token": checklist["applied"].badge_token})
+            )
+    return ""
+
+
+def _item_response(request, membership, repository, template_slug, item_key, *, undo=False, error=""):
+    """htmx: the re-rendered item row; otherwise back to the page at the item."""
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(
+            checklist_url(membership.team.slug, repository.slug, f"item-{template_slug}-{item_key}")
+        )
+    checklist, entry = checklist_item_entry(
+        repository=repository, template_slug=template_slug, item_key=item_key
+    )
+    context = {
+        "team": membership.team,
+        "repository": repository,
+        "checklist": checklist,
+        "entry": entry,
+        "show_undo": undo,
+        "checklists_url": checklist_url(membership.team.slug, repository.slug),
+        "error": error,
+        "today": timezone.localdate(),
+        **_perms(membership),
+    }
+    response = render(request, "checklists/_item.html", context, status=400 if error else 200)
+    # The checklist's score changed: the page listens for this event to refresh its score line.
+    response["HX-Trigger"] = "checklist-changed"
+    return response
+
+
+def _item_view(*, min_role: str, refusal: str, act, form_class=None, invalid: str = "", undo: bool = False):
+    """The one skeleton of every item action: role, form, service call, the item row back.
+
+    ``act(repository=, template_slug=, item_key=, user=, data=)`` calls the service; a
+    ChecklistError it raises is shown on the item (400 with htmx)."""
+
+    @login_required
+    @require_POST
+    def view(request, team_slug, repo_slug, template_slug, item_key):
+        membership, repository = member_repository(request, team_slug, repo_slug)
+        if not role_at_least(membership, min_role):
+            return HttpResponseForbidden(refusal)
+        where = (request, membership, repository, template_slug, item_key)
+        data = {}
+        if form_class is not None:
+            form = form_class(request.POST)
+            if not form.is_valid():
+                return _item_response(*where, error=invalid)
+            data = form.cleaned_data
+        try:
+            act(
+                repository=repository,
+                template_slug=template_slug,
+                item_key=item_key,
+                user=request.user,
+                data=data,
+            )
+        except ChecklistError as exc:
+            return _item_response(*where, error=str(exc))
+        return _item_response(*where, undo=undo)
+
+    view.__name__ = view.__qualname__ = f"item{act.__name__}"
+    return view
+
+
+def _attest(*, data, **item):
+    records.attestation_record(
+        **item, checked=data["checked"], evidence_url=data["evidence_url"] or "", note=data["note"] or ""
+    )
+
+
+def _undo(*, data, **item):
+    records.attestation_undo(**item)
+
+
+def _waive(*, data, **item):
+    records.waiver_grant(**item, reason=data["reason"], expires_on=data["expires_on"])
+
+
+def _revoke(*, data, user, **item):
+    try:
+        records.item_get_applied(**item)
+    except ChecklistError:
+        raise Http404 from None
+    records.waiver_revoke(**item, user=user)
+
+
+def _note(*, data, **item):
+    records.note_add(**item, text=data["text"])
+
+
+item_attest = _item_view(
+    min_role=Role.ENGINEER,
+    refusal="Viewers cannot tick items.",
+    act=_attest,
+    form_class=AttestForm,
+    invalid="Invalid evidence link.",
+    undo=True,
+)
+item_undo = _item_view(min_role=Role.ENGINEER, refusal="Viewers cannot tick items.", act=_undo)
+item_waive = _item_view(
+    min_role=Role.LEAD,
+    refusal="Only team leads can grant waivers.",
+    act=_waive,
+    form_class=WaiverForm,
+    invalid="A waiver needs a reason and an expiry date.",
+)
+item_revoke = _item_view(min_role=Role.LEAD, refusal="Only team leads can end waivers.", act=_revoke)
+item_note = _item_view(
+    min_role=Role.ENGINEER,
+    refusal="Viewers cannot add notes.",
+    act=_note,
+    form_class=NoteForm,
+    invalid="A note cannot be empty.",
+)
+
+
+@login_required
+@require_GET
+def item_history(request, team_slug, repo_slug, template_slug, item_key):
+    membership, repository = member_repository(request, team_slug, repo_slug)
+    checklist, entry = checklist_item_entry(
+        repository=repository, template_slug=template_slug, item_key=item_key
+    )
+    context = {
+        "team": membership.team,
+        "repository": repository,
+        "checklist": checklist,
+        "entry": entry,
+        "events": item_events(
+            repository=repository, template_slug=template_slug, item_key=item_key, limit=HISTORY_LIMIT
+        ),
+    }
+    if request.htmx:
+        return render(request, "checklists/_history.html", context)
+    return render(request, "checklists/item_history.html", context)
+
+
+@login_required
+@require_POST
+def checklist_apply(request, team_slug, repo_slug):
+    membership, repository = member_repository(request, team_slug, repo_slug)
+    if not role_at_least(membership, Role.LEAD):
+        return HttpResponseForbidden("Only team leads can apply templates.")
+    try:
+        template_id = int(request.POST.get("template", ""))
+    except ValueError:
+        raise Http404 from None
+    template = template_get_for_team(team=membership.team, template_id=template_id)
+    applied_services.checklist_apply(repository=repository, template=template, user=request.user)
+    messages.success(request, f"Applied “{template.title}”.")
+    return redirect(checklist_url(team_slug, repo_slug))
