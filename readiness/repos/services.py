@@ -24,6 +24,7 @@ from readiness.core.crypto import encrypt
 from readiness.endpoints.healthchecks import healthcheck_notes
 from readiness.endpoints.selectors import health_facts_for_repository
 from readiness.engine import ENGINE_VERSION, analyze
+from readiness.engine.fixes.apply import attach_diffs
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
 from readiness.repos.sourcing import SourceError, materialize_source
 from readiness.teams.activity import activity_record
@@ -163,6 +164,11 @@ def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = 
             title=check["title"],
             evidence=check["evidence"],
             remediation=check["remediation"],
+            fixes=[
+                {key: fix[key] for key in ("summary", "note", "files", "diff")}
+                for fix in check.get("fixes", [])
+                if fix.get("diff")
+            ],
         )
         for check in payload["checks"]
     )
@@ -215,7 +221,9 @@ def analysis_execute(*, run_id: int) -> ExecuteOutcome:
     try:
         with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
             source = materialize_source(run.repository, Path(tmp))
-            report = analyze(source.path, health=health_facts_for_repository(run.repository), excerpts=True)
+            health = health_facts_for_repository(run.repository)
+            report = analyze(source.path, health=health, excerpts=True, fixes=True)
+            attach_diffs(source.path, report)  # while the files still exist
         _store_report(run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, report))
         checklist_run_finished(run=run)
     except SourceError as exc:

@@ -16,6 +16,7 @@ document.addEventListener("click", function (event) {
   navigator.clipboard.writeText(source.textContent).then(
     function () {
       button.textContent = "Copied";
+      button.setAttribute("data-copied", "true");  // stays: the label goes back after 2 s
       setTimeout(function () { button.textContent = label; }, 2000);
     },
     function () {

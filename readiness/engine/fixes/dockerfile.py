@@ -61,6 +61,11 @@ def _instruction_at(dockerfile: Dockerfile, line: int | None) -> Instruction | N
     return next((i for i in dockerfile.instructions() if i.line == line), None)
 
 
+def _final(stage: Stage) -> str:
+    """How a summary names a final stage: "the final stage", or "the final stage 'runtime'"."""
+    return f"the final stage '{stage.name}'" if stage.name else "the final stage"
+
+
 def _keyword(text: TextFile, instruction: Instruction) -> str:
     """The instruction word as the file writes it (``CMD`` or ``cmd``)."""
     return text.line(instruction.line).split(None, 1)[0]
@@ -103,7 +108,7 @@ def _non_root_fix(dockerfile: Dockerfile, text: TextFile, target: str | None, st
     if existing:
         return Fix(
             check,
-            f"switch the final stage {stage.label()} back to user {existing} before it starts",
+            f"switch {_final(stage)} back to user {existing} before it starts",
             [text.insert_before(where, f"USER {existing}\n")],
         )
     facts = image_facts(stage.root.base)
@@ -121,7 +126,7 @@ def _non_root_fix(dockerfile: Dockerfile, text: TextFile, target: str | None, st
     note = f"files the process writes must belong to {USER_NAME} (COPY --chown={USER_NAME}:{USER_NAME} ...)"
     if facts.family in create:
         lines = f"{create[facts.family]}\nUSER {USER_NAME}\n"
-        summary = f"create a system user {USER_NAME} and run the final stage {stage.label()} as it"
+        summary = f"create a system user {USER_NAME} and run {_final(stage)} as it"
         return Fix(check, summary, [text.insert_before(where, lines)], note=note)
     if facts.family == DISTROLESS and facts.reference.lower().startswith("gcr.io/distroless/"):
         return Fix(
@@ -218,7 +223,7 @@ def _healthcheck_fix(dockerfile: Dockerfile, text: TextFile, target, stage: Stag
                 "install one, or define the healthcheck in compose",
             )
     line = f"HEALTHCHECK {HEALTHCHECK_OPTIONS} \\\n  CMD {probe.dockerfile_command()}\n"
-    summary = f"add a HEALTHCHECK to the final stage {stage.label()}"
+    summary = f"add a HEALTHCHECK to {_final(stage)}"
     if disabled is not None:
         start, end = dt.span(dockerfile, text, disabled)
         return Fix(check, summary, [text.replace(start, end, line)], note=probe.note)

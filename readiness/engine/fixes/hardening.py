@@ -64,7 +64,8 @@ def _pipefail_fix(text: TextFile, stage: Stage, line: int) -> Fix:
         base = stage.root.base or "the base image"
         return Fix(check, f"no automatic fix: the shell of {base} is not known; add SHELL with -o pipefail")
     where = dt.comments_above(text, line)
-    summary = f"run the RUNs of stage {stage.label()} under {shell[0]} -o pipefail"
+    name = f"stage '{stage.name}'" if stage.name else f"stage {stage.index + 1}"
+    summary = f"run the RUNs of {name} under {shell[0]} -o pipefail"
     return Fix(check, summary, [text.insert_before(where, f"SHELL {json.dumps(shell)}\n")])
 
 
