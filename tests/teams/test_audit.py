@@ -55,7 +55,7 @@ def test_without_a_proxy_the_connection_address_counts(client, lead, settings):
 
 
 def test_security_events_of_the_other_apps_are_recorded(client, lead, django_capture_on_commit_callbacks):
-    from readiness.checklists import services as checklists
+    from readiness.checklists.services import applied, records
     from readiness.endpoints import services as endpoints
     from readiness.repos import services as repos
     from tests.factories import ChecklistTemplateFactory, TemplateItemFactory
@@ -78,8 +78,8 @@ def test_security_events_of_the_other_apps_are_recorded(client, lead, django_cap
     endpoints.endpoint_update(endpoint=endpoint, actor=lead.user, interval_s=300)
     endpoints.endpoint_delete(endpoint=endpoint, actor=lead.user)
     item = TemplateItemFactory(template=ChecklistTemplateFactory(team=team), manual=True, key="runbook")
-    checklists.checklist_apply(repository=repo, template=item.template, user=lead.user)
-    checklists.note_add(
+    applied.checklist_apply(repository=repo, template=item.template, user=lead.user)
+    records.note_add(
         repository=repo, template_slug=item.template.slug, item_key="runbook", text="see wiki", user=lead.user
     )
     with django_capture_on_commit_callbacks(execute=False):
