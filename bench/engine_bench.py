@@ -236,7 +236,8 @@ def speed(
     print(f"ours, one CLI process over all        {rate(ours_cli)}")
     print(f"hadolint, one process per file        {rate(hadolint_per_file)}")
     print(f"hadolint, one process over all        {rate(hadolint_batch)}")
-    print(f"ours in process vs hadolint per file:    {ratio(hadolint_per_file, ours)} (target >= 20x)")
+    # The throughput target (whole process, 1,000+ files vs one hadolint process) is bench/cli_bench.py's.
+    print(f"ours in process vs hadolint per file:    {ratio(hadolint_per_file, ours)}")
     print(f"ours in process vs hadolint one process: {ratio(hadolint_batch, ours)}")
     print(f"ours CLI vs hadolint one process:        {ratio(hadolint_batch, ours_cli)}")
     print()

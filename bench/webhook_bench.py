@@ -70,13 +70,14 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     from readiness.celery import app
     from readiness.core.models import AllowedNetwork
+    from readiness.pipeline.registration import repository_register
     from readiness.repos import services
     from readiness.repos.models import AnalysisRun
     from readiness.teams.services import team_create
 
     app.control.purge()
     AllowedNetwork.objects.create(target="127.0.0.1", port=server.port, reason="benchmark")
-    repo = services.repository_register(team=team_create(name="Bench"), name="shop", url=server.url("shop"))
+    repo = repository_register(team=team_create(name="Bench"), name="shop", url=server.url("shop"))
     secret = services.webhook_secret_rotate(repository=repo)
 
     worker = subprocess.Popen(

@@ -2,4 +2,4 @@
 
 from readiness.engine.cli import main
 
-raise SystemExit(main())
+raise SystemExit(main(prog="python -m readiness"))

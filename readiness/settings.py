@@ -67,8 +67,9 @@ INSTALLED_APPS = [
     "readiness.endpoints",
     "readiness.reports",
     "readiness.api",
-    "readiness.sso",
+    "readiness.pipeline",
     "readiness.dashboard",
+    "readiness.sso",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("readiness.api.urls")),
     path("", include("readiness.api.page_urls")),
+    path("", include("readiness.dashboard.page_urls")),
     path("", include("readiness.repos.urls")),
     path("", include("readiness.teams.urls")),
     path("", include("readiness.checklists.urls")),

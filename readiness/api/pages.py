@@ -6,7 +6,6 @@ stored, so it is never shown again.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -15,22 +14,15 @@ from django.views.decorators.http import require_http_methods
 from readiness.api import selectors, services
 from readiness.api.forms import TokenForm
 from readiness.core.confirm import confirmation
+from readiness.teams.access import team_view
 from readiness.teams.models import Role
-from readiness.teams.selectors import membership_get, role_at_least
 
-
-def _lead_membership(request, team_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    return membership, role_at_least(membership, Role.LEAD)
+LEADS_ONLY = "Only team leads manage team API tokens."
 
 
 @never_cache  # the page can hold a new token's plaintext: no browser or proxy may keep it
-@login_required
-@require_http_methods(["GET", "POST"])
-def team_tokens(request, team_slug):
-    membership, is_lead = _lead_membership(request, team_slug)
-    if not is_lead:
-        return HttpResponseForbidden("Only team leads manage team API tokens.")
+@team_view(methods=["GET", "POST"], min_role=Role.LEAD, refusal=LEADS_ONLY)
+def team_tokens(request, membership):
     team = membership.team
     form, created = TokenForm(), None
     if request.method == "POST":
@@ -62,20 +54,19 @@ def _confirm_revoke(request, token, cancel: str):
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def team_token_revoke(request, team_slug, token_id):
-    membership, is_lead = _lead_membership(request, team_slug)
-    token = selectors.token_get_for_team(team=membership.team, token_id=token_id)
-    if not is_lead:
-        return HttpResponseForbidden("Only team leads manage team API tokens.")
+def _team_token(membership, kwargs) -> dict:
+    """The team's token of the URL (404 before any role is judged)."""
+    return {"token": selectors.token_get_for_team(team=membership.team, token_id=kwargs.pop("token_id"))}
+
+
+@team_view(methods=["GET", "POST"], min_role=Role.LEAD, refusal=LEADS_ONLY, scope=_team_token)
+def team_token_revoke(request, membership, token):
     if request.method == "GET":
-        return _confirm_revoke(
-            request, token, reverse("api_pages:team_tokens", kwargs={"team_slug": team_slug})
-        )
+        cancel = reverse("api_pages:team_tokens", kwargs={"team_slug": membership.team.slug})
+        return _confirm_revoke(request, token, cancel)
     token = services.token_revoke(token=token, actor=request.user)
     messages.success(request, f"Revoked {token.name}.")
-    return redirect("api_pages:team_tokens", team_slug=team_slug)
+    return redirect("api_pages:team_tokens", team_slug=membership.team.slug)
 
 
 @never_cache

@@ -1,7 +1,10 @@
-"""The team dashboard and the home page (the user's teams with their summaries)."""
+"""Pages that bring several apps together: the home page (the user's teams with their summaries),
+the team page (its repositories; leads register new ones through the pipeline), the repository page
+(runs and scores beside the live endpoints) and the team dashboard."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -10,8 +13,16 @@ from django.views.decorators.http import require_GET
 from readiness.checklists.badge import sparkline_svg
 from readiness.checklists.services.states import checklist_states_refresh_expired
 from readiness.dashboard import selectors
-from readiness.repos.selectors import repository_list_for_team
-from readiness.teams.selectors import membership_get, team_list_for_user
+from readiness.endpoints.selectors import endpoint_cards
+from readiness.pipeline.registration import repository_register
+from readiness.repos.access import repository_view
+from readiness.repos.forms import RepositoryForm
+from readiness.repos.reachability import reachability_request
+from readiness.repos.selectors import repository_list_for_team, run_latest, run_list
+from readiness.repos.views import RUNS_PER_PAGE, run_panel_context
+from readiness.teams.access import team_view
+from readiness.teams.models import Role
+from readiness.teams.selectors import team_list_for_user
 
 DASHBOARD_PER_PAGE = 25
 
@@ -30,10 +41,46 @@ def home(request):
     return render(request, "teams/home.html", {"overview": overview})
 
 
-@login_required
-@require_GET
-def dashboard(request, team_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
+@team_view(
+    min_role={"GET": Role.VIEWER, "POST": Role.LEAD}, refusal="Only team leads can register repositories."
+)
+def team_detail(request, membership):
+    team = membership.team
+    can_register = membership.is_lead
+    form = RepositoryForm()
+    if request.method == "POST":
+        form = RepositoryForm(request.POST)
+        if form.is_valid():
+            repository = repository_register(team=team, actor=request.user, **form.cleaned_data)
+            reachability_request(repository=repository)
+            messages.success(request, f"Registered {repository.name}; checking that it is reachable.")
+            return redirect("repository_detail", team_slug=team.slug, repo_slug=repository.slug)
+    context = {
+        "team": team,
+        "membership": membership,
+        "repositories": repository_list_for_team(team=team),
+        "form": form,
+        "can_register": can_register,
+    }
+    status = 400 if form.is_bound else 200  # a re-shown form with errors is a client error
+    return render(request, "repos/team_detail.html", context, status=status)
+
+
+@repository_view()
+def repository_detail(request, membership, repository):
+    run = run_latest(repository=repository)
+    context = run_panel_context(membership, repository, run)
+    if request.htmx:
+        return render(request, "repos/_run_panel.html", context)
+    page = Paginator(run_list(repository=repository), RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    context["runs_page"] = page
+    # The live side beside the configuration: each endpoint's state, sparkline and incidents.
+    context.update(endpoint_cards(repository=repository), can_edit=context["can_analyze"])
+    return render(request, "repos/repository_detail.html", context)
+
+
+@team_view()
+def dashboard(request, membership):
     team = membership.team
     checklist_states_refresh_expired(team=team)
     filters = {

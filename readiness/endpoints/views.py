@@ -2,30 +2,35 @@
 probe now. Viewers read; engineers and leads change; another team's repository is a 404."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
 
 from readiness.core import ratelimit
 from readiness.core.confirm import confirmation
 from readiness.endpoints import selectors, services
 from readiness.endpoints.forms import EndpointForm
-from readiness.repos.selectors import repository_get
+from readiness.repos.access import repository_scope, repository_view
+from readiness.teams.access import team_view
 from readiness.teams.models import Role
-from readiness.teams.selectors import membership_get, role_at_least
 
 READ_ONLY = "Viewers can look at endpoints but not change or probe them."
 # Per user: "probe now" makes an outbound request from our network on each click.
 PROBE_NOW_RATE = (10, 60)
 
 
-def _scope(request, team_slug, repo_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    repository = repository_get(team=membership.team, slug=repo_slug)
-    return membership, repository, role_at_least(membership, Role.ENGINEER)
+def _endpoint(membership, kwargs) -> dict:
+    """The repository of the URL, then its endpoint (404 before any role is judged)."""
+    scoped = repository_scope(membership, kwargs)
+    endpoint_id = kwargs.pop("endpoint_id")
+    return {
+        **scoped,
+        "endpoint": selectors.endpoint_get(repository=scoped["repository"], endpoint_id=endpoint_id),
+    }
+
+
+def _endpoint_view(methods):
+    return team_view(methods=methods, min_role=Role.ENGINEER, refusal=READ_ONLY, scope=_endpoint)
 
 
 def _save(form: EndpointForm, save) -> bool:
@@ -38,14 +43,11 @@ def _save(form: EndpointForm, save) -> bool:
     return True
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def endpoint_list(request, team_slug, repo_slug):
-    membership, repository, can_edit = _scope(request, team_slug, repo_slug)
+@repository_view(min_role={"GET": Role.VIEWER, "POST": Role.ENGINEER}, refusal=READ_ONLY)
+def endpoint_list(request, membership, repository):
+    can_edit = membership.can_edit
     form = EndpointForm()
     if request.method == "POST":
-        if not can_edit:
-            return HttpResponseForbidden(READ_ONLY)
         form = EndpointForm(request.POST)
         if form.is_valid() and _save(
             form,
@@ -59,7 +61,7 @@ def endpoint_list(request, team_slug, repo_slug):
             messages.success(
                 request, f"Registered {form.cleaned_data['name']}; its first probe runs shortly."
             )
-            return redirect("endpoints:list", team_slug=team_slug, repo_slug=repo_slug)
+            return redirect("endpoints:list", team_slug=membership.team.slug, repo_slug=repository.slug)
     context = {
         "team": membership.team,
         "repository": repository,
@@ -70,13 +72,8 @@ def endpoint_list(request, team_slug, repo_slug):
     return render(request, "endpoints/endpoint_list.html", context, status=400 if form.is_bound else 200)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def endpoint_edit(request, team_slug, repo_slug, endpoint_id):
-    membership, repository, can_edit = _scope(request, team_slug, repo_slug)
-    endpoint = selectors.endpoint_get(repository=repository, endpoint_id=endpoint_id)
-    if not can_edit:
-        return HttpResponseForbidden(READ_ONLY)
+@_endpoint_view(["GET", "POST"])
+def endpoint_edit(request, membership, repository, endpoint):
     form = EndpointForm(initial=EndpointForm.initial_for(endpoint), editing=True)
     if request.method == "POST":
         form = EndpointForm(request.POST, editing=True)
@@ -91,18 +88,13 @@ def endpoint_edit(request, team_slug, repo_slug, endpoint_id):
             ),
         ):
             messages.success(request, f"Saved {endpoint.name}.")
-            return redirect("endpoints:list", team_slug=team_slug, repo_slug=repo_slug)
+            return redirect("endpoints:list", team_slug=membership.team.slug, repo_slug=repository.slug)
     context = {"team": membership.team, "repository": repository, "endpoint": endpoint, "form": form}
     return render(request, "endpoints/endpoint_edit.html", context, status=400 if form.is_bound else 200)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def endpoint_delete(request, team_slug, repo_slug, endpoint_id):
-    _, repository, can_edit = _scope(request, team_slug, repo_slug)
-    endpoint = selectors.endpoint_get(repository=repository, endpoint_id=endpoint_id)
-    if not can_edit:
-        return HttpResponseForbidden(READ_ONLY)
+@_endpoint_view(["GET", "POST"])
+def endpoint_delete(request, membership, repository, endpoint):
     if request.method == "GET":
         return confirmation(
             request,
@@ -110,21 +102,18 @@ def endpoint_delete(request, team_slug, repo_slug, endpoint_id):
             question=f"The health endpoint {endpoint.name} of {repository.name} is no longer probed.",
             details=[endpoint.url, "Its probe history, hourly figures and incidents are deleted with it."],
             button=f"Delete {endpoint.name}",
-            cancel=reverse("endpoints:list", kwargs={"team_slug": team_slug, "repo_slug": repo_slug}),
+            cancel=reverse(
+                "endpoints:list", kwargs={"team_slug": membership.team.slug, "repo_slug": repository.slug}
+            ),
         )
     services.endpoint_delete(endpoint=endpoint, actor=request.user)
     messages.success(request, f"Deleted {endpoint.name} and its probe history.")
-    return redirect("endpoints:list", team_slug=team_slug, repo_slug=repo_slug)
+    return redirect("endpoints:list", team_slug=membership.team.slug, repo_slug=repository.slug)
 
 
-@login_required
-@require_POST
-def endpoint_probe(request, team_slug, repo_slug, endpoint_id):
+@_endpoint_view(["POST"])
+def endpoint_probe(request, membership, repository, endpoint):
     """Probe now, in this request (bounded by the endpoint's timeout, at most 30 s)."""
-    membership, repository, can_edit = _scope(request, team_slug, repo_slug)
-    endpoint = selectors.endpoint_get(repository=repository, endpoint_id=endpoint_id)
-    if not can_edit:
-        return HttpResponseForbidden(READ_ONLY)
     decision = ratelimit.hit("probe_now", f"user:{request.user.pk}", PROBE_NOW_RATE)
     limited = decision is not None and not decision.allowed
     record = None if limited else services.endpoint_probe_now(endpoint=endpoint)
@@ -134,7 +123,7 @@ def endpoint_probe(request, team_slug, repo_slug, endpoint_id):
         context = {
             "team": membership.team,
             "repository": repository,
-            "can_edit": can_edit,
+            "can_edit": membership.can_edit,
             "card": selectors.endpoint_card(endpoint=endpoint),
             "probed_now": record,
             "limited_message": limited_message,
@@ -153,4 +142,4 @@ def endpoint_probe(request, team_slug, repo_slug, endpoint_id):
         )
     else:
         messages.error(request, f"{endpoint.name}: {record.error_class}: {record.error}")
-    return redirect("endpoints:list", team_slug=team_slug, repo_slug=repo_slug)
+    return redirect("endpoints:list", team_slug=membership.team.slug, repo_slug=repository.slug)

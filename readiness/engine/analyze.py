@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from .excerpts import evidence_excerpts
+from .. import __version__
 from .facts import healthcheck_paths, stack_facts
 from .model import CategoryScore, CheckResult, Evidence, ScanReport, Status
 from .project import HealthFacts, build_project
 from .registry import all_checks
 from .scoring import CATEGORY_TITLES, ScoredItem, score_items
 
-ENGINE_VERSION = "0.1.0"
-
-logger = logging.getLogger(__name__)
+# The package's version (readiness/__init__.py, which pyproject.toml reads): one place to bump.
+ENGINE_VERSION = __version__
 
 
 def analyze(
@@ -25,11 +23,16 @@ def analyze(
     only: Iterable[str] | None = None,
     skip: Iterable[str] | None = None,
     excerpts: bool = False,
+    gitignore: bool = False,
     fixes: bool = False,
 ) -> ScanReport:
     """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``.
-    With ``excerpts`` the report also carries the lines around each evidence line of a finding;
-    with ``fixes`` each failing result also carries the edits that fix it (readiness/engine/fixes).
+
+    With ``excerpts`` the report also carries the lines around each evidence line of a finding.
+    ``gitignore``: leave out what the root's .gitignore files ignore (the CLI's local scans of a
+    working copy; a server clone holds tracked files only, and a tracked file counts even when a
+    .gitignore pattern matches it). With ``fixes`` each failing result also carries the edits that
+    fix it (readiness/engine/fixes).
     """
     from .config import load_config
 
@@ -37,7 +40,7 @@ def analyze(
     if not root.is_dir():
         raise NotADirectoryError(f"{root} is not a directory")
     config = load_config(root.resolve())
-    project = build_project(root, health=health, exclude=config.exclude)
+    project = build_project(root, health=health, exclude=config.exclude, gitignore=gitignore)
     only = set(only or ())
     skip = set(skip or ())
 
@@ -53,7 +56,10 @@ def analyze(
         try:
             result = func(project)
         except Exception as exc:  # one broken check must not sink the scan
-            logger.exception("check %s crashed", meta.id)
+            # logging is imported only here: a clean scan does not pay for it at start-up.
+            import logging
+
+            logging.getLogger(__name__).exception("check %s crashed", meta.id)
             result = CheckResult(
                 meta.id,
                 Status.ERROR,
@@ -85,5 +91,12 @@ def analyze(
         fail_under=config.fail_under,
         facts=stack_facts(project),
         healthchecks=healthcheck_paths(project),
-        excerpts=evidence_excerpts(root, results) if excerpts else {},
+        excerpts=_excerpts(root, results) if excerpts else {},
     )
+
+
+def _excerpts(root: Path, results: list[CheckResult]) -> dict:
+    # Imported only when asked for (the web app): the CLI's start-up does not load it.
+    from .excerpts import evidence_excerpts
+
+    return evidence_excerpts(root, results)

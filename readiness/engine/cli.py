@@ -13,24 +13,25 @@ from pathlib import Path
 
 from .analyze import ENGINE_VERSION, analyze
 from .cli_fix import FixUsageError, add_fix_options, check_fix_options, explain, run_fix, wants_fixes
-from .discover import discover
-from .lint import LintReport, LintUnavailable, run_hadolint
-from .model import ScanReport
-from .output.catalog import render_catalog_json, render_catalog_markdown, replace_catalog_block
-from .output.json import render_json
-from .output.sarif import render_sarif
-from .output.text import render_text
 from .registry import all_ids
+
+# Start-up is most of a small repository's scan: each output format, hadolint's runner and the
+# catalog are imported where they are used, so `scan` loads only what its run needs.
+# Not typing.TYPE_CHECKING: importing typing costs start-up time (type checkers know this form).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .lint import LintReport
+    from .model import ScanReport
 
 EXAMPLES = """\
 examples:
-  python -m readiness scan .
-  python -m readiness scan . --format sarif --output readiness.sarif
-  python -m readiness scan services/api --fail-under 7 --skip dockerfile.buildkit_cache
-  python -m readiness scan . --only dockerfile,dockerignore --with-hadolint
-  python -m readiness scan . --fix            (a diff; add --write to apply it)
-  python -m readiness --explain dockerfile.non_root_user
-  python -m readiness catalog --format markdown
+  readiness scan .
+  readiness scan . --format sarif --output readiness.sarif
+  readiness scan services/api --fail-under 7 --skip dockerfile.buildkit_cache
+  readiness scan . --only dockerfile,dockerignore --with-hadolint
+  readiness scan . --fix                 (a diff; add --write to apply it)
+  readiness --explain dockerfile.non_root_user
+  readiness catalog --format markdown
 """
 
 
@@ -44,12 +45,25 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    # argparse builds a formatter per option and, given no width, imports shutil for the terminal's
+    # (a tenth of a small scan's start-up). The same answer as shutil's: COLUMNS, the terminal, 80.
+    try:
+        width = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            width = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            width = 80
+    return argparse.RawDescriptionHelpFormatter(prog, width=max(width - 2, 40))
+
+
+def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m readiness",
+        prog=prog,
         description="Readiness: check a repository's Docker setup for production readiness.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_formatter,
     )
     parser.add_argument("--version", action="version", version=f"readiness {ENGINE_VERSION}")
     parser.add_argument(
@@ -59,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser(
         "scan",
+        formatter_class=_formatter,
         help="scan a directory and report its checks and score",
         description="Scan the Dockerfiles, compose files, .dockerignore and CI files under PATH, "
         "run every catalog check and print the report. Reads .readiness.yml at PATH if present.",
@@ -94,7 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan.set_defaults(handler=_scan)
 
     catalog = commands.add_parser(
-        "catalog", help="print the check catalog", description="Print every registered check."
+        "catalog",
+        formatter_class=_formatter,
+        help="print the check catalog",
+        description="Print every registered check.",
     )
     catalog.add_argument(
         "--format", choices=("markdown", "json"), default="markdown", help="default: markdown"
@@ -108,9 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, prog: str = "readiness") -> int:
+    """The `readiness` console script (pyproject.toml) and ``python -m readiness``."""
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(prog).parse_args(argv)
         if args.explain is not None:
             sys.stdout.write(explain(args.explain))
             return 0
@@ -132,13 +151,14 @@ def _scan(args: argparse.Namespace) -> int:
     skip = _check_ids(args.skip, "--skip")
     check_fix_options(args)
     try:
-        report = analyze(root, only=only, skip=skip, fixes=wants_fixes(args))
+        report = analyze(root, only=only, skip=skip, gitignore=True, fixes=wants_fixes(args))
         if args.format == "json":
             from .fixes.apply import attach_diffs  # only a JSON report shows each fix's diff
 
             attach_diffs(root, report)
         if args.fix:
-            report = run_fix(args, report, root, lambda: analyze(root, only=only, skip=skip), _write)
+            rescan = lambda: analyze(root, only=only, skip=skip, gitignore=True)  # noqa: E731
+            report = run_fix(args, report, root, rescan, _write)
         lint = _lint(root) if args.with_hadolint and not args.fix else None
     except OSError as exc:
         raise UsageError(f"{args.path}: {exc.strerror or exc}") from exc
@@ -154,9 +174,15 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _render(report: ScanReport, lint: LintReport | None, args: argparse.Namespace) -> str:
     if args.format == "json":
+        from .output.json import render_json
+
         return render_json(report, lint=lint)
     if args.format == "sarif":
+        from .output.sarif import render_sarif
+
         return render_sarif(report, lint=lint, docs_url=args.docs_url)
+    from .output.text import render_text
+
     return render_text(report, lint=lint, color=args.output is None and _stdout_wants_color())
 
 
@@ -166,7 +192,10 @@ def _stdout_wants_color() -> bool:
 
 
 def _lint(root: Path) -> LintReport:
-    inventory = discover(root)
+    from .discover import discover
+    from .lint import LintUnavailable, run_hadolint
+
+    inventory = discover(root, gitignore=True)
     unread = {skipped.file for skipped in inventory.skipped}
     try:
         return run_hadolint(root, [path for path in inventory.dockerfiles if path not in unread])
@@ -193,7 +222,7 @@ def _check_ids(values: list[str] | None, option: str) -> set[str]:
             continue
         matches = [check_id for check_id in known if check_id == item or check_id.startswith(item + ".")]
         if not matches:
-            raise UsageError(f"unknown check id {item!r} in {option} (see: python -m readiness catalog)")
+            raise UsageError(f"unknown check id {item!r} in {option} (see: readiness catalog)")
         selected.update(matches)
     return selected
 
@@ -209,6 +238,8 @@ def _score(text: str) -> float:
 
 
 def _catalog(args: argparse.Namespace) -> int:
+    from .output.catalog import render_catalog_json, render_catalog_markdown, replace_catalog_block
+
     if args.update is None:
         sys.stdout.write(render_catalog_json() if args.format == "json" else render_catalog_markdown())
         return 0

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 from pathlib import Path
 
-from .model import ScanReport
-from .registry import get_meta
+# Imported on every scan's start (cli.py): what only --fix or --explain needs is imported there.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .model import ScanReport
 
 
 class FixUsageError(Exception):
@@ -91,11 +92,12 @@ def explain(check_id: str) -> str:
     """What the check wants, why (the lines of the source documents), an example, and its fix."""
     from .explain_sources import SOURCES
     from .fixes.registry import fix_description
+    from .registry import get_meta
 
     try:
         meta = get_meta(check_id)
     except KeyError:
-        raise FixUsageError(f"unknown check id {check_id!r} (see: python -m readiness catalog)") from None
+        raise FixUsageError(f"unknown check id {check_id!r} (see: readiness catalog)") from None
     facts = [meta.category, f"severity {meta.severity}"]
     if meta.soft:
         facts.append("soft: warns, never fails")
@@ -121,11 +123,13 @@ def explain(check_id: str) -> str:
     lines.append("Automatic fix")
     automatic = fix_description(meta.id)
     if automatic:
-        lines += [*_wrap(automatic), "  `python -m readiness scan PATH --fix` shows it for your files."]
+        lines += [*_wrap(automatic), "  `readiness scan PATH --fix` shows it for your files."]
     else:
         lines.append("  none: the fix depends on choices the files do not show")
     return "\n".join(lines) + "\n"
 
 
 def _wrap(text: str, indent: int = 2) -> list[str]:
+    import textwrap
+
     return textwrap.wrap(text, width=100, initial_indent=" " * indent, subsequent_indent=" " * indent) or [""]

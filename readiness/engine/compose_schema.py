@@ -1,43 +1,30 @@
-"""Validate a compose mapping against the Compose Specification schema that check-jsonschema vendors."""
+"""Validate a compose mapping against the Compose Specification schema shipped in engine/schemas/."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from functools import cache
 from pathlib import Path as FilePath
 
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
+from .schema_validator import SchemaError, Validator, best_match
 
 # Enough to fix a file; a thoroughly broken one should not flood the report.
 MAX_REPORTED = 20
 
+SCHEMAS = FilePath(__file__).parent / "schemas"
+
 Path = tuple[str | int, ...]
 
-# jsonschema names unexpected keys in its message: "('prots' was unexpected)", "('a', 'b' were unexpected)".
+# Unexpected keys are named in the message: "('prots' was unexpected)", "('a', 'b' were unexpected)".
 _UNEXPECTED = re.compile(r"'([^']+)'(?=(?:, '[^']+')* (?:was|were) unexpected)")
 
 
 @cache
-def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(vendored_schema("compose-spec.json"))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
-
-
-def vendored_schema(name: str) -> str:
-    """A schema check-jsonschema vendors, read in place.
-
-    Found with find_spec rather than importlib.resources.files("check_jsonschema...") because
-    importing that package loads its whole CLI (click, requests) for one JSON file.
-    """
-    spec = importlib.util.find_spec("check_jsonschema")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("check-jsonschema is not installed (see requirements.txt)")
-    folder = FilePath(spec.submodule_search_locations[0]) / "builtin_schemas" / "vendor"
-    return (folder / name).read_text(encoding="utf-8")
+def _validator() -> Validator:
+    schema = json.loads((SCHEMAS / "compose-spec.json").read_text(encoding="utf-8"))
+    # tests/engine/test_schema_validator.py checks the shipped schema's keywords once.
+    return Validator(schema, check_keywords=False)
 
 
 def violations(data: dict) -> list[tuple[Path, str]]:
@@ -56,7 +43,7 @@ def violations(data: dict) -> list[tuple[Path, str]]:
     return sorted(found.items(), key=lambda item: [str(part) for part in item[0]])
 
 
-def _describe(error: ValidationError) -> tuple[Path, str, bool]:
+def _describe(error: SchemaError) -> tuple[Path, str, bool]:
     path: Path = tuple(error.absolute_path)
     if error.validator in ("additionalProperties", "unevaluatedProperties"):
         # Point at the unexpected key itself, not at the mapping that holds it.

@@ -20,11 +20,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from .discover import Inventory
 from .registry import all_ids
+from .schema_validator import Validator, best_match
 
 CONFIG_FILE = ".readiness.yml"
 MAX_CONFIG_BYTES = 64 * 1024
@@ -88,7 +88,7 @@ def load_config(root: Path, *, today: dt.date | None = None) -> Config:
     if data is None:
         return Config()
     _dates_to_strings(data)
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(data))
+    error = best_match(Validator(CONFIG_SCHEMA).iter_errors(data))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         return _ignored(f"is invalid at {where}: {error.message[:200]}")

@@ -13,7 +13,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .model import Skipped
 
@@ -145,52 +145,109 @@ def is_excluded(rel: str, patterns) -> bool:
     return False
 
 
-def discover(root: str | os.PathLike, *, max_files: int = MAX_FILES, exclude=()) -> Inventory:
+def discover(
+    root: str | os.PathLike, *, max_files: int = MAX_FILES, exclude=(), gitignore: bool = False
+) -> Inventory:
+    """Walk ``root`` depth-first in name order. With ``gitignore``, what the ``.gitignore`` files
+    inside the root (and ``.git/info/exclude``) ignore is never read, as git never shows it: a local
+    scan of a working copy sees what a clone would. Files above the root are not read."""
     root = Path(root)
     inventory = Inventory(root=root)
     count = 0
-    # os.walk with followlinks=False never descends into a symlinked directory.
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        rel_dir = PurePosixPath(Path(dirpath).relative_to(root).as_posix())
-        kept = []
-        for d in sorted(dirnames):
-            full = Path(dirpath) / d
-            rel = (rel_dir / d).as_posix()
-            if d in SKIP_DIRS or fnmatch.fnmatch(d, "*.egg-info") or is_excluded(rel, exclude):
+    # (folder relative to the root, the string to prefix to its entries, the ignore rules in force)
+    stack: list[tuple[str, str, tuple]] = [("", "", _root_ignores(root) if gitignore else ())]
+    while stack:
+        rel_dir, prefix, ignores = stack.pop()
+        try:
+            with os.scandir(os.path.join(root, rel_dir)) as scanned:
+                entries = sorted(scanned, key=lambda entry: entry.name)
+        except OSError:  # an unreadable folder is passed over, as os.walk does
+            continue
+        if gitignore and any(entry.name == ".gitignore" for entry in entries):
+            ignores = (*ignores, *_ignore_file(root, prefix + ".gitignore", prefix))
+        folders = []
+        for entry in entries:
+            name = entry.name
+            rel = prefix + name
+            try:
+                is_link = entry.is_symlink()
+                is_dir = entry.is_dir()  # follows a link: a link to a folder is reported as one
+            except OSError:
+                is_link, is_dir = False, False
+            if is_dir:
+                if name in SKIP_DIRS or fnmatch.fnmatch(name, "*.egg-info") or is_excluded(rel, exclude):
+                    continue
+                if ignores and _ignored(ignores, rel + "/"):
+                    continue
+                if is_link:
+                    inventory.skipped.append(Skipped(rel, "symlinked directory not followed"))
+                    continue
+                folders.append(rel)
                 continue
-            if full.is_symlink():
-                inventory.skipped.append(Skipped(rel, "symlinked directory not followed"))
-                continue
-            kept.append(d)
-        dirnames[:] = kept
-        for name in sorted(filenames):
-            rel = (rel_dir / name).as_posix().removeprefix("./")
             if exclude and is_excluded(rel, exclude):
                 continue
-            kind = _wanted(rel, name)
-            try:
-                st = os.lstat(Path(dirpath) / name)
-            except OSError as exc:
-                if kind:
-                    inventory.skipped.append(Skipped(rel, f"unreadable: {exc.strerror}"))
+            if ignores and _ignored(ignores, rel):
                 continue
+            kind = _wanted(rel, name)
             # Symlinked or oversized files of interest stay in their list: the parser's
             # read() refuses them, so the check reports an error naming the file.
-            if stat.S_ISLNK(st.st_mode):
+            if is_link:
                 if kind:
                     inventory.skipped.append(Skipped(rel, "symlink not followed"))
                     getattr(inventory, kind).append(rel)
                 continue
-            if not stat.S_ISREG(st.st_mode):
+            if not entry.is_file(follow_symlinks=False):
                 continue
             inventory.all_files.add(rel)
             if kind is None:
                 continue
-            if st.st_size > MAX_FILE_BYTES:
+            try:
+                size = entry.stat(follow_symlinks=False).st_size
+            except OSError as exc:
+                inventory.skipped.append(Skipped(rel, f"unreadable: {exc.strerror}"))
+                continue
+            if size > MAX_FILE_BYTES:
                 inventory.skipped.append(Skipped(rel, f"larger than {MAX_FILE_BYTES // 1024} KiB"))
             count += 1
             if count > max_files:
                 inventory.skipped.append(Skipped(rel, f"more than {max_files} files of interest"))
                 continue
             getattr(inventory, kind).append(rel)
+        # Last pushed, first walked: sub-folders in name order, each before the next.
+        stack.extend((folder, folder + "/", ignores) for folder in reversed(folders))
     return inventory
+
+
+# .gitignore -----------------------------------------------------------------------------------
+
+
+def _root_ignores(root: Path) -> tuple:
+    """The repository's own exclude file (.git/info/exclude), when the root is a checkout's top."""
+    return tuple(_ignore_file(root, ".git/info/exclude", ""))
+
+
+def _ignore_file(root: Path, rel: str, base: str) -> list[tuple[str, object]]:
+    """[(base, spec)] for an ignore file: read like any input (no symlink, size cap), and an
+    unreadable or undecodable one is simply not applied (git would not apply it either)."""
+    try:
+        text = Inventory(root=root).read(rel).decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    lines = text.splitlines()
+    if not any(line.strip() and not line.startswith("#") for line in lines):
+        return []  # e.g. the comments-only .git/info/exclude of every clone
+    # pathspec is imported only when a repository has ignore rules (start-up time).
+    import pathspec
+
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    return [(base, spec)] if spec.patterns else []
+
+
+def _ignored(ignores: tuple, rel: str) -> bool:
+    """Git's precedence: the deepest .gitignore with a pattern matching the path decides, and
+    within one file the last matching pattern (a ``!`` pattern re-includes)."""
+    for base, spec in reversed(ignores):
+        decision = spec.check_file(rel[len(base) :]).include
+        if decision is not None:
+            return decision
+    return False

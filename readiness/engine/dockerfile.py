@@ -1,21 +1,20 @@
 """Parse a Dockerfile into stages and instructions without ever raising.
 
-dockerfile-parse does the line handling (continuations, comments inside them, the escape
-directive). Before it runs, BuildKit heredoc bodies are folded out of the text (their lines
-blanked so line numbers stay true) and later appended to their instruction's value.
+``_logical_lines`` does the line handling (continuations, comments inside them, the escape
+directive) exactly as dockerfile-parse's ``structure`` does (tests/engine/test_dockerfile_lines.py
+compares them; dockerfile-parse is a test dependency only: importing it, and the logging it
+imports, cost start-up time). Before it runs, BuildKit heredoc bodies are folded out of the text
+(their lines blanked so line numbers stay true) and later appended to their instruction's value.
 On top of that this module builds stages, substitutes global ARGs into FROM and answers the
 questions that follow a stage's FROM chain (user, healthcheck, effective command).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-
-from dockerfile_parse import DockerfileParser
 
 from .discover import MAX_FILE_BYTES
 
@@ -319,14 +318,70 @@ def _parse_into(dockerfile: Dockerfile, text: str) -> None:
     if escape not in ("\\", "`"):
         escape = "\\"
     prepared, heredocs = _fold_heredocs(lines, escape)
-    parser = DockerfileParser(fileobj=io.BytesIO("".join(prepared).encode("utf-8")))
-    for item in parser.structure:
-        if item["instruction"] == "COMMENT":
-            continue
+    for item in _logical_lines("".join(prepared)):
         instruction = _instruction(item, heredocs.get(item["startline"], ()))
         _add_instruction(dockerfile, instruction)
     if not dockerfile.stages:
         dockerfile.error = "has no FROM instruction"
+
+
+_LOGICAL_INSTRUCTION_RE = re.compile(r"^\s*(\S+)\s+(.*)$")
+_ESCAPE_DIRECTIVE_RE = re.compile(r"^\s*#\s*escape\s*=\s*(\\|`)\s*$", re.I)
+_SYNTAX_DIRECTIVE_RE = re.compile(r"^\s*#\s*syntax\s*=\s*(.*)\s*$", re.I)
+
+
+def _logical_lines(text: str) -> list[dict]:
+    """The instructions of ``text`` (comments left out) as dockerfile-parse's ``structure`` gives
+    them: ``instruction`` (upper case), ``value`` (continuations joined), 0-based ``startline`` and
+    ``endline``. Its quirks are kept on purpose: lines split on "\\n" only, an instruction word
+    without arguments on the last line is dropped, and comment lines inside a continuation are
+    skipped without ending it."""
+    instructions: list[dict] = []
+    escape = "\\"
+    continues = re.compile(r"^.*\\\s*$")
+    directive_possible = True
+    in_continuation = False
+    current: dict = {}
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for lineno, line in enumerate(lines):
+        if lineno < len(lines) - 1 or text.endswith("\n"):
+            line += "\n"
+        if directive_possible:
+            match = _ESCAPE_DIRECTIVE_RE.match(line)
+            if match:
+                escape = match.group(1)
+                continues = re.compile(r"^.*" + re.escape(escape) + r"\s*$")
+            elif not _SYNTAX_DIRECTIVE_RE.match(line):
+                directive_possible = False
+        if _COMMENT_RE.match(line):
+            continue
+        if not in_continuation:
+            match = _LOGICAL_INSTRUCTION_RE.match(line)
+            if not match:
+                continue
+            current = {
+                "instruction": match.group(1).upper(),
+                "startline": lineno,
+                "endline": lineno,
+                "value": _rstrip_continuation(match.group(2), escape),
+            }
+        else:
+            current["endline"] = lineno
+            if current["value"]:
+                current["value"] += _rstrip_continuation(line, escape)
+            else:
+                current["value"] = _rstrip_continuation(line.lstrip(), escape)
+        in_continuation = bool(continues.match(line))
+        if not in_continuation and current:
+            instructions.append(current)
+    return instructions
+
+
+def _rstrip_continuation(text: str, escape: str) -> str:
+    text = text.rstrip()
+    return text[:-1] if text.endswith(escape) else text
 
 
 def _directives(lines: list[str]) -> dict[str, str]:

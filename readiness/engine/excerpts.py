@@ -6,12 +6,9 @@ temporary folder that is gone once the run is stored).
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from .model import CheckResult, Status
-
-logger = logging.getLogger(__name__)
 
 EXCERPT_CONTEXT = 2  # lines shown before and after an evidence line
 EXCERPT_MAX_LINE_CHARS = 240
@@ -57,5 +54,7 @@ def evidence_excerpts(root: str | Path, results: list[CheckResult]) -> dict[str,
                     if excerpt:
                         excerpts[key] = excerpt
     except Exception:  # an excerpt is a nicety: never let it sink the scan
-        logger.exception("reading evidence excerpts failed")
+        import logging  # only here: a scan's start-up does not pay for it
+
+        logging.getLogger(__name__).exception("reading evidence excerpts failed")
     return excerpts

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from pathlib import PurePosixPath
 
 from .compose_roles import datastore_kind, image_repository
@@ -149,6 +148,8 @@ def _requirements_names(text: str) -> set[str]:
 
 
 def _pyproject_names(text: str) -> set[str]:
+    import tomllib  # only for a repository with a pyproject.toml: kept out of every scan's start-up
+
     data = tomllib.loads(text)
     specs: list[str] = list(data.get("project", {}).get("dependencies", []) or [])
     for extra in (data.get("project", {}).get("optional-dependencies", {}) or {}).values():

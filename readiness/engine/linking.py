@@ -8,14 +8,11 @@ read is still parsed, with the reason as its ``error``, so checks can report it.
 from __future__ import annotations
 
 import importlib
-import logging
 import posixpath
 from dataclasses import dataclass, field
 
 from .dockerfile import Dockerfile, is_dev_dockerfile_path, parse_dockerfile
 from .dockerignore import DockerIgnore, parse_dockerignore
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -82,7 +79,9 @@ def _parse_all(project, paths: list[str], module_name: str, function_name: str) 
             else:
                 result = parse(rel, raw, error)
         except Exception as exc:
-            logger.exception("parsing %s crashed", rel)
+            import logging  # only on a crash: start-up does not pay for it
+
+            logging.getLogger(__name__).exception("parsing %s crashed", rel)
             project.notes.append(f"{rel}: internal error while parsing ({type(exc).__name__}); file left out")
             continue
         if result is not None:

@@ -128,8 +128,8 @@ class ScanReport:
                     "severity": str(meta.severity),
                     "soft": meta.soft,
                     "refs": list(meta.refs),
-                    "evidence": [asdict(e) for e in result.evidence],
-                    "dev_evidence": [asdict(e) for e in result.dev_evidence],
+                    "evidence": [_evidence_dict(e) for e in result.evidence],
+                    "dev_evidence": [_evidence_dict(e) for e in result.dev_evidence],
                     "remediation": result.remediation or meta.remediation,
                     "fixes": [fix.as_dict() for fix in result.fixes],
                 }
@@ -150,3 +150,8 @@ class ScanReport:
             "facts": self.facts,
             "healthchecks": self.healthchecks,
         }
+
+
+def _evidence_dict(evidence: Evidence) -> dict:
+    # Not dataclasses.asdict: it deep-copies each field, and a large tree has tens of thousands.
+    return {"file": evidence.file, "line": evidence.line, "message": evidence.message}

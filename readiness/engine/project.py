@@ -46,12 +46,16 @@ class Project:
 
 
 def build_project(
-    root: str | Path, *, health: HealthFacts | None = None, exclude: list[str] | tuple[str, ...] = ()
+    root: str | Path,
+    *,
+    health: HealthFacts | None = None,
+    exclude: list[str] | tuple[str, ...] = (),
+    gitignore: bool = False,
 ) -> Project:
     from . import linking
 
     root = Path(root).resolve()
-    inventory = discover(root, exclude=exclude)
+    inventory = discover(root, exclude=exclude, gitignore=gitignore)
     project = Project(root=root, inventory=inventory, health=health)
     linking.parse_and_link(project)
     return project

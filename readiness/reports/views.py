@@ -2,17 +2,16 @@
 try again (leads), a member's own subscription, and one-click unsubscribe (no login)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from readiness.reports import selectors, services
 from readiness.reports.forms import ScheduleForm
+from readiness.teams.access import team_view
 from readiness.teams.models import Role
-from readiness.teams.selectors import membership_get, role_at_least
 
 # A stored e-mail shown in the browser may hold no script and load nothing: inline styles only (the
 # e-mail's own). It replaces the site's policy (django-csp keeps a header a view has set) and may
@@ -22,9 +21,13 @@ EMAIL_CSP = (
 )
 
 
-def _membership(request, team_slug, *, lead=False):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    return membership, (role_at_least(membership, Role.LEAD) if lead else True)
+LEADS_PREVIEW = "Only team leads can preview the weekly report."
+LEADS_SEND = "Only team leads can send the weekly report."
+
+
+def _report(membership, kwargs) -> dict:
+    """The team's report of the URL (404 before any role is judged)."""
+    return {"report": selectors.report_get(team=membership.team, report_id=kwargs.pop("report_id"))}
 
 
 def _email_response(body: str) -> HttpResponse:
@@ -33,16 +36,14 @@ def _email_response(body: str) -> HttpResponse:
     return response
 
 
-@login_required
-@require_GET
-def report_list(request, team_slug):
-    membership, _ = _membership(request, team_slug)
+@team_view()
+def report_list(request, membership):
     team = membership.team
     schedule = selectors.schedule_for_team(team=team)
     context = {
         "team": team,
         "membership": membership,
-        "is_lead": role_at_least(membership, Role.LEAD),
+        "is_lead": membership.is_lead,
         "reports": selectors.report_list_for_team(team=team)[:52],
         "schedule": schedule,
         "weekday_name": dict(ScheduleForm.base_fields["weekday"].choices)[schedule.weekday],
@@ -52,35 +53,25 @@ def report_list(request, team_slug):
     return render(request, "reports/report_list.html", context)
 
 
-@login_required
-@require_GET
-def report_detail(request, team_slug, report_id):
-    membership, _ = _membership(request, team_slug)
-    report = selectors.report_get(team=membership.team, report_id=report_id)
+@team_view(scope=_report)
+def report_detail(request, membership, report):
     context = {
         "team": membership.team,
         "report": report,
-        "is_lead": role_at_least(membership, Role.LEAD),
+        "is_lead": membership.is_lead,
         "body_text": services.stored_body(report.body_text, team=membership.team),
     }
     return render(request, "reports/report_detail.html", context)
 
 
-@login_required
-@require_GET
+@team_view(scope=_report)
 @xframe_options_sameorigin
-def report_html(request, team_slug, report_id):
-    membership, _ = _membership(request, team_slug)
-    report = selectors.report_get(team=membership.team, report_id=report_id)
+def report_html(request, membership, report):
     return _email_response(services.stored_body(report.body_html, team=membership.team))
 
 
-@login_required
-@require_GET
-def report_preview(request, team_slug):
-    membership, is_lead = _membership(request, team_slug, lead=True)
-    if not is_lead:
-        return HttpResponseForbidden("Only team leads can preview the weekly report.")
+@team_view(min_role=Role.LEAD, refusal=LEADS_PREVIEW)
+def report_preview(request, membership):
     preview = services.report_preview(team=membership.team)
     context = {
         "team": membership.team,
@@ -92,54 +83,41 @@ def report_preview(request, team_slug):
     return render(request, "reports/report_preview.html", context)
 
 
-@login_required
-@require_GET
+@team_view(min_role=Role.LEAD, refusal=LEADS_PREVIEW)
 @xframe_options_sameorigin
-def report_preview_html(request, team_slug):
-    membership, is_lead = _membership(request, team_slug, lead=True)
-    if not is_lead:
-        return HttpResponseForbidden("Only team leads can preview the weekly report.")
+def report_preview_html(request, membership):
     preview = services.report_preview(team=membership.team)
     return _email_response(services.stored_body(preview["body_html"], team=membership.team))
 
 
-@login_required
-@require_POST
-def report_send_now(request, team_slug):
-    membership, is_lead = _membership(request, team_slug, lead=True)
-    if not is_lead:
-        return HttpResponseForbidden("Only team leads can send the weekly report.")
+@team_view(methods=["POST"], min_role=Role.LEAD, refusal=LEADS_SEND)
+def report_send_now(request, membership):
     try:
         services.report_send_now(team=membership.team, user=request.user)
     except services.ReportError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "This week's report is on its way; the schedule will not send it again.")
-    return redirect("reports:list", team_slug=team_slug)
+    return redirect("reports:list", team_slug=membership.team.slug)
 
 
-@login_required
-@require_POST
-def report_retry(request, team_slug, report_id):
-    membership, is_lead = _membership(request, team_slug, lead=True)
-    report = selectors.report_get(team=membership.team, report_id=report_id)
-    if not is_lead:
-        return HttpResponseForbidden("Only team leads can send the weekly report.")
+@team_view(methods=["POST"], min_role=Role.LEAD, refusal=LEADS_SEND, scope=_report)
+def report_retry(request, membership, report):
     try:
         services.report_retry(report=report, user=request.user)
     except services.ReportError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Trying again, to the recipients who did not get it.")
-    return redirect("reports:detail", team_slug=team_slug, report_id=report.pk)
+    return redirect("reports:detail", team_slug=membership.team.slug, report_id=report.pk)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def report_settings(request, team_slug):
-    membership, is_lead = _membership(request, team_slug, lead=True)
-    if not is_lead:
-        return HttpResponseForbidden("Only team leads can change the weekly report's settings.")
+@team_view(
+    methods=["GET", "POST"],
+    min_role=Role.LEAD,
+    refusal="Only team leads can change the weekly report's settings.",
+)
+def report_settings(request, membership):
     team = membership.team
     schedule = selectors.schedule_for_team(team=team)
     row = team.report_schedule if hasattr(team, "report_schedule") else None
@@ -164,19 +142,17 @@ def report_settings(request, team_slug):
             external_addresses=data["external_addresses"],
         )
         messages.success(request, "Report settings saved.")
-        return redirect("reports:list", team_slug=team_slug)
+        return redirect("reports:list", team_slug=membership.team.slug)
     status = 400 if form.is_bound else 200
     return render(request, "reports/report_settings.html", {"team": team, "form": form}, status=status)
 
 
-@login_required
-@require_POST
-def subscription_toggle(request, team_slug):
-    membership, _ = _membership(request, team_slug)
+@team_view(methods=["POST"])
+def subscription_toggle(request, membership):
     receives = request.POST.get("receives") == "on"
     services.subscription_set(team=membership.team, user=request.user, receives=receives)
     messages.success(request, "You will receive the report." if receives else "You will not receive it.")
-    return redirect("reports:list", team_slug=team_slug)
+    return redirect("reports:list", team_slug=membership.team.slug)
 
 
 @csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no session or token

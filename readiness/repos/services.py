@@ -1,4 +1,6 @@
-"""Write logic for repositories and analysis runs. Views and tasks call these; nothing else writes."""
+"""Write logic for repositories and analysis runs. Views, tasks and the pipeline call these; nothing
+else writes the repos app's tables. The analysis itself is orchestrated by readiness.pipeline.analysis,
+which calls the run services below (claim, store, fail, requeue)."""
 
 from __future__ import annotations
 
@@ -6,37 +8,31 @@ import json
 import logging
 import random
 import secrets
-import tempfile
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-from celery.exceptions import SoftTimeLimitExceeded
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 
-from readiness.checklists.services.applied import checklist_apply_default
-from readiness.checklists.services.states import checklist_run_finished
 from readiness.core.crypto import encrypt
-from readiness.endpoints.healthchecks import healthcheck_notes
-from readiness.endpoints.selectors import health_facts_for_repository
-from readiness.engine import ENGINE_VERSION, analyze
-from readiness.engine.fixes.apply import attach_diffs
+from readiness.engine import ENGINE_VERSION
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
-from readiness.repos.sourcing import SourceError, materialize_source
 from readiness.teams.activity import activity_record
 
 logger = logging.getLogger(__name__)
 
-INTERNAL_ERROR_MESSAGE = "The analysis stopped on an internal error; the administrators have the details."
+# The analysis task (readiness/pipeline/tasks.py) is named, not imported: it lives above this app.
+ANALYSIS_TASK = "repos.analysis_run"
 
 
-def repository_register(
+def repository_create(
     *, team, name: str, url: str, branch: str = "main", subfolder: str = "", actor=None
 ) -> Repository:
+    """The repository row, its nightly schedule and the activity entry. Registering also applies
+    the default checklist: readiness.pipeline.registration.repository_register does both."""
     base = slugify(name) or "repository"
     slug, n = base, 2
     while Repository.objects.filter(team=team, slug=slug).exists():
@@ -46,7 +42,6 @@ def repository_register(
     )
     repository_schedule_set(repository=repository, crontab=DEFAULT_SCHEDULE)  # nightly by default
     activity_record(team=team, actor=actor, verb="repository.registered", target=repository.name)
-    checklist_apply_default(repository=repository)  # "Production readiness (complete)" by default
     return repository
 
 
@@ -84,23 +79,11 @@ def analysis_request(
 
 
 def _enqueue_on_commit(run_id: int, countdown: float | None = None) -> None:
-    from readiness.repos.tasks import analysis_run_task
-
-    transaction.on_commit(lambda: analysis_run_task.apply_async((run_id,), countdown=countdown))
-
-
-@dataclass
-class ExecuteOutcome:
-    run: AnalysisRun | None
-    # Seconds after which the task should look at this run again (another run of the repository
-    # is still running); None when there is nothing more to do.
-    retry_in: float | None = None
+    task = current_app.signature(ANALYSIS_TASK, args=(run_id,), countdown=countdown)
+    transaction.on_commit(task.apply_async)
 
 
-BUSY_RETRY_S = 5.0
-
-
-def _claim(run_id: int) -> tuple[AnalysisRun | None, bool]:
+def run_claim(run_id: int) -> tuple[AnalysisRun | None, bool]:
     """Move a queued run to running. Returns (run, busy): run None when taken, finished or gone;
     busy when another run of the same repository is running (one analysis per repository)."""
     with transaction.atomic():
@@ -123,10 +106,10 @@ def _claim(run_id: int) -> tuple[AnalysisRun | None, bool]:
     return run, False
 
 
-def _requeue_or_fail(run: AnalysisRun, message: str) -> float | None:
+def run_requeue_or_fail(run: AnalysisRun, message: str) -> float | None:
     """After a transient failure: back to queued with a backoff delay, or failed when out of attempts."""
     if run.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
-        _fail(run, f"{message} (gave up after {run.attempts} attempts)")
+        run_fail(run, f"{message} (gave up after {run.attempts} attempts)")
         return None
     delay = min(300.0, 5.0 * 2 ** (run.attempts - 1)) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
     with transaction.atomic():
@@ -137,7 +120,7 @@ def _requeue_or_fail(run: AnalysisRun, message: str) -> float | None:
     return delay
 
 
-def _fail(run: AnalysisRun, message: str) -> None:
+def run_fail(run: AnalysisRun, message: str) -> None:
     run.status = RunStatus.FAILED
     run.error = message
     run.finished_at = timezone.now()
@@ -146,7 +129,7 @@ def _fail(run: AnalysisRun, message: str) -> None:
 
 
 @transaction.atomic
-def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = ()) -> None:
+def run_store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = ()) -> None:
     """Results, scores and the final status in one transaction: all of them or none."""
     payload = report.as_dict()
     for check in payload["checks"]:  # the lines around each evidence line, read by the engine
@@ -200,44 +183,6 @@ def _store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = 
     run.save(update_fields=fields)
 
 
-def _healthcheck_notes(repository: Repository, report) -> list[str]:
-    """Do the HEALTHCHECKs of the configuration request the paths of the registered endpoints?"""
-    endpoints = list(repository.endpoints.all())
-    if not endpoints:  # nothing to compare with
-        return []
-    return healthcheck_notes(report.healthchecks, endpoints)
-
-
-def analysis_execute(*, run_id: int) -> ExecuteOutcome:
-    """Fetch the repository, run the engine over it and store the results. Safe to call twice."""
-    run, busy = _claim(run_id)
-    if busy:
-        return ExecuteOutcome(run=None, retry_in=BUSY_RETRY_S)
-    if run is None:
-        logger.info("run %s already taken or finished; nothing to do", run_id)
-        return ExecuteOutcome(run=None)
-    work_dir = Path(settings.READINESS_WORK_DIR)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
-            source = materialize_source(run.repository, Path(tmp))
-            health = health_facts_for_repository(run.repository)
-            report = analyze(source.path, health=health, excerpts=True, fixes=True)
-            attach_diffs(source.path, report)  # while the files still exist
-        _store_report(run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, report))
-        checklist_run_finished(run=run)
-    except SourceError as exc:
-        if exc.transient:
-            return ExecuteOutcome(run=run, retry_in=_requeue_or_fail(run, str(exc)))
-        _fail(run, str(exc))
-    except SoftTimeLimitExceeded:
-        _fail(run, f"The analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped.")
-    except Exception:
-        logger.exception("analysis of run %s failed", run.pk)
-        _fail(run, INTERNAL_ERROR_MESSAGE)
-    return ExecuteOutcome(run=run)
-
-
 def runs_sweep_stuck(*, now=None) -> dict[str, int]:
     """Runs left running by a dead worker (lease expired): re-queue them, or fail them once they
     have used every attempt, so a run that kills its worker cannot loop forever."""
@@ -255,7 +200,7 @@ def runs_sweep_stuck(*, now=None) -> dict[str, int]:
             if run is None:
                 continue
             if run.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
-                _fail(run, f"The analysis stopped its worker {run.attempts} times; giving up.")
+                run_fail(run, f"The analysis stopped its worker {run.attempts} times; giving up.")
                 counts["failed"] += 1
                 continue
             run.status = RunStatus.QUEUED

@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 
 from readiness.core.crypto import DecryptionError, decrypt
+from readiness.core.egress import address_policy
 from readiness.sources.errors import FetchError
 from readiness.sources.git import fetch_repository
 from readiness.sources.hosts import guard_judge
@@ -61,8 +62,6 @@ def repository_token(repository) -> str | None:
 
 
 def fetch_options() -> dict:
-    from readiness.core.egress import address_policy
-
     return {
         "allow_local": settings.READINESS_ALLOW_LOCAL_SOURCES,
         "allow_http_hosts": settings.READINESS_GIT_HTTP_HOSTS,

@@ -1,16 +1,9 @@
-"""Celery tasks: thin, ids in, a service call out."""
+"""Celery tasks: thin, ids in, a service call out. The analysis task itself is readiness.pipeline.tasks
+(it spans apps)."""
 
 from celery import shared_task
 
 from readiness.repos import services
-
-
-@shared_task(name="repos.analysis_run", acks_late=True, reject_on_worker_lost=True)
-def analysis_run_task(run_id: int) -> None:
-    outcome = services.analysis_execute(run_id=run_id)
-    if outcome.run is None and outcome.retry_in is not None:
-        # Another run of this repository is running: look again shortly (one analysis at a time).
-        analysis_run_task.apply_async((run_id,), countdown=outcome.retry_in)
 
 
 @shared_task(name="repos.sweep_stuck_runs")

@@ -1,22 +1,13 @@
 """A repository's settings page (leads): source, access token, webhook secret, schedule."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from readiness.repos import reachability, selectors, services
+from readiness.repos import reachability, services
+from readiness.repos.access import repository_view
 from readiness.repos.forms import ScheduleForm, SourceForm, TokenForm
 from readiness.teams.models import Role
-from readiness.teams.selectors import membership_get, role_at_least
-
-
-def _lead_repository(request, team_slug, repo_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    repository = selectors.repository_get(team=membership.team, slug=repo_slug)
-    return membership, repository, role_at_least(membership, Role.LEAD)
 
 
 def _schedule_initial(repository) -> dict:
@@ -49,12 +40,10 @@ def _render(request, membership, repository, *, status=200, **forms):
     return render(request, "repos/repository_settings.html", context, status=status)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def repository_settings(request, team_slug, repo_slug):
-    membership, repository, is_lead = _lead_repository(request, team_slug, repo_slug)
-    if not is_lead:
-        return HttpResponseForbidden("Only team leads can change a repository's settings.")
+@repository_view(
+    methods=["GET", "POST"], min_role=Role.LEAD, refusal="Only team leads can change a repository's settings."
+)
+def repository_settings(request, membership, repository):
     if request.method == "GET":
         return _render(request, membership, repository)
     action = request.POST.get("action")
@@ -96,28 +85,22 @@ def repository_settings(request, team_slug, repo_slug):
         return _render(request, membership, repository, new_webhook_secret=secret)
     else:
         return _render(request, membership, repository, status=400)
-    return redirect("repository_settings", team_slug=team_slug, repo_slug=repo_slug)
+    return redirect("repository_settings", team_slug=membership.team.slug, repo_slug=repository.slug)
 
 
-@login_required
-@require_POST
-def repository_check_now(request, team_slug, repo_slug):
-    membership, repository, _ = _lead_repository(request, team_slug, repo_slug)
-    if not role_at_least(membership, Role.ENGINEER):
-        return HttpResponseForbidden("Viewers cannot start checks.")
+@repository_view(methods=["POST"], min_role=Role.ENGINEER, refusal="Viewers cannot start checks.")
+def repository_check_now(request, membership, repository):
     reachability.reachability_request(repository=repository)
     if request.htmx:
         return render(
             request, "repos/_reachability.html", {"team": membership.team, "repository": repository}
         )
-    return redirect("repository_settings", team_slug=team_slug, repo_slug=repo_slug)
+    return redirect("repository_settings", team_slug=membership.team.slug, repo_slug=repository.slug)
 
 
-@login_required
-@require_GET
-def repository_reachability(request, team_slug, repo_slug):
+@repository_view()
+def repository_reachability(request, membership, repository):
     """The reachability line; htmx polls it while a check runs."""
-    membership, repository, _ = _lead_repository(request, team_slug, repo_slug)
     response = render(
         request, "repos/_reachability.html", {"team": membership.team, "repository": repository}
     )

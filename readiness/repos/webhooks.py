@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from readiness.core.crypto import DecryptionError, decrypt
 from readiness.repos.models import Repository, Trigger, WebhookDelivery
+from readiness.repos.services import analysis_request
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -72,8 +73,6 @@ def _pushed_branch(body: bytes) -> str | None:
 
 
 def webhook_receive(*, webhook_id: str, headers, body: bytes) -> WebhookOutcome:
-    from readiness.repos.services import analysis_request
-
     repository = Repository.objects.filter(webhook_id=webhook_id).first()
     if repository is None or not repository.webhook_secret_encrypted:
         return WebhookOutcome(404, "unknown webhook")

@@ -43,6 +43,16 @@ class Membership(models.Model):
     def __str__(self):
         return f"{self.user} in {self.team} ({self.role})"
 
+    # What pages show or hide for this member (the access decorator enforces the same roles).
+    @property
+    def can_edit(self) -> bool:
+        """Engineers and leads: tick items, write notes, start analyses, change endpoints."""
+        return self.role in (Role.ENGINEER, Role.LEAD)
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == Role.LEAD
+
 
 class Invitation(models.Model):
     """An e-mailed, signed, expiring, single-use invitation to join a team with a role."""

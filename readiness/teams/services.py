@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils.text import slugify
 
+from readiness.teams.activity import activity_record
 from readiness.teams.models import Membership, Role, Team
 
 
@@ -34,8 +35,6 @@ def membership_change_role(*, membership: Membership, role: str, actor) -> Membe
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
-    from readiness.teams.activity import activity_record
-
     activity_record(
         team=membership.team,
         actor=actor,
@@ -51,8 +50,6 @@ def membership_change_role(*, membership: Membership, role: str, actor) -> Membe
 def membership_remove(*, membership: Membership, actor) -> None:
     if membership.role == Role.LEAD:
         _ensure_another_lead(membership)
-    from readiness.teams.activity import activity_record
-
     leaving = actor is not None and actor.pk == membership.user_id
     activity_record(
         team=membership.team,

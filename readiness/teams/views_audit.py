@@ -5,25 +5,20 @@ import csv
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseForbidden, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from readiness.teams.access import team_view
 from readiness.teams.activity import activity_sentence
 from readiness.teams.forms import ActivityFilterForm, AuditFilterForm
 from readiness.teams.models import ActivityEvent, Role
-from readiness.teams.selectors import activity_filtered, membership_get, role_at_least
+from readiness.teams.selectors import activity_filtered
 
 EVENTS_PER_PAGE = 50
 CSV_COLUMNS = ["time", "team", "actor", "ip", "action", "sentence", "object", "target", "changes", "details"]
-
-
-def _lead_team(request, team_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    if not role_at_least(membership, Role.LEAD):
-        return None, HttpResponseForbidden("Only team leads can read the activity log.")
-    return membership.team, None
+LEADS_ONLY = "Only team leads can read the activity log."
 
 
 def _filtered(request, events, form_class):
@@ -45,22 +40,16 @@ def _page(request, template, events, form, **context):
     return render(request, template, context, status=400 if form.is_bound and not form.is_valid() else 200)
 
 
-@login_required
-@require_GET
-def activity(request, team_slug):
-    team, refused = _lead_team(request, team_slug)
-    if refused:
-        return refused
+@team_view(min_role=Role.LEAD, refusal=LEADS_ONLY)
+def activity(request, membership):
+    team = membership.team
     form, events = _filtered(request, ActivityEvent.objects.filter(team=team), ActivityFilterForm)
     return _page(request, "teams/activity.html", events, form, team=team)
 
 
-@login_required
-@require_GET
-def activity_export(request, team_slug):
-    team, refused = _lead_team(request, team_slug)
-    if refused:
-        return refused
+@team_view(min_role=Role.LEAD, refusal=LEADS_ONLY)
+def activity_export(request, membership):
+    team = membership.team
     _form, events = _filtered(request, ActivityEvent.objects.filter(team=team), ActivityFilterForm)
     return _csv(events, f"activity-{team.slug}")
 

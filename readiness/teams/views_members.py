@@ -2,19 +2,20 @@
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from readiness.core.confirm import confirmation
 from readiness.teams import invitations, services
+from readiness.teams.access import team_view
 from readiness.teams.forms import InviteForm, RoleForm, SignupForm
 from readiness.teams.models import Invitation, Membership, Role
-from readiness.teams.selectors import membership_get, role_at_least
+
+INVITATIONS_LEADS_ONLY = "Only team leads manage invitations."
 
 
 def _members_page(request, membership, *, invite_form=None, status=200):
@@ -22,7 +23,7 @@ def _members_page(request, membership, *, invite_form=None, status=200):
     context = {
         "team": team,
         "membership": membership,
-        "is_lead": role_at_least(membership, Role.LEAD),
+        "is_lead": membership.is_lead,
         "members": team.memberships.select_related("user").order_by("user__username"),
         "pending": invitations.invitation_pending(team=team),
         "invite_form": invite_form or InviteForm(),
@@ -32,18 +33,13 @@ def _members_page(request, membership, *, invite_form=None, status=200):
     return render(request, "teams/members.html", context, status=status)
 
 
-@login_required
-@require_GET
-def members(request, team_slug):
-    return _members_page(request, membership_get(user=request.user, team_slug=team_slug))
+@team_view()
+def members(request, membership):
+    return _members_page(request, membership)
 
 
-@login_required
-@require_POST
-def member_invite(request, team_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    if not role_at_least(membership, Role.LEAD):
-        return HttpResponseForbidden("Only team leads can invite.")
+@team_view(methods=["POST"], min_role=Role.LEAD, refusal="Only team leads can invite.")
+def member_invite(request, membership):
     form = InviteForm(request.POST)
     if not form.is_valid():
         return _members_page(request, membership, invite_form=form, status=400)
@@ -53,39 +49,27 @@ def member_invite(request, team_slug):
         form.add_error("email", str(exc))
         return _members_page(request, membership, invite_form=form, status=409)
     messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
-    return redirect("members", team_slug=team_slug)
+    return redirect("members", team_slug=membership.team.slug)
 
 
-def _lead_invitation(request, team_slug, invitation_id):
-    """(invitation, None) for a lead, or (None, response) to return."""
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    invitation = get_object_or_404(Invitation, pk=invitation_id, team=membership.team)
-    if not role_at_least(membership, Role.LEAD):
-        return None, HttpResponseForbidden("Only team leads manage invitations.")
-    return invitation, None
+def _invitation(membership, kwargs) -> dict:
+    """The team's invitation of the URL (404 before any role is judged)."""
+    return {"invitation": get_object_or_404(Invitation, pk=kwargs.pop("invitation_id"), team=membership.team)}
 
 
-@login_required
-@require_POST
-def invitation_resend(request, team_slug, invitation_id):
-    invitation, refused = _lead_invitation(request, team_slug, invitation_id)
-    if refused:
-        return refused
+@team_view(methods=["POST"], min_role=Role.LEAD, refusal=INVITATIONS_LEADS_ONLY, scope=_invitation)
+def invitation_resend(request, membership, invitation):
     try:
         invitations.invitation_resend(invitation=invitation, actor=request.user)
     except invitations.InvitationError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Invitation sent to {invitation.email} again.")
-    return redirect("members", team_slug=team_slug)
+    return redirect("members", team_slug=membership.team.slug)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def invitation_revoke(request, team_slug, invitation_id):
-    invitation, refused = _lead_invitation(request, team_slug, invitation_id)
-    if refused:
-        return refused
+@team_view(methods=["GET", "POST"], min_role=Role.LEAD, refusal=INVITATIONS_LEADS_ONLY, scope=_invitation)
+def invitation_revoke(request, membership, invitation):
     if request.method == "GET":
         return confirmation(
             request,
@@ -95,29 +79,23 @@ def invitation_revoke(request, team_slug, invitation_id):
                 f"Invited as {invitation.get_role_display().lower()} on {invitation.created_at:%Y-%m-%d}"
             ],
             button=f"Revoke the invitation of {invitation.email}",
-            cancel=reverse("members", kwargs={"team_slug": team_slug}),
+            cancel=reverse("members", kwargs={"team_slug": membership.team.slug}),
         )
     if invitations.invitation_revoke(invitation=invitation, actor=request.user):
         messages.success(request, f"The invitation of {invitation.email} was revoked.")
     else:
         messages.error(request, "This invitation was no longer open.")
-    return redirect("members", team_slug=team_slug)
+    return redirect("members", team_slug=membership.team.slug)
 
 
-def _target(request, team_slug, membership_id):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    target = get_object_or_404(
-        Membership.objects.select_related("user", "team"), pk=membership_id, team=membership.team
-    )
-    return membership, target
+def _target(membership, kwargs) -> dict:
+    """The member of the URL, in the same team (404 before any role is judged)."""
+    members = Membership.objects.select_related("user", "team").filter(team=membership.team)
+    return {"target": get_object_or_404(members, pk=kwargs.pop("membership_id"))}
 
 
-@login_required
-@require_POST
-def member_role(request, team_slug, membership_id):
-    membership, target = _target(request, team_slug, membership_id)
-    if not role_at_least(membership, Role.LEAD):
-        return HttpResponseForbidden("Only team leads can change roles.")
+@team_view(methods=["POST"], min_role=Role.LEAD, refusal="Only team leads can change roles.", scope=_target)
+def member_role(request, membership, target):
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
@@ -128,16 +106,14 @@ def member_role(request, team_slug, membership_id):
         messages.error(request, str(exc))
         return _members_page(request, membership, status=409)
     messages.success(request, f"{target.user.get_username()} is now {target.get_role_display().lower()}.")
-    return redirect("members", team_slug=team_slug)
+    return redirect("members", team_slug=membership.team.slug)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def member_remove(request, team_slug, membership_id):
-    membership, target = _target(request, team_slug, membership_id)
+@team_view(methods=["GET", "POST"], scope=_target)
+def member_remove(request, membership, target):
     leaving = target.pk == membership.pk
-    if not leaving and not role_at_least(membership, Role.LEAD):
-        return HttpResponseForbidden("Only team leads can remove members.")
+    if not leaving and not membership.is_lead:  # anyone may leave; only leads remove others
+        raise PermissionDenied("Only team leads can remove members.")
     if request.method == "GET":
         name = target.user.get_username()
         return confirmation(
@@ -150,7 +126,7 @@ def member_remove(request, team_slug, membership_id):
             ),
             details=[f"{name} {target.user.email}".strip() + f", {target.get_role_display().lower()}"],
             button="Leave the team" if leaving else f"Remove {name}",
-            cancel=reverse("members", kwargs={"team_slug": team_slug}),
+            cancel=reverse("members", kwargs={"team_slug": membership.team.slug}),
         )
     try:
         services.membership_remove(membership=target, actor=request.user)
@@ -161,7 +137,7 @@ def member_remove(request, team_slug, membership_id):
         messages.success(request, f"You left {membership.team.name}.")
         return redirect("home")
     messages.success(request, f"Removed {target.user.get_username()}.")
-    return redirect("members", team_slug=team_slug)
+    return redirect("members", team_slug=membership.team.slug)
 
 
 def _invitation_page(request, context, status=200):

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot
 from readiness.checklists.services.states import checklist_states_refresh
 from readiness.checklists.status import checklist_state
+from readiness.pipeline.registration import repository_register
 from readiness.repos.models import AnalysisRun, CheckResult, RunStatus
-from readiness.repos.services import repository_register
 from tests.factories import MembershipFactory
 from tests.workers import running_worker
 

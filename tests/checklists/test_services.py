@@ -31,8 +31,9 @@ from readiness.checklists.services.templates import (
     template_item_bind,
 )
 from readiness.checklists.template_format import load_builtin_templates
+from readiness.pipeline.analysis import analysis_execute
+from readiness.pipeline.registration import repository_register
 from readiness.repos.models import AnalysisRun, CheckResult, RunStatus
-from readiness.repos.services import analysis_execute, repository_register
 from tests.checklists.conftest import make_run
 from tests.factories import RepositoryFactory, TeamFactory, UserFactory
 

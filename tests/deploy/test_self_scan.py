@@ -79,3 +79,11 @@ def test_ci_validates_compose_with_every_required_variable_set():
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
     (step,) = [s for s in workflow["jobs"]["image"]["steps"] if s.get("name") == "Validate the compose files"]
     assert required and required <= set(step["env"]), required - set(step["env"])
+
+
+def test_the_self_scan_never_reads_what_make_run_leaves_in_var():
+    # `make run` analyses demo checkouts under var/demo; they fail on purpose. Both the scan's own
+    # exclude and .gitignore (honoured by local scans) keep var/ out.
+    config = yaml.safe_load((ROOT / ".readiness.yml").read_text())
+    assert "var/**" in config["exclude"]
+    assert "var/" in (ROOT / ".gitignore").read_text().splitlines()

@@ -105,7 +105,7 @@ def test_facts_carry_the_documented_keys():
 
 
 def test_an_analysis_run_scores_the_probes(sample_repo_dir):
-    from readiness.repos.services import analysis_execute
+    from readiness.pipeline.analysis import analysis_execute
 
     repo = RepositoryFactory(url=str(sample_repo_dir))
     endpoint = EndpointFactory(repository=repo, url="http://web:8000/health")

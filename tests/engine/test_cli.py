@@ -170,3 +170,13 @@ def test_the_cli_imports_no_django(project):
     }
     assert "readiness" in imported and "yaml" in imported  # the trace works
     assert not imported & {"django", "celery", "psycopg", "httpx"}
+
+
+def test_a_local_scan_honours_gitignore(project):
+    # `make run` keeps its demo checkouts under var/, which .gitignore lists: a scan of . skips them.
+    (project / ".gitignore").write_text("var/\n")
+    (project / "var" / "demo").mkdir(parents=True)
+    (project / "var" / "demo" / "Dockerfile").write_text("FROM python:latest\n")
+    result = cli("scan", str(project), "--format", "json")
+    files = {e["file"] for c in json.loads(result.stdout)["checks"] for e in c["evidence"]}
+    assert "Dockerfile" in files and not any(f.startswith("var/") for f in files)

@@ -194,7 +194,7 @@ def test_explain_an_unknown_id_is_one_line():
     assert result.returncode == 2
     assert (
         result.stderr
-        == "readiness: error: unknown check id 'dockerfile.nope' (see: python -m readiness catalog)\n"
+        == "readiness: error: unknown check id 'dockerfile.nope' (see: readiness catalog)\n"
     )
 
 

@@ -97,3 +97,61 @@ def test_an_oversized_dockerfile_is_skipped_with_a_reason_and_checks_report_erro
     assert report.result("dockerfile.exec_form").status == "error"
     assert "larger than 1024 KiB" in report.result("dockerfile.exec_form").evidence[0].message
     assert [(s.file, s.reason) for s in report.skipped] == [("Dockerfile", "larger than 1024 KiB")]
+
+
+# .gitignore (local scans) -----------------------------------------------------------------------
+
+
+def gitignored_tree(root):
+    for rel in (
+        "Dockerfile",
+        "Dockerfile.local",
+        "build/Dockerfile",
+        "var/demo/Dockerfile",
+        "sub/Dockerfile.local",
+        "sub/generated.Dockerfile",
+        "sub/keep/Dockerfile",
+        "secret/Dockerfile",
+    ):
+        write(root / rel)
+    (root / ".gitignore").write_text("# built and local files\nbuild/\nvar/\nDockerfile.local\n")
+    # A deeper .gitignore wins over a shallower one, and its `!` re-includes.
+    (root / "sub" / ".gitignore").write_text("generated.Dockerfile\n!Dockerfile.local\n")
+    (root / ".git" / "info").mkdir(parents=True)
+    (root / ".git" / "info" / "exclude").write_text("secret/\n")
+
+
+def test_gitignore_rules_leave_out_what_git_ignores(tmp_path):
+    gitignored_tree(tmp_path)
+    assert discover(tmp_path, gitignore=True).dockerfiles == [
+        "Dockerfile",
+        "sub/Dockerfile.local",
+        "sub/keep/Dockerfile",
+    ]
+
+
+def test_without_gitignore_every_file_is_found(tmp_path):
+    # The server's clones hold tracked files only: a tracked file counts even when a pattern matches it.
+    gitignored_tree(tmp_path)
+    assert len(discover(tmp_path).dockerfiles) == 8
+
+
+def test_a_symlinked_gitignore_is_not_followed(tmp_path):
+    outside = tmp_path / "outside"
+    write(outside / "rules", b"*\n")
+    root = tmp_path / "root"
+    write(root / "Dockerfile")
+    os.symlink(outside / "rules", root / ".gitignore")
+    assert discover(root, gitignore=True).dockerfiles == ["Dockerfile"]
+
+
+def test_a_comments_only_exclude_file_loads_no_matcher(tmp_path, monkeypatch):
+    # Every clone has .git/info/exclude with comments only: it must not cost pathspec's import.
+    import sys
+
+    write(tmp_path / "Dockerfile")
+    (tmp_path / ".git" / "info").mkdir(parents=True)
+    (tmp_path / ".git" / "info" / "exclude").write_text("# git ls-files --others --exclude-from=...\n")
+    monkeypatch.delitem(sys.modules, "pathspec", raising=False)
+    assert discover(tmp_path, gitignore=True).dockerfiles == ["Dockerfile"]
+    assert "pathspec" not in sys.modules

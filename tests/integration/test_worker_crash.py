@@ -13,6 +13,7 @@ from django.db import connection
 
 from readiness.celery import app
 from readiness.core.models import AllowedNetwork
+from readiness.pipeline.analysis import analysis_execute
 from readiness.repos import services
 from readiness.repos.models import AnalysisRun, Repository, RunStatus, Trigger
 from tests.factories import RepositoryFactory
@@ -105,7 +106,7 @@ def test_kill_9_mid_run_ends_in_one_terminal_state(tmp_path, sample_repo_dir):
     ids = list(run.check_results.values_list("check_id", flat=True))
     assert ids and len(ids) == len(set(ids))
     # A late redelivery of the original message finds the run finished and does nothing.
-    assert services.analysis_execute(run_id=run.pk).run is None
+    assert analysis_execute(run_id=run.pk).run is None
 
 
 def test_a_webhook_and_a_button_press_at_once_make_one_run_plus_at_most_one_follow_up():

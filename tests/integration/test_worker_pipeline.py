@@ -49,7 +49,7 @@ def test_analyze_button_runs_on_a_real_worker(client, celery_worker, sample_repo
 
 
 def test_a_second_delivery_of_the_same_run_is_a_no_op(celery_worker, sample_repo_dir):
-    from readiness.repos.services import analysis_execute
+    from readiness.pipeline.analysis import analysis_execute
 
     repo = RepositoryFactory(url=str(sample_repo_dir))
     run = AnalysisRun.objects.create(repository=repo)

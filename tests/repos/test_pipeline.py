@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from readiness.pipeline import analysis
+from readiness.pipeline.registration import repository_register
 from readiness.repos import services
 from readiness.repos.models import AnalysisRun, RunStatus, Trigger
 from tests.factories import RepositoryFactory
@@ -31,8 +33,8 @@ def test_a_queued_run_waits_while_another_of_the_repository_runs(sample_repo_dir
     repo = RepositoryFactory(url=str(sample_repo_dir))
     AnalysisRun.objects.create(repository=repo, status=RunStatus.RUNNING, lease_expires_at=timezone.now())
     waiting = AnalysisRun.objects.create(repository=repo)
-    outcome = services.analysis_execute(run_id=waiting.pk)
-    assert outcome.run is None and outcome.retry_in == services.BUSY_RETRY_S
+    outcome = analysis.analysis_execute(run_id=waiting.pk)
+    assert outcome.run is None and outcome.retry_in == analysis.BUSY_RETRY_S
     waiting.refresh_from_db()
     assert waiting.status == RunStatus.QUEUED and waiting.attempts == 0
 
@@ -70,7 +72,7 @@ def test_a_remote_repository_is_fetched_over_http_and_analysed(git_server):
     served = make_repo(git_server.root, "shop", {"Dockerfile": DOCKERFILE, "src/app.py": "print(1)\n"})
     repo = RepositoryFactory(url=git_server.url("shop"), branch="main")
     run = AnalysisRun.objects.create(repository=repo)
-    outcome = services.analysis_execute(run_id=run.pk)
+    outcome = analysis.analysis_execute(run_id=run.pk)
     run.refresh_from_db()
     assert outcome.run is not None
     assert run.status == RunStatus.SUCCEEDED, run.error
@@ -83,7 +85,7 @@ def test_a_token_protected_repository_needs_its_token(git_server):
     git_server.tokens["private"] = "s3cret-token-value"
     repo = RepositoryFactory(url=git_server.url("private"))
     run = AnalysisRun.objects.create(repository=repo)
-    services.analysis_execute(run_id=run.pk)
+    analysis.analysis_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
     assert "authentication failed" in run.error.lower()
@@ -91,7 +93,7 @@ def test_a_token_protected_repository_needs_its_token(git_server):
     services.repository_set_token(repository=repo, token="s3cret-token-value")
     assert "s3cret" not in repo.token_encrypted  # encrypted at rest
     retry = AnalysisRun.objects.create(repository=repo)
-    services.analysis_execute(run_id=retry.pk)
+    analysis.analysis_execute(run_id=retry.pk)
     retry.refresh_from_db()
     assert retry.status == RunStatus.SUCCEEDED, retry.error
 
@@ -100,7 +102,7 @@ def test_a_missing_branch_fails_with_a_readable_message(git_server):
     make_repo(git_server.root, "shop", {"Dockerfile": DOCKERFILE})
     repo = RepositoryFactory(url=git_server.url("shop"), branch="release")
     run = AnalysisRun.objects.create(repository=repo)
-    services.analysis_execute(run_id=run.pk)
+    analysis.analysis_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
     assert "release" in run.error and "Traceback" not in run.error
@@ -111,11 +113,11 @@ def test_a_server_that_never_answers_is_retried_then_failed(silent_git_server, s
     settings.ANALYSIS_MAX_ATTEMPTS = 2
     repo = RepositoryFactory(url=silent_git_server.url("hang"))
     run = AnalysisRun.objects.create(repository=repo)
-    first = services.analysis_execute(run_id=run.pk)
+    first = analysis.analysis_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED and run.attempts == 1  # transient: back in the queue
     assert first.retry_in is not None and first.retry_in > 0
-    services.analysis_execute(run_id=run.pk)
+    analysis.analysis_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and "2 attempts" in run.error
 
@@ -126,7 +128,7 @@ def test_refused_urls_fail_before_git_runs(tmp_path, settings):
     for url in (f"ext::sh -c touch% {marker}", "--upload-pack=touch x", f"file://{tmp_path}"):
         repo = RepositoryFactory(url=url)
         run = AnalysisRun.objects.create(repository=repo)
-        services.analysis_execute(run_id=run.pk)
+        analysis.analysis_execute(run_id=run.pk)
         run.refresh_from_db()
         assert run.status == RunStatus.FAILED, url
     assert not marker.exists()
@@ -135,7 +137,7 @@ def test_refused_urls_fail_before_git_runs(tmp_path, settings):
 def test_new_repositories_get_a_nightly_schedule():
     from tests.factories import TeamFactory
 
-    repo = services.repository_register(team=TeamFactory(), name="svc", url="https://example.com/svc.git")
+    repo = repository_register(team=TeamFactory(), name="svc", url="https://example.com/svc.git")
     assert repo.schedule is not None and repo.schedule.task == "repos.scheduled_analysis"
     assert repo.schedule.crontab.hour == "3"
     services.repository_schedule_set(repository=repo, crontab=None)
@@ -166,7 +168,7 @@ def test_a_run_notes_whether_the_healthcheck_requests_a_registered_endpoint(tmp_
     repo = RepositoryFactory(url=str(tmp_path))
     EndpointFactory(repository=repo, name="live", url="https://svc.example.com/healthz")
     run = AnalysisRun.objects.create(repository=repo)
-    services.analysis_execute(run_id=run.pk)
+    analysis.analysis_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert any("/healthz, the same path as registered endpoint" in note for note in run.notes), run.notes

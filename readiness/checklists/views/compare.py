@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
 
 from readiness.checklists.models import ChecklistSnapshot
 from readiness.checklists.selectors import compare as selectors
 from readiness.checklists.selectors.exports import comparison_csv, comparison_markdown
 from readiness.checklists.services.states import checklist_snapshots_for_run
-from readiness.checklists.views.common import member_repository
+from readiness.repos.access import repository_view
 from readiness.repos.models import AnalysisRun
 
 
@@ -39,10 +37,8 @@ def _snapshot(run, template) -> ChecklistSnapshot:
     return snapshot
 
 
-@login_required
-@require_GET
-def compare(request, team_slug, repo_slug):
-    membership, repository = member_repository(request, team_slug, repo_slug)
+@repository_view()
+def compare(request, membership, repository):
     applied_list = list(repository.checklists.select_related("template"))
     slug = request.GET.get("template")
     applied = next((a for a in applied_list if a.template.slug == slug), None) if slug else None

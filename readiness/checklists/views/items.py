@@ -4,12 +4,10 @@ item's history, and applying a template."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
 
 from readiness.checklists.badge import sparkline_svg
 from readiness.checklists.errors import ChecklistError
@@ -20,25 +18,23 @@ from readiness.checklists.selectors.items import checklist_item_entry, checklist
 from readiness.checklists.selectors.templates import template_get_for_team, template_list_for_team
 from readiness.checklists.services import applied as applied_services
 from readiness.checklists.services import records
-from readiness.checklists.views.common import checklist_url, member_repository
+from readiness.checklists.views.common import checklist_url
+from readiness.repos.access import repository_view
 from readiness.teams.models import Role
-from readiness.teams.selectors import role_at_least
 
 HISTORY_LIMIT = 100
 
 
 def _perms(membership) -> dict:
     return {
-        "can_attest": role_at_least(membership, Role.ENGINEER),
-        "can_waive": role_at_least(membership, Role.LEAD),
-        "can_note": role_at_least(membership, Role.ENGINEER),
+        "can_attest": membership.can_edit,
+        "can_waive": membership.is_lead,
+        "can_note": membership.can_edit,
     }
 
 
-@login_required
-@require_GET
-def repository_checklists(request, team_slug, repo_slug):
-    membership, repository = member_repository(request, team_slug, repo_slug)
+@repository_view()
+def repository_checklists(request, membership, repository):
     data = checklists_for_repository(repository=repository)
     trends = weekly_trends_for_repository(repository=repository)
     for checklist in data["checklists"]:
@@ -53,7 +49,8 @@ def repository_checklists(request, team_slug, repo_slug):
             slug__in=[c["template"].slug for c in data["checklists"]]
         ),
         "today": timezone.localdate(),
-        "checklists_url": checklist_url(team_slug, repo_slug),  # item action URLs start with it
+        # Item action URLs start with it.
+        "checklists_url": checklist_url(membership.team.slug, repository.slug),
         "badge_url": _badge_url(request, data["checklists"]),
         **_perms(membership),
     }
@@ -105,12 +102,8 @@ def _item_view(*, min_role: str, refusal: str, act, form_class=None, invalid: st
     ``act(repository=, template_slug=, item_key=, user=, data=)`` calls the service; a
     ChecklistError it raises is shown on the item (400 with htmx)."""
 
-    @login_required
-    @require_POST
-    def view(request, team_slug, repo_slug, template_slug, item_key):
-        membership, repository = member_repository(request, team_slug, repo_slug)
-        if not role_at_least(membership, min_role):
-            return HttpResponseForbidden(refusal)
+    @repository_view(methods=["POST"], min_role=min_role, refusal=refusal)
+    def view(request, membership, repository, template_slug, item_key):
         where = (request, membership, repository, template_slug, item_key)
         data = {}
         if form_class is not None:
@@ -186,10 +179,8 @@ item_note = _item_view(
 )
 
 
-@login_required
-@require_GET
-def item_history(request, team_slug, repo_slug, template_slug, item_key):
-    membership, repository = member_repository(request, team_slug, repo_slug)
+@repository_view()
+def item_history(request, membership, repository, template_slug, item_key):
     checklist, entry = checklist_item_entry(
         repository=repository, template_slug=template_slug, item_key=item_key
     )
@@ -207,12 +198,8 @@ def item_history(request, team_slug, repo_slug, template_slug, item_key):
     return render(request, "checklists/item_history.html", context)
 
 
-@login_required
-@require_POST
-def checklist_apply(request, team_slug, repo_slug):
-    membership, repository = member_repository(request, team_slug, repo_slug)
-    if not role_at_least(membership, Role.LEAD):
-        return HttpResponseForbidden("Only team leads can apply templates.")
+@repository_view(methods=["POST"], min_role=Role.LEAD, refusal="Only team leads can apply templates.")
+def checklist_apply(request, membership, repository):
     try:
         template_id = int(request.POST.get("template", ""))
     except ValueError:
@@ -220,4 +207,4 @@ def checklist_apply(request, team_slug, repo_slug):
     template = template_get_for_team(team=membership.team, template_id=template_id)
     applied_services.checklist_apply(repository=repository, template=template, user=request.user)
     messages.success(request, f"Applied “{template.title}”.")
-    return redirect(checklist_url(team_slug, repo_slug))
+    return redirect(checklist_url(membership.team.slug, repository.slug))

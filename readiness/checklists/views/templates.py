@@ -4,11 +4,9 @@ to checks, and the Markdown export."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from readiness.checklists.errors import ChecklistError
 from readiness.checklists.forms import BindForm, ImportForm
@@ -18,20 +16,25 @@ from readiness.checklists.services import templates as services
 from readiness.checklists.template_format import Category, Item, SourceRef, Template
 from readiness.checklists.template_markdown import template_to_markdown
 from readiness.engine.registry import all_ids
+from readiness.teams.access import team_view
 from readiness.teams.models import Role
-from readiness.teams.selectors import membership_get, role_at_least
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def template_list(request, team_slug):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    can_import = role_at_least(membership, Role.LEAD)
+def _template(membership, kwargs) -> dict:
+    """The team's (or a built-in) template of the URL; another team's is a 404."""
+    return {
+        "template": selectors.template_get_for_team(
+            team=membership.team, template_id=kwargs.pop("template_id")
+        )
+    }
+
+
+@team_view(min_role={"GET": Role.VIEWER, "POST": Role.LEAD}, refusal="Only team leads can import templates.")
+def template_list(request, membership):
+    can_import = membership.is_lead
     form = ImportForm()
     status = 200
     if request.method == "POST":
-        if not can_import:
-            return HttpResponseForbidden("Only team leads can import templates.")
         form = ImportForm(request.POST)
         if form.is_valid():
             try:
@@ -45,7 +48,9 @@ def template_list(request, team_slug):
                 form.add_error("markdown", str(exc))
             else:
                 messages.success(request, f"Imported “{template.title}” with {template.items.count()} items.")
-                return redirect("checklists:template_detail", team_slug=team_slug, template_id=template.pk)
+                return redirect(
+                    "checklists:template_detail", team_slug=membership.team.slug, template_id=template.pk
+                )
         status = 400
     context = {
         "team": membership.team,
@@ -56,12 +61,9 @@ def template_list(request, team_slug):
     return render(request, "checklists/template_list.html", context, status=status)
 
 
-@login_required
-@require_GET
-def template_detail(request, team_slug, template_id):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    template = selectors.template_get_for_team(team=membership.team, template_id=template_id)
-    can_bind = role_at_least(membership, Role.LEAD) and not template.is_builtin
+@team_view(scope=_template)
+def template_detail(request, membership, template):
+    can_bind = membership.is_lead and not template.is_builtin
     categories = selectors.template_categories(template=template)
     check_ids = _check_ids() if can_bind else []
     for category in categories:
@@ -86,13 +88,10 @@ def _check_ids() -> list[str]:
     return sorted(all_ids())
 
 
-@login_required
-@require_POST
-def template_item_bind(request, team_slug, template_id, item_id):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    template = selectors.template_get_for_team(team=membership.team, template_id=template_id)
-    if not role_at_least(membership, Role.LEAD):
-        return HttpResponseForbidden("Only team leads can change templates.")
+@team_view(
+    methods=["POST"], min_role=Role.LEAD, refusal="Only team leads can change templates.", scope=_template
+)
+def template_item_bind(request, membership, template, item_id):
     item = get_object_or_404(TemplateItem, template=template, pk=item_id)
     form = BindForm(request.POST, check_ids=_check_ids(), prefix=f"i{item.pk}")
     if not form.is_valid():
@@ -110,7 +109,8 @@ def template_item_bind(request, team_slug, template_id, item_id):
             messages.error(request, str(exc))
         else:
             messages.success(request, f"Saved “{item.title}”.")
-    return redirect(reverse("checklists:template_detail", args=[team_slug, template.pk]) + f"#item-{item.pk}")
+    url = reverse("checklists:template_detail", args=[membership.team.slug, template.pk])
+    return redirect(url + f"#item-{item.pk}")
 
 
 def _as_template(template: ChecklistTemplate) -> Template:
@@ -141,11 +141,8 @@ def _as_template(template: ChecklistTemplate) -> Template:
     )
 
 
-@login_required
-@require_GET
-def template_export(request, team_slug, template_id):
-    membership = membership_get(user=request.user, team_slug=team_slug)
-    template = selectors.template_get_for_team(team=membership.team, template_id=template_id)
+@team_view(scope=_template)
+def template_export(request, membership, template):
     response = HttpResponse(
         template_to_markdown(_as_template(template)), content_type="text/markdown; charset=utf-8"
     )

@@ -13,8 +13,21 @@ from ..model import CheckResult, Evidence, Status
 from ..registry import check
 
 
-def _any_of(*patterns: str) -> re.Pattern:
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+class _LazyPattern:
+    """Compiled on first use: a repository without a pipeline never pays for these alternations."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self._compiled: re.Pattern | None = None
+
+    def search(self, text: str) -> re.Match | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source, re.IGNORECASE)
+        return self._compiled.search(text)
+
+
+def _any_of(*patterns: str) -> _LazyPattern:
+    return _LazyPattern("|".join(f"(?:{p})" for p in patterns))
 
 
 TESTS = _any_of(
@@ -48,7 +61,7 @@ IMAGE_BUILDS = _any_of(
 )  # fmt: skip
 
 
-def _found_in_pipeline(check_id: str, project, pattern: re.Pattern, what: str) -> CheckResult:
+def _found_in_pipeline(check_id: str, project, pattern: _LazyPattern, what: str) -> CheckResult:
     result = CheckResult(check_id, Status.FAIL)
     if not project.ci_files:
         result.evidence = [Evidence("", None, "no CI pipeline definition found")]

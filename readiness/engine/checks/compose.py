@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import textwrap
 
 from .. import compose_syntax as syntax
 from ..compose import ComposeFile, ComposeService
@@ -34,8 +33,11 @@ MIN_POSTGRES_SHM = 256 * 1024 * 1024
 
 
 def _snippet(text: str) -> str:
-    """A remediation written indented in the source, ready to paste."""
-    return textwrap.dedent(text).strip("\n")
+    """A remediation written indented in the source, ready to paste (textwrap.dedent for spaces;
+    not textwrap itself, whose import compiles a large regex on every start)."""
+    lines = text.split("\n")
+    margin = min((len(line) - len(line.lstrip(" ")) for line in lines if line.strip()), default=0)
+    return "\n".join(line[margin:] if line.strip() else "" for line in lines).strip("\n")
 
 
 @check(

@@ -6,6 +6,7 @@ compose file builds, its own folder. Contexts of development files only fill ``d
 
 from __future__ import annotations
 
+import bisect
 import os
 import posixpath
 import stat
@@ -170,16 +171,12 @@ def _required_exclusions(project, context: str) -> list[tuple[str, tuple[str, ..
     """(what to name, paths any of which must be excluded), relative to the context."""
     prefix = context + "/" if context else ""
     stacks: dict[str, set[str]] = {}  # stack -> folders (relative to the context) holding it
-    for rel in project.inventory.all_files:
+    manifests = _stack_manifests(project)
+    # Sorted paths: those under the context are one run, found by bisection.
+    for rel, stack in manifests[bisect.bisect_left(manifests, (prefix,)) :]:
         if not rel.startswith(prefix):
-            continue
-        inside = rel[len(prefix) :]
-        folder, name = posixpath.split(inside)
-        for stack, manifests in STACK_MANIFESTS.items():
-            if name in manifests or (
-                stack == "python" and name.startswith("requirements") and name.endswith(".txt")
-            ):
-                stacks.setdefault(stack, set()).add(folder)
+            break
+        stacks.setdefault(stack, set()).add(posixpath.dirname(rel[len(prefix) :]))
     required: list[tuple[str, tuple[str, ...]]] = []
     for stack, folders in sorted(stacks.items()):
         for folder in sorted(folders):
@@ -197,6 +194,24 @@ def _required_exclusions(project, context: str) -> list[tuple[str, tuple[str, ..
             elif _is_folder(project, posixpath.join(context, vendor)):
                 required.append((vendor, (vendor,)))
     return list(dict.fromkeys(required))
+
+
+def _stack_manifests(project) -> list[tuple[str, str]]:
+    """(path, stack) of every manifest in the inventory, computed once per scan: a tree with a
+    thousand build contexts must not walk all its files once per context."""
+    cached = getattr(project, "_stack_manifests", None)
+    if cached is None:
+        cached = []
+        for rel in project.inventory.all_files:
+            name = posixpath.basename(rel)
+            for stack, manifests in STACK_MANIFESTS.items():
+                if name in manifests or (
+                    stack == "python" and name.startswith("requirements") and name.endswith(".txt")
+                ):
+                    cached.append((rel, stack))
+        cached.sort()
+        project._stack_manifests = cached
+    return cached
 
 
 def _is_folder(project, rel: str) -> bool:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
-from ..lint import LintReport
 from ..model import ScanReport
+
+# Not typing.TYPE_CHECKING: importing typing costs start-up time (type checkers know this form).
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the lint module (subprocess, shutil) loads only with --with-hadolint
+    from ..lint import LintReport
 
 
 def render_json(report: ScanReport, *, lint: LintReport | None = None) -> str:

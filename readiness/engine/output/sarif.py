@@ -11,13 +11,16 @@ placeholder location code scanning tools use for repository-wide alerts. hadolin
 
 from __future__ import annotations
 
-import hashlib
 import json
 from urllib.parse import quote
 
-from ..lint import LintReport
 from ..model import CheckMeta, Evidence, ScanReport, Status
 from ..registry import all_checks, get_meta
+
+# Not typing.TYPE_CHECKING: importing typing costs start-up time (type checkers know this form).
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the lint module (subprocess, shutil) loads only with --with-hadolint
+    from ..lint import LintReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -169,4 +172,6 @@ def _location(file: str, line: int | None) -> dict:
 def _fingerprint(check_id: str, evidence: Evidence) -> str:
     # Line-independent, so an alert survives edits above it.
     key = f"{check_id}\0{evidence.file}\0{evidence.message}"
+    import hashlib  # only SARIF needs it: kept out of every scan's start-up
+
     return hashlib.sha256(key.encode()).hexdigest()[:32]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..lint import LintReport
 from ..model import STATUS_SEVERITY_ORDER, CheckResult, Evidence, ScanReport, Status
 from ..registry import get_meta
 from ..scoring import CATEGORY_TITLES
+
+# Not typing.TYPE_CHECKING: importing typing costs start-up time (type checkers know this form).
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the lint module (subprocess, shutil) loads only with --with-hadolint
+    from ..lint import LintReport
 
 MAX_EVIDENCE_LINES = 20
 

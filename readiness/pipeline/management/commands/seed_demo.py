@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from readiness.pipeline.registration import repository_register
 from readiness.repos.models import Repository
-from readiness.repos.services import repository_register
 from readiness.teams.models import Role, Team
 from readiness.teams.services import membership_add, team_create
 

@@ -1,0 +1,82 @@
+"""A run requested: fetch the source, analyse it, store what each app keeps. The one place where
+an analysis touches several apps, in order:
+
+1. repos claims the queued run (one analysis per repository at a time);
+2. repos materialises the source in a temporary folder; endpoints gives the probes' health facts;
+3. the engine analyses the folder and reports results, excerpts, health-check paths, facts and
+   the automatic fixes with their diffs; the folder is deleted, nothing reads it afterwards;
+4. repos stores results, scores and facts, with the notes endpoints writes about health checks;
+5. checklists writes the run's snapshots and refreshes live states (never failing the run).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from readiness.checklists.services.states import checklist_run_finished
+from readiness.endpoints.healthchecks import healthcheck_notes
+from readiness.endpoints.selectors import health_facts_for_repository
+from readiness.engine import analyze
+from readiness.engine.fixes.apply import attach_diffs
+from readiness.repos.models import AnalysisRun, Repository
+from readiness.repos.services import run_claim, run_fail, run_requeue_or_fail, run_store_report
+from readiness.repos.sourcing import SourceError, materialize_source
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR_MESSAGE = "The analysis stopped on an internal error; the administrators have the details."
+BUSY_RETRY_S = 5.0
+
+
+@dataclass
+class ExecuteOutcome:
+    run: AnalysisRun | None
+    # Seconds after which the task should look at this run again (another run of the repository
+    # is still running); None when there is nothing more to do.
+    retry_in: float | None = None
+
+
+def _healthcheck_notes(repository: Repository, report) -> list[str]:
+    """Do the HEALTHCHECKs of the configuration request the paths of the registered endpoints?"""
+    endpoints = list(repository.endpoints.all())
+    if not endpoints:  # nothing to compare with
+        return []
+    return healthcheck_notes(report.healthchecks, endpoints)
+
+
+def analysis_execute(*, run_id: int) -> ExecuteOutcome:
+    """Fetch the repository, run the engine over it and store the results. Safe to call twice."""
+    run, busy = run_claim(run_id)
+    if busy:
+        return ExecuteOutcome(run=None, retry_in=BUSY_RETRY_S)
+    if run is None:
+        logger.info("run %s already taken or finished; nothing to do", run_id)
+        return ExecuteOutcome(run=None)
+    work_dir = Path(settings.READINESS_WORK_DIR)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
+            source = materialize_source(run.repository, Path(tmp))
+            health = health_facts_for_repository(run.repository)
+            report = analyze(source.path, health=health, excerpts=True, fixes=True)
+            attach_diffs(source.path, report)  # each fix's diff, read while the files exist
+        run_store_report(run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, report))
+        checklist_run_finished(run=run)
+    except SourceError as exc:
+        if exc.transient:
+            return ExecuteOutcome(run=run, retry_in=run_requeue_or_fail(run, str(exc)))
+        run_fail(run, str(exc))
+    except SoftTimeLimitExceeded:
+        run_fail(
+            run, f"The analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped."
+        )
+    except Exception:
+        logger.exception("analysis of run %s failed", run.pk)
+        run_fail(run, INTERNAL_ERROR_MESSAGE)
+    return ExecuteOutcome(run=run)
