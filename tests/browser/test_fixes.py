@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from readiness.repos import services
+from readiness.pipeline.analysis import analysis_execute
+from readiness.pipeline.registration import repository_register
 from readiness.repos.models import AnalysisRun, CheckResult, RunStatus
-from readiness.repos.services import repository_register
 from tests.factories import MembershipFactory
 
 from .test_checklists import log_in
@@ -22,7 +22,7 @@ def test_the_fix_is_shown_as_a_diff_and_copied(page, live_server, sample_repo_di
     member = MembershipFactory(role="engineer", team__slug="payments")
     repository = repository_register(team=member.team, name="sample-service", url=str(sample_repo_dir))
     run = AnalysisRun.objects.create(repository=repository)
-    services.analysis_execute(run_id=run.pk)
+    analysis_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED, run.error
     result = CheckResult.objects.get(run=run, check_id="dockerfile.non_root_user")

@@ -192,10 +192,7 @@ def test_explain_says_what_why_and_how():
 def test_explain_an_unknown_id_is_one_line():
     result = cli("--explain", "dockerfile.nope")
     assert result.returncode == 2
-    assert (
-        result.stderr
-        == "readiness: error: unknown check id 'dockerfile.nope' (see: readiness catalog)\n"
-    )
+    assert result.stderr == "readiness: error: unknown check id 'dockerfile.nope' (see: readiness catalog)\n"
 
 
 def test_json_carries_the_edits(repo):

@@ -178,7 +178,7 @@ def test_a_run_stores_each_findings_automatic_fix_as_a_diff(tmp_path):
     (tmp_path / "Dockerfile").write_text(DOCKERFILE)
     (tmp_path / "compose.yaml").write_text("services:\n  web:\n    build: .  # the app\n")
     run = AnalysisRun.objects.create(repository=RepositoryFactory(url=str(tmp_path)))
-    services.analysis_execute(run_id=run.pk)
+    analysis.analysis_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED, run.error
 

@@ -75,16 +75,33 @@ def fixes_of(report) -> list[Fix]:
 
 
 def attach_diffs(root: str | os.PathLike, report) -> None:
-    """Give every fix with edits its own unified diff (``Fix.diff``), read from the scanned files;
-    a fix whose file changed or cannot be read since the scan keeps an empty diff."""
+    """Give every fix with edits its own unified diff (``Fix.diff``), reading each scanned file
+    once; a fix whose file changed or cannot be read since the scan keeps an empty diff."""
+    root = Path(root).resolve()
+    read: dict[str, FilePlan | None] = {}
     for result in report.results:
         for fix in result.fixes:
-            if not fix.edits:
-                continue
+            if fix.edits:
+                fix.diff = _diff_of(root, fix, read)
+
+
+def _diff_of(root: Path, fix: Fix, read: dict) -> str:
+    plans: dict[str, FilePlan] = {}
+    for edit in fix.edits:
+        if edit.file not in read:
             try:
-                fix.diff = plan(root, [fix]).diff()
+                read[edit.file] = _read_for_plan(root, edit)
             except FixRefused:
-                fix.diff = ""
+                read[edit.file] = None
+        original = read[edit.file]
+        if original is None or original.digest != edit.digest:
+            return ""
+        plan_of_file = plans.setdefault(
+            edit.file, FilePlan(edit.file, original.original, original.mode, edit.digest)
+        )
+        if edit not in plan_of_file.edits:
+            plan_of_file.edits.append(edit)
+    return "".join(plans[rel].diff() for rel in sorted(plans))
 
 
 def plan(root: str | os.PathLike, fixes: list[Fix]) -> Plan:

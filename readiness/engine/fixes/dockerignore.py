@@ -51,7 +51,14 @@ def _cache_lines(context: FixContext, build_context: BuildContext, ignore=None) 
 
 
 def _copied_sources(context: FixContext, build_context: BuildContext) -> list[str]:
-    """What the Dockerfile(s) of the context copy from it, relative to it."""
+    """What the Dockerfile(s) of the context copy from it, relative to it (once a scan)."""
+    key = ("copied", build_context.context, build_context.dockerfile)
+    if key not in context.files.memo:
+        context.files.memo[key] = _sources_of(context, build_context)
+    return context.files.memo[key]
+
+
+def _sources_of(context: FixContext, build_context: BuildContext) -> list[str]:
     sources = []
     dockerfiles = {build_context.dockerfile} if build_context.dockerfile else set()
     for rel in dockerfiles:
@@ -69,10 +76,17 @@ def _copied_sources(context: FixContext, build_context: BuildContext) -> list[st
 
 def _safe(lines: list[str], existing: list[str], sources: list[str]) -> tuple[list[str], list[str]]:
     """(lines to add, lines left out because a COPY needs what they exclude)."""
+    if not sources:  # the Dockerfile copies the whole context (or nothing): every line is safe
+        return list(lines), []
+    trial = parse_dockerignore(".dockerignore", "\n".join(existing).encode())
+    if trial.error:
+        return [], list(lines)
     kept, dropped = [], []
     for line in lines:
-        trial = parse_dockerignore(".dockerignore", "\n".join([*existing, *kept, line]).encode())
-        if trial.error or any(trial.excludes(source) for source in sources):
+        before = list(trial.patterns)
+        trial.patterns += parse_dockerignore(".dockerignore", line.encode()).patterns
+        if any(trial.excludes(source) for source in sources):
+            trial.patterns = before
             dropped.append(line)
         else:
             kept.append(line)
@@ -119,20 +133,24 @@ def _build(check: str, result: CheckResult, context: FixContext) -> list[Fix]:
 
 
 def _new_file_fix(check: str, context: FixContext, build_context: BuildContext, path: str) -> Fix:
+    # The same new file for every .dockerignore check of the context: made once a scan.
+    key = ("new .dockerignore", path)
+    if key not in context.files.memo:
+        context.files.memo[key] = _new_file(context, build_context, path)
+    summary, edits, note = context.files.memo[key]
+    return Fix(check, summary, list(edits), note=note)
+
+
+def _new_file(context: FixContext, build_context: BuildContext, path: str) -> tuple[str, list, str]:
     if context.files.exists(path):
-        return Fix(check, f"no automatic fix: {path} exists but could not be read")
+        return f"no automatic fix: {path} exists but could not be read", [], ""
     if not context.files.is_real_folder(posixpath.dirname(path)):
-        return Fix(check, f"no automatic fix: {build_context.label} is not a folder inside the scanned one")
+        return f"no automatic fix: {build_context.label} is not a folder inside the scanned one", [], ""
     wanted = _wanted("dockerignore.present", context, build_context, None)
     lines, dropped = _safe(wanted, [], _copied_sources(context, build_context))
     lines = _two_key_patterns(lines)
     summary = f"add {path} leaving out {', '.join(lines)}"
-    return Fix(
-        check,
-        summary,
-        [new_file(path, NEW_FILE_HEADER + "\n".join(lines) + "\n")],
-        note=_dropped_note(dropped),
-    )
+    return summary, [new_file(path, NEW_FILE_HEADER + "\n".join(lines) + "\n")], _dropped_note(dropped)
 
 
 def _two_key_patterns(lines: list[str]) -> list[str]:
