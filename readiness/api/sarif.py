@@ -22,16 +22,21 @@ def _evidence(item: dict) -> Evidence:
 
 def report_from_run(run) -> ScanReport:
     known = set(all_ids())
-    results = [
-        CheckResult(
-            id=row.check_id,
-            status=Status(row.status),
-            evidence=[_evidence(e) for e in row.evidence if isinstance(e, dict)],
-            remediation=row.remediation,
+    results = []
+    for row in run.check_results.all():
+        if row.check_id not in known or row.status not in STATUSES:
+            continue
+        stored = [e for e in row.evidence if isinstance(e, dict)]
+        results.append(
+            CheckResult(
+                id=row.check_id,
+                status=Status(row.status),
+                evidence=[_evidence(e) for e in stored],
+                remediation=row.remediation,
+                # As the scan computed them (runs before fingerprints fall back to the message).
+                fingerprints=[str(e.get("fingerprint") or "") for e in stored],
+            )
         )
-        for row in run.check_results.all()
-        if row.check_id in known and row.status in STATUSES
-    ]
     return ScanReport(
         version=run.engine_version or ENGINE_VERSION,
         path=run.repository.slug,

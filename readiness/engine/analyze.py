@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import __version__
 from .facts import healthcheck_paths, stack_facts
+from .fingerprint import fingerprint_results
 from .model import CategoryScore, CheckResult, Evidence, ScanReport, Status
 from .project import HealthFacts, build_project
 from .registry import all_checks
@@ -71,6 +72,7 @@ def analyze(
 
         attach_fixes(project, results)
 
+    fingerprint_results(results, project.inventory.read)
     metas = {meta.id: meta for meta, _ in all_checks()}
     items = [ScoredItem(metas[r.id].category, metas[r.id].weight, r.status) for r in results]
     overall, by_category = score_items(items)

@@ -20,6 +20,7 @@ from .registry import all_ids
 # Not typing.TYPE_CHECKING: importing typing costs start-up time (type checkers know this form).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .baseline import Comparison
     from .lint import LintReport
     from .model import ScanReport
 
@@ -31,6 +32,8 @@ examples:
   readiness scan . --only dockerfile,dockerignore --with-hadolint
   readiness scan . --fix                 (a diff; add --write to apply it)
   readiness --explain dockerfile.non_root_user
+  readiness scan . --format markdown --baseline .readiness-baseline.json
+  readiness baseline write . --output .readiness-baseline.json
   readiness catalog --format markdown
 """
 
@@ -77,23 +80,26 @@ def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
         help="scan a directory and report its checks and score",
         description="Scan the Dockerfiles, compose files, .dockerignore and CI files under PATH, "
         "run every catalog check and print the report. Reads .readiness.yml at PATH if present.",
-        epilog="exit codes: 0 done, 1 score under --fail-under, 2 usage or I/O error",
+        epilog="exit codes: 0 done, 1 score under --fail-under (or a new finding with --baseline), "
+        "2 usage or I/O error",
     )
     scan.add_argument("path", metavar="PATH", help="the directory to scan (a repository checkout)")
-    scan.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="default: text")
+    scan.add_argument(
+        "--format", choices=("text", "json", "sarif", "markdown"), default="text", help="default: text"
+    )
+    scan.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="fail (exit 1) only on fail/error findings not in FILE, written by `baseline write`; "
+        "the score gate then applies only when --fail-under is given",
+    )
     scan.add_argument(
         "--fail-under",
         type=_score,
         metavar="N",
         help="exit 1 when the score is under N (0-10); overrides fail_under in .readiness.yml",
     )
-    scan.add_argument(
-        "--only",
-        action="append",
-        metavar="IDS",
-        help="run only these checks: comma-separated ids or families (dockerfile, compose...)",
-    )
-    scan.add_argument("--skip", action="append", metavar="IDS", help="do not run these checks (same form)")
+    _add_selection(scan)
     scan.add_argument(
         "--with-hadolint",
         action="store_true",
@@ -107,6 +113,26 @@ def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
     )
     add_fix_options(scan)
     scan.set_defaults(handler=_scan)
+
+    baseline = commands.add_parser(
+        "baseline",
+        formatter_class=_formatter,
+        help="record today's findings, so that later scans fail only on new ones",
+        description="Baselines: `scan --baseline FILE` fails only on findings not in FILE.",
+    )
+    baseline_commands = baseline.add_subparsers(dest="baseline_command", required=True, metavar="ACTION")
+    write = baseline_commands.add_parser(
+        "write",
+        formatter_class=_formatter,
+        help="scan PATH and write its findings to a baseline file",
+        description="Scan PATH as `scan` does and write its findings (with their fingerprints, which "
+        "survive line moves) and scores to FILE. Commit the file; `scan --baseline FILE` then fails "
+        "only on findings not in it.",
+    )
+    write.add_argument("path", metavar="PATH", nargs="?", default=".", help="the directory (default: .)")
+    write.add_argument("--output", metavar="FILE", help="default: PATH/.readiness-baseline.json")
+    _add_selection(write)
+    write.set_defaults(handler=_baseline_write)
 
     catalog = commands.add_parser(
         "catalog",
@@ -126,6 +152,16 @@ def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
     return parser
 
 
+def _add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="IDS",
+        help="run only these checks: comma-separated ids or families (dockerfile, compose...)",
+    )
+    parser.add_argument("--skip", action="append", metavar="IDS", help="do not run these checks (same form)")
+
+
 def main(argv: list[str] | None = None, *, prog: str = "readiness") -> int:
     """The `readiness` console script (pyproject.toml) and ``python -m readiness``."""
     try:
@@ -142,48 +178,113 @@ def main(argv: list[str] | None = None, *, prog: str = "readiness") -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    root = Path(args.path)
-    if not root.exists():
-        raise UsageError(f"{args.path}: no such directory")
-    if not root.is_dir():
-        raise UsageError(f"{args.path}: not a directory")
-    only = _check_ids(args.only, "--only")
-    skip = _check_ids(args.skip, "--skip")
+    root = _root(args.path)
     check_fix_options(args)
-    try:
-        report = analyze(root, only=only, skip=skip, gitignore=True, fixes=wants_fixes(args))
-        if args.format == "json":
-            from .fixes.apply import attach_diffs  # only a JSON report shows each fix's diff
+    comparison_base = _load_baseline(args.baseline) if args.baseline else None
+    report = _analyze(root, args, fixes=wants_fixes(args))
+    if args.format == "json":
+        from .fixes.apply import attach_diffs  # only a JSON report shows each fix's diff
 
-            attach_diffs(root, report)
-        if args.fix:
-            rescan = lambda: analyze(root, only=only, skip=skip, gitignore=True)  # noqa: E731
-            report = run_fix(args, report, root, rescan, _write)
+        attach_diffs(root, report)
+    if args.fix:
+        report = run_fix(args, report, root, lambda: _analyze(root, args), _write)
+    try:
         lint = _lint(root) if args.with_hadolint and not args.fix else None
     except OSError as exc:
         raise UsageError(f"{args.path}: {exc.strerror or exc}") from exc
+    comparison = None
+    if comparison_base is not None:
+        from .baseline import compare
+
+        comparison = compare(report, comparison_base, path=args.baseline)
     if not args.fix:
-        _write(_render(report, lint, args), args.output)
-    threshold = args.fail_under if args.fail_under is not None else report.fail_under
+        _write(_render(report, lint, comparison, args), args.output)
+    code = 0
+    if comparison is not None and comparison.new_failing:
+        first = comparison.new_failing[0]
+        where = f"{first.evidence.file}:{first.evidence.line}" if first.evidence.line else first.evidence.file
+        print(
+            f"readiness: {len(comparison.new_failing)} new finding(s) since the baseline {args.baseline} "
+            f"(first: {first.check} {where or '(repository)'})",
+            file=sys.stderr,
+        )
+        code = 1
+    # With a baseline, new findings are the gate; a score gate applies only when asked for explicitly.
+    threshold = args.fail_under if args.fail_under is not None or comparison else report.fail_under
     if threshold is not None and (report.score is None or report.score < threshold):
         score = "no score (no check applied)" if report.score is None else f"score {report.score:.1f}"
         print(f"readiness: {score} is under the required {threshold:g}", file=sys.stderr)
-        return 1
+        code = 1
+    return code
+
+
+def _baseline_write(args: argparse.Namespace) -> int:
+    from .baseline import DEFAULT_FILE, write_baseline
+
+    root = _root(args.path)
+    report = _analyze(root, args)
+    output = Path(args.output) if args.output else root / DEFAULT_FILE
+    try:
+        document = write_baseline(report, output)
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    print(f"readiness: baseline of {len(document['findings'])} finding(s) written to {output}")
     return 0
 
 
-def _render(report: ScanReport, lint: LintReport | None, args: argparse.Namespace) -> str:
+def _root(path: str) -> Path:
+    root = Path(path)
+    if not root.exists():
+        raise UsageError(f"{path}: no such directory")
+    if not root.is_dir():
+        raise UsageError(f"{path}: not a directory")
+    return root
+
+
+def _analyze(root: Path, args: argparse.Namespace, *, fixes: bool = False) -> ScanReport:
+    """The scan, after a malformed .readiness.yml has stopped it: on the command line that is the
+    user's own file, so it is an error (exit 2), where the web app ignores it with a note."""
+    from .config import CONFIG_FILE, load_config
+
+    only = _check_ids(args.only, "--only")
+    skip = _check_ids(args.skip, "--skip")
+    try:
+        config = load_config(root.resolve())
+        if config.error:
+            raise UsageError(f"{root / CONFIG_FILE}: {config.error}")
+        return analyze(root, only=only, skip=skip, gitignore=True, fixes=fixes)
+    except OSError as exc:
+        raise UsageError(f"{args.path}: {exc.strerror or exc}") from exc
+
+
+def _load_baseline(path: str) -> dict:
+    from .baseline import BaselineError, load_baseline
+
+    try:
+        return load_baseline(Path(path), engine_version=ENGINE_VERSION)
+    except BaselineError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _render(
+    report: ScanReport, lint: LintReport | None, comparison: Comparison | None, args: argparse.Namespace
+) -> str:
     if args.format == "json":
         from .output.json import render_json
 
-        return render_json(report, lint=lint)
+        return render_json(report, lint=lint, comparison=comparison)
     if args.format == "sarif":
         from .output.sarif import render_sarif
 
-        return render_sarif(report, lint=lint, docs_url=args.docs_url)
+        return render_sarif(report, lint=lint, docs_url=args.docs_url, comparison=comparison)
+    if args.format == "markdown":
+        from .output.markdown import render_markdown
+
+        return render_markdown(report, comparison=comparison)
     from .output.text import render_text
 
-    return render_text(report, lint=lint, color=args.output is None and _stdout_wants_color())
+    color = args.output is None and _stdout_wants_color()
+    return render_text(report, lint=lint, color=color, comparison=comparison)
 
 
 def _stdout_wants_color() -> bool:

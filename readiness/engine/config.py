@@ -61,6 +61,8 @@ class Config:
     # Globs of root-relative folders or files the scan does not read ("tests/**", "sub/Dockerfile").
     exclude: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Why the file was ignored whole (unreadable, not YAML, invalid...); the CLI stops on it.
+    error: str | None = None
 
     def active_skip(self, check_id: str) -> dict | None:
         return self.skips.get(check_id)
@@ -128,7 +130,7 @@ def _dates_to_strings(data) -> None:
 
 
 def _ignored(why: str) -> Config:
-    return Config(notes=[f"{CONFIG_FILE} {why}; it was ignored and every check ran"])
+    return Config(notes=[f"{CONFIG_FILE} {why}; it was ignored and every check ran"], error=why)
 
 
 def _first_line(exc: Exception) -> str:

@@ -69,6 +69,8 @@ class CheckResult:
     remediation: str = ""
     # Files that are development files: reported, but never decide the status.
     dev_evidence: list[Evidence] = field(default_factory=list)
+    # One per evidence of a finding (fail/warn/error), set by analyze (fingerprint.py); not compared.
+    fingerprints: list[str] = field(default_factory=list, compare=False)
     # Structured edits that make it pass (fixes.model.Fix), filled when a scan asks for fixes.
     fixes: list = field(default_factory=list)
 
@@ -128,7 +130,10 @@ class ScanReport:
                     "severity": str(meta.severity),
                     "soft": meta.soft,
                     "refs": list(meta.refs),
-                    "evidence": [_evidence_dict(e) for e in result.evidence],
+                    "evidence": [
+                        _evidence_dict(e, result.fingerprints[i] if i < len(result.fingerprints) else None)
+                        for i, e in enumerate(result.evidence)
+                    ],
                     "dev_evidence": [_evidence_dict(e) for e in result.dev_evidence],
                     "remediation": result.remediation or meta.remediation,
                     "fixes": [fix.as_dict() for fix in result.fixes],
@@ -152,6 +157,9 @@ class ScanReport:
         }
 
 
-def _evidence_dict(evidence: Evidence) -> dict:
+def _evidence_dict(evidence: Evidence, fingerprint: str | None = None) -> dict:
     # Not dataclasses.asdict: it deep-copies each field, and a large tree has tens of thousands.
-    return {"file": evidence.file, "line": evidence.line, "message": evidence.message}
+    data = {"file": evidence.file, "line": evidence.line, "message": evidence.message}
+    if fingerprint:
+        data["fingerprint"] = fingerprint
+    return data

@@ -88,7 +88,7 @@ def test_results_only_for_fail_warn_error_one_location_each():
     ]
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"])
     assert all(len(r["locations"]) == 1 for r in run["results"])
-    fingerprints = [r["partialFingerprints"]["readinessFinding/v1"] for r in run["results"]]
+    fingerprints = [r["partialFingerprints"]["readinessFinding/v2"] for r in run["results"]]
     assert len(set(fingerprints)) == len(fingerprints)
 
 

@@ -9,6 +9,9 @@ from django.utils import timezone
 
 from readiness.checklists.models import ChecklistSnapshot, ChecklistTemplate
 from readiness.checklists.selectors.items import STATUS_LABELS
+
+# The words for how a score moved live with the Markdown table in the engine (also the CLI's).
+from readiness.engine.output.markdown import compare_status
 from readiness.repos.models import AnalysisRun
 
 GOOD = {"pass", "done"}
@@ -39,20 +42,6 @@ def default_compare_runs(*, repository) -> tuple[AnalysisRun | None, AnalysisRun
             runs_for_compare(repository=repository).exclude(pk=after.pk).order_by("finished_at", "id").first()
         )
     return before, after
-
-
-def compare_status(before: float | None, after: float | None) -> str:
-    if before is None and after is None:
-        return "Not applicable"
-    if before is None:
-        return "New"
-    if after is None:
-        return "Removed"
-    if after == before:
-        return "Maintained"
-    if after > before:
-        return "Fixed" if after == 10 else "Improved"
-    return "Regressed"
 
 
 def _item_change(before: str | None, after: str | None) -> str:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-
-def _fmt(score) -> str:
-    return "n/a" if score is None else f"{score:.1f}/10"
+from readiness.engine.output.markdown import comparison_table
 
 
 def _run_label(run) -> str:
@@ -22,14 +20,10 @@ def comparison_markdown(comparison: dict, *, repository, template) -> str:
         "",
         f"Before: {_run_label(before)} · After: {_run_label(after)}",
         "",
-        "| Category | Before | After | Status |",
-        "|----------|--------|-------|--------|",
+        # The same table as `readiness scan --format markdown` (the engine renders both).
+        *comparison_table(comparison["rows"], comparison["overall"]),
+        "",
     ]
-    for row in comparison["rows"]:
-        lines.append(f"| {row['title']} | {_fmt(row['before'])} | {_fmt(row['after'])} | {row['status']} |")
-    o = comparison["overall"]
-    lines.append(f"| **Overall** | **{_fmt(o['before'])}** | **{_fmt(o['after'])}** | {o['status']} |")
-    lines.append("")
     if comparison["changes"]:
         lines += ["#### Items that changed", ""]
         for c in comparison["changes"]:

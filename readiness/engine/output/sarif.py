@@ -14,18 +14,21 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from ..model import CheckMeta, Evidence, ScanReport, Status
+from ..fingerprint import evidence_fingerprint
+from ..model import CheckMeta, CheckResult, Evidence, ScanReport, Status
 from ..registry import all_checks, get_meta
 
 # Not typing.TYPE_CHECKING: importing typing costs start-up time (type checkers know this form).
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the lint module (subprocess, shutil) loads only with --with-hadolint
+    from ..baseline import Comparison
     from ..lint import LintReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 NO_FILE_URI = "no file associated with this alert"
 HADOLINT_URI = "https://github.com/hadolint/hadolint"
+FINGERPRINT_KEY = "readinessFinding/v2"
 
 RESULT_LEVEL = {Status.FAIL: "error", Status.ERROR: "error", Status.WARN: "warning"}
 # GitHub ranks security alerts by this 0-10 figure (only for rules tagged "security").
@@ -33,15 +36,23 @@ SECURITY_SEVERITY = {"high": "8.0", "medium": "5.5", "low": "3.0"}
 HADOLINT_LEVEL = {"error": "error", "warning": "warning", "info": "note", "style": "note"}
 
 
-def render_sarif(report: ScanReport, *, lint: LintReport | None = None, docs_url: str | None = None) -> str:
-    runs = [_readiness_run(report, docs_url)]
+def render_sarif(
+    report: ScanReport,
+    *,
+    lint: LintReport | None = None,
+    docs_url: str | None = None,
+    comparison: Comparison | None = None,
+) -> str:
+    runs = [_readiness_run(report, docs_url, comparison)]
     if lint is not None:
         runs.append(_hadolint_run(lint))
     sarif = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": runs}
     return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
 
 
-def _readiness_run(report: ScanReport, docs_url: str | None) -> dict:
+def _readiness_run(report: ScanReport, docs_url: str | None, comparison: Comparison | None = None) -> dict:
+    # With a baseline each result says whether it is new (SARIF's baselineState).
+    new = {id(finding.evidence) for finding in comparison.new} if comparison else set()
     metas = [meta for meta, _ in all_checks()]
     rule_index = {meta.id: index for index, meta in enumerate(metas)}
     results = []
@@ -51,7 +62,7 @@ def _readiness_run(report: ScanReport, docs_url: str | None) -> dict:
             continue
         meta = get_meta(result.id)
         first = len(results)
-        for evidence in result.evidence or [Evidence("", None, meta.title)]:
+        for index, evidence in enumerate(result.evidence or [Evidence("", None, meta.title)]):
             results.append(
                 {
                     "ruleId": meta.id,
@@ -59,9 +70,11 @@ def _readiness_run(report: ScanReport, docs_url: str | None) -> dict:
                     "level": level,
                     "message": {"text": evidence.message or meta.title},
                     "locations": [_location(evidence.file, evidence.line)],
-                    "partialFingerprints": {"readinessFinding/v1": _fingerprint(meta.id, evidence)},
+                    "partialFingerprints": {FINGERPRINT_KEY: _fingerprint(result, index, evidence)},
                 }
             )
+            if comparison is not None:
+                results[-1]["baselineState"] = "new" if id(evidence) in new else "unchanged"
         _attach_fixes(results[first:], result.fixes)
     driver = {
         "name": "Readiness",
@@ -169,9 +182,9 @@ def _location(file: str, line: int | None) -> dict:
     return {"physicalLocation": physical}
 
 
-def _fingerprint(check_id: str, evidence: Evidence) -> str:
-    # Line-independent, so an alert survives edits above it.
-    key = f"{check_id}\0{evidence.file}\0{evidence.message}"
-    import hashlib  # only SARIF needs it: kept out of every scan's start-up
-
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
+def _fingerprint(result: CheckResult, index: int, evidence: Evidence) -> str:
+    """The finding's fingerprint from the scan (line moves keep it: fingerprint.py); a report
+    rebuilt from an older stored run without one falls back to the message."""
+    if index < len(result.fingerprints) and result.fingerprints[index]:
+        return result.fingerprints[index]
+    return evidence_fingerprint(result.id, evidence, None)

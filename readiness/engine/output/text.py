@@ -11,6 +11,7 @@ from ..scoring import CATEGORY_TITLES
 # Not typing.TYPE_CHECKING: importing typing costs start-up time (type checkers know this form).
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # the lint module (subprocess, shutil) loads only with --with-hadolint
+    from ..baseline import Comparison
     from ..lint import LintReport
 
 MAX_EVIDENCE_LINES = 20
@@ -32,7 +33,13 @@ class _Paint:
         return f"\033[{code}m{text}\033[0m" if self.enabled else text
 
 
-def render_text(report: ScanReport, *, lint: LintReport | None = None, color: bool = False) -> str:
+def render_text(
+    report: ScanReport,
+    *,
+    lint: LintReport | None = None,
+    color: bool = False,
+    comparison: Comparison | None = None,
+) -> str:
     paint = _Paint(color)
     lines = [f"Readiness {report.version}: {report.path}", ""]
     by_category: dict[str, list[CheckResult]] = defaultdict(list)
@@ -49,9 +56,26 @@ def render_text(report: ScanReport, *, lint: LintReport | None = None, color: bo
             ]
     if lint is not None:
         lines += [*_lint(lint, paint), ""]
+    if comparison is not None:
+        lines += [*_baseline(comparison, paint), ""]
     lines += _trailer(report)
     lines.append(paint(_summary(report), "1"))
     return "\n".join(lines) + "\n"
+
+
+def _baseline(comparison: Comparison, paint: _Paint) -> list[str]:
+    gone = f", {len(comparison.gone)} of its findings gone" if comparison.gone else ""
+    lines = [
+        paint(f"New since the baseline {comparison.path}: {len(comparison.new)}", "1")
+        + f"  ({comparison.known} known{gone})"
+    ]
+    for finding in comparison.new[:MAX_EVIDENCE_LINES]:
+        label, code = LABELS[finding.status]
+        where, message = _where(finding.evidence), finding.evidence.message
+        lines.append(f"  {paint(f'{label:<5}', code)} {finding.check}  {where}  {message}")
+    if len(comparison.new) > MAX_EVIDENCE_LINES:
+        lines.append(f"  ... and {len(comparison.new) - MAX_EVIDENCE_LINES} more")
+    return lines
 
 
 def _category(results: list[CheckResult], paint: _Paint) -> list[str]:
