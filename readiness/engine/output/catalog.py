@@ -33,9 +33,10 @@ def render_catalog_markdown() -> str:
     lines = [BEGIN_MARKER, ""]
     for family, metas in _families().items():
         lines += [f"## {FAMILY_TITLES.get(family, family)}", ""]
-        lines += ["| id | category | severity | soft |", "|---|---|---|---|"]
+        lines += ["| id | category | severity | soft | fix |", "|---|---|---|---|---|"]
         lines += [
-            f"| [`{m.id}`](#{m.id}) | {m.category} | {m.severity} | {'yes' if m.soft else ''} |"
+            f"| [`{m.id}`](#{m.id}) | {m.category} | {m.severity} | {'yes' if m.soft else ''} "
+            f"| {'yes' if fix_description(m.id) else ''} |"
             for m in metas
         ]
         lines.append("")
