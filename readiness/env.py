@@ -14,8 +14,27 @@ FALSE_WORDS = {"false", "0"}
 
 
 class SettingsError(SystemExit):
-    def __init__(self, name: str, value: str, expected: str):
-        super().__init__(f"Configuration error: {name}={value!r} is not valid; expected {expected}.")
+    """One line naming the variable, what it holds (unless secret) and what is expected; exit 1."""
+
+    def __init__(self, name: str, value: str, expected: str, *, hidden: bool = False):
+        shown = f"{name} (value hidden)" if hidden else f"{name}={value!r}"
+        super().__init__(f"Configuration error: {shown} is not valid; expected {expected}.")
+
+
+def redact_url(raw: str) -> str:
+    """A URL as it may be printed: its password (and nothing else) replaced by ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(raw)
+        password = parts.password
+    except ValueError:
+        return raw
+    if not password:
+        return raw
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -48,11 +67,147 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
     return value
 
 
-def env_list(name: str, default: list[str]) -> list[str]:
+def env_list(
+    name: str, default: list[str], *, pattern: re.Pattern | None = None, expected: str = ""
+) -> list[str]:
+    """Comma-separated values; with ``pattern``, each must match it in full (else ``expected``)."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return list(default)
-    return [item.strip() for item in raw.split(",") if item.strip()]
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    for item in items:
+        if pattern is not None and not pattern.fullmatch(item):
+            raise SettingsError(name, item, expected)
+    return items
+
+
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\])"  # a name, an IPv4 or a bracketed IPv6
+# Django's ALLOWED_HOSTS: host names, ".example.com" for a domain and its subdomains, or "*".
+HOST_PATTERN = re.compile(rf"\*|\.?{_HOST}")
+HOST_PORT_PATTERN = re.compile(rf"{_HOST}(?::[0-9]{{1,5}})?")
+ORIGIN_PATTERN = re.compile(rf"https?://(?:\*\.)?{_HOST}(?::[0-9]{{1,5}})?")
+
+
+def env_match(name: str, default: str, *, pattern: re.Pattern, expected: str) -> str:
+    """One value that must match ``pattern`` in full."""
+    value = env_str(name, default).strip()
+    if not pattern.fullmatch(value):
+        raise SettingsError(name, value, expected)
+    return value
+
+
+def env_url(
+    name: str, default: str, *, schemes: tuple[str, ...], expected: str, host_optional: tuple[str, ...] = ()
+) -> str:
+    """A URL whose scheme is one of ``schemes`` and that names a host (unless its scheme is in
+    ``host_optional``) with a numeric port if any. The password never appears in the error."""
+    from urllib.parse import urlsplit
+
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise SettingsError(name, redact_url(value), expected) from None
+    if parts.scheme.lower() not in schemes or (not parts.hostname and parts.scheme not in host_optional):
+        raise SettingsError(name, redact_url(value), expected)
+    return value
+
+
+def env_site_url(name: str, default: str) -> str:
+    """The public address of the site: scheme and host (and port), no path, no trailing slash."""
+    from urllib.parse import urlsplit
+
+    value = env_url(name, default, schemes=("http", "https"), expected="http(s)://host[:port] with no path")
+    parts = urlsplit(value)
+    if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+        raise SettingsError(name, value, "http(s)://host[:port] with no path, query or user")
+    return value.rstrip("/")
+
+
+DATABASE_EXPECTED = "postgres://user:password@host:5432/name (or sqlite:///path/to/file.sqlite3)"
+
+
+def env_database(name: str, default: str, *, conn_max_age: int) -> tuple[str, dict]:
+    """(the URL, Django's DATABASES entry) from a database URL (dj-database-url)."""
+    import dj_database_url
+
+    raw = env_str(name, default)
+    try:
+        config = dj_database_url.parse(raw.strip(), conn_max_age=conn_max_age)
+    except Exception:  # dj-database-url raises several kinds (unknown scheme, bad port...)
+        raise SettingsError(name, redact_url(raw), DATABASE_EXPECTED) from None
+    if not config.get("NAME"):
+        raise SettingsError(name, redact_url(raw), DATABASE_EXPECTED + " with a database name")
+    return raw.strip(), config
+
+
+def env_fernet_keys(name: str) -> list[str]:
+    """Fernet keys (32 url-safe base64-encoded bytes each), newest first. Keys are never printed."""
+    from cryptography.fernet import Fernet
+
+    keys = env_list(name, [])
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise SettingsError(
+                name,
+                "",
+                f"comma-separated Fernet keys (key {number} of {len(keys)} is not one); generate one with "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'",
+                hidden=True,
+            ) from None
+    return keys
+
+
+_ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+")
+
+
+def env_email_address(name: str, default: str) -> str:
+    """A sender: ``name@example.com`` or ``Display Name <name@example.com>``."""
+    value = env_str(name, default).strip()
+    _, bracket, rest = value.partition("<")
+    address = rest.removesuffix(">").strip() if bracket else value
+    if (bracket and not rest.endswith(">")) or not _ADDRESS.fullmatch(address):
+        raise SettingsError(name, value, "an e-mail address, optionally as Display Name <name@example.com>")
+    return value
+
+
+def env_import_path(name: str, default: str, *, expected: str) -> str:
+    """The dotted path of a class in an installed module (the module is found, not imported)."""
+    from importlib.util import find_spec
+
+    value = env_str(name, default).strip()
+    module, _, attribute = value.rpartition(".")
+    try:
+        found = bool(module and attribute.isidentifier() and find_spec(module))
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise SettingsError(name, value, expected)
+    return value
+
+
+def env_dir(name: str, default: str, *, create: bool = False):
+    """A folder: refused when the path exists and is not a folder, or (``create``) cannot be made."""
+    from pathlib import Path
+
+    path = Path(env_str(name, default)).expanduser()
+    if path.exists() and not path.is_dir():
+        raise SettingsError(name, str(path), "a folder (this path is a file)")
+    if create:
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingsError(
+                name, str(path), f"a folder this process can create ({exc.strerror})"
+            ) from None
+    return path
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -91,15 +246,15 @@ def env_email_url(name: str) -> dict | None:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return None
-    parts = urlsplit(raw.strip())
-    shown = f"{parts.scheme}://{parts.hostname or ''}" + ("  (credentials hidden)" if parts.password else "")
+    shown = redact_url(raw.strip())
     expected = "smtp://[user:password@]host[:port], smtp+tls://... or smtps://..."
-    if parts.scheme not in _EMAIL_SCHEMES or not parts.hostname or parts.path not in ("", "/"):
-        raise SettingsError(name, shown, expected)
     try:
+        parts = urlsplit(raw.strip())
         port = parts.port
     except ValueError:
         raise SettingsError(name, shown, expected) from None
+    if parts.scheme not in _EMAIL_SCHEMES or not parts.hostname or parts.path not in ("", "/"):
+        raise SettingsError(name, shown, expected)
     use_tls, use_ssl = _EMAIL_SCHEMES[parts.scheme]
     return {
         "host": parts.hostname,

@@ -10,26 +10,37 @@ import os
 from ipaddress import ip_network
 from pathlib import Path
 
-import dj_database_url
 from csp.constants import NONE, SELF
 
 from readiness import __version__
 from readiness.core.logging import logging_config
 from readiness.env import (
+    HOST_PATTERN,
+    HOST_PORT_PATTERN,
+    ORIGIN_PATTERN,
     SettingsError,
     env_auto_join,
     env_bool,
     env_choice,
+    env_database,
+    env_dir,
+    env_email_address,
     env_email_url,
+    env_fernet_keys,
     env_https_url,
+    env_import_path,
     env_int,
     env_list,
+    env_match,
     env_rate,
+    env_site_url,
     env_str,
+    env_url,
 )
+from readiness.probes.guard import AddressPolicy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("READINESS_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = env_dir("READINESS_VAR_DIR", str(BASE_DIR / "var"))
 
 VERSION = __version__
 DEBUG = env_bool("DEBUG", False)
@@ -40,9 +51,19 @@ if SECRET_KEY is None:
         raise SystemExit("Configuration error: SECRET_KEY is required (set DEBUG=true only for development).")
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"  # noqa: S105
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    ["localhost", "127.0.0.1", "[::1]"],
+    pattern=HOST_PATTERN,
+    expected="comma-separated host names (readiness.example.com, .example.com for subdomains), no scheme",
+)
+CSRF_TRUSTED_ORIGINS = env_list(
+    "CSRF_TRUSTED_ORIGINS",
+    [],
+    pattern=ORIGIN_PATTERN,
+    expected="comma-separated origins with their scheme, such as https://readiness.example.com",
+)
+SITE_URL = env_site_url("SITE_URL", "http://localhost:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -116,8 +137,12 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'readiness.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+DATABASE_URL, _database = env_database(
+    "DATABASE_URL",
+    f"sqlite:///{VAR_DIR / 'readiness.sqlite3'}",
+    conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+)
+DATABASES = {"default": _database}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # web, worker and beat share one file: WAL and IMMEDIATE transactions avoid "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -196,7 +221,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = env_dir("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -207,8 +232,17 @@ STORAGES = {
 }
 
 # Celery: the embedded default is kombu's filesystem transport, which needs no server.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem")
+CELERY_BROKER_URL = env_url(
+    "CELERY_BROKER_URL",
+    "filesystem://",
+    schemes=BROKER_SCHEMES,
+    host_optional=("filesystem",),
+    expected="redis://host:6379/0 (rediss:// with TLS), amqp://user:password@host:5672//, or filesystem://",
+)
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# Read (and checked) whatever the broker, so a typo shows before the day Redis is switched on.
+_visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -218,10 +252,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
     for _folder in ("queue", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+        try:
+            (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+        except OSError as _exc:
+            _expected = f"a folder this process can write (creating {_broker_dir / _folder}: {_exc.strerror})"
+            raise SettingsError("READINESS_VAR_DIR", str(VAR_DIR), _expected) from None
 else:
     # Larger than every task time limit and countdown (checked by readiness.celery at start-up).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _visibility_timeout}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -259,7 +297,9 @@ WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 60, minimum=5)
 # Local folders and file:// repositories: for demos, on-prem mirrors and tests only.
 READINESS_ALLOW_LOCAL_SOURCES = env_bool("READINESS_ALLOW_LOCAL_SOURCES", False)
 # host or host:port of internal git servers that may be reached over plain http.
-READINESS_GIT_HTTP_HOSTS = env_list("READINESS_GIT_HTTP_HOSTS", [])
+READINESS_GIT_HTTP_HOSTS = env_list(
+    "READINESS_GIT_HTTP_HOSTS", [], pattern=HOST_PORT_PATTERN, expected="comma-separated host[:port] entries"
+)
 GIT_FETCH_TIMEOUT = env_int("GIT_FETCH_TIMEOUT", 120, minimum=5)
 GIT_FETCH_MAX_BYTES = env_int("GIT_FETCH_MAX_MB", 200, minimum=1) * 1024 * 1024
 # A run that kills its worker (or fails transiently) this many times ends as failed.
@@ -268,14 +308,22 @@ ANALYSIS_MAX_ATTEMPTS = env_int("ANALYSIS_MAX_ATTEMPTS", 3, minimum=1, maximum=2
 ANALYSIS_RUN_LEASE = env_int("ANALYSIS_RUN_LEASE", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
 # Addresses no allow rule may open, beyond our own database, broker and SMTP hosts.
 EGRESS_HARD_DENY = env_list("EGRESS_HARD_DENY", [])
+try:
+    AddressPolicy(hard_deny=EGRESS_HARD_DENY)  # parses every entry, as the probes will
+except ValueError as _exc:
+    _expected = f"comma-separated host names, addresses or CIDRs, each with an optional :port ({_exc})"
+    raise SettingsError("EGRESS_HARD_DENY", env_str("EGRESS_HARD_DENY", ""), _expected) from None
 # Fernet keys for secrets at rest, newest first (readiness/core/crypto.py).
-FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
-READINESS_WORK_DIR = Path(env_str("READINESS_WORK_DIR", str(VAR_DIR / "work")))
+FIELD_ENCRYPTION_KEYS = env_fernet_keys("FIELD_ENCRYPTION_KEYS")
+READINESS_WORK_DIR = env_dir("READINESS_WORK_DIR", str(VAR_DIR / "work"))
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 # One JSON object per line in production (request id, user, task id...); plain text for make run.
 LOG_FORMAT = env_choice("LOG_FORMAT", "PLAIN" if DEBUG else "JSON", ("JSON", "PLAIN")).lower()
-LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
+# Beat's housekeeping tasks (and the probe batches they start) log Celery's received/succeeded lines
+# at DEBUG; each says at INFO what it changed (readiness.core.logging.log_changes).
+LOG_QUIET_TASKS = {entry["task"] for entry in CELERY_BEAT_SCHEDULE.values()} | {"probes.run_batch"}
+LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL, quiet_tasks=LOG_QUIET_TASKS)
 # Celery keeps the LOGGING above instead of installing its own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Imported by every worker at start: connects the task metrics (readiness/core/metrics.py).
@@ -293,15 +341,19 @@ except ValueError:
 # Rate limits (readiness/core/ratelimit.py), per client: "N/S" = N requests per S seconds, or "off".
 # Counters live in Redis so a limit holds across processes and hosts; with no Redis URL (make run's
 # embedded mode only) they live in each process's memory.
-RATE_LIMIT_REDIS_URL = env_str(
+RATE_LIMIT_REDIS_URL = env_url(
     "RATE_LIMIT_REDIS_URL",
     CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+    schemes=("redis", "rediss", "unix"),
+    host_optional=("unix",),
+    expected="a redis://, rediss:// or unix:// URL",
 )
-if RATE_LIMIT_REDIS_URL and not RATE_LIMIT_REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-    raise SettingsError("RATE_LIMIT_REDIS_URL", RATE_LIMIT_REDIS_URL, "a redis://, rediss:// or unix:// URL")
 if not RATE_LIMIT_REDIS_URL and not CELERY_BROKER_URL.startswith("filesystem://"):
     raise SettingsError(
-        "RATE_LIMIT_REDIS_URL", "", "a Redis URL (only the embedded filesystem broker may go without)"
+        "RATE_LIMIT_REDIS_URL",
+        "",
+        "a Redis URL, because CELERY_BROKER_URL is not Redis "
+        "(only the embedded filesystem broker may go without)",
     )
 RATE_LIMIT_KEY_PREFIX = env_str("RATE_LIMIT_KEY_PREFIX", "readiness:rl")
 RATE_LIMIT_API = env_rate("RATE_LIMIT_API", "120/60")  # per API token
@@ -317,7 +369,9 @@ AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730, minimum=0, maximum=3
 # E-mail (docs/reports.md): EMAIL_URL, or the usual EMAIL_HOST... variables. EMAIL_BACKEND switches
 # to any Django backend, django-anymail's included (its settings come from ANYMAIL_* variables).
 _email_url = env_email_url("EMAIL_URL") or {}
-EMAIL_HOST = _email_url.get("host") or env_str("EMAIL_HOST", "localhost")
+EMAIL_HOST = _email_url.get("host") or env_match(
+    "EMAIL_HOST", "localhost", pattern=HOST_PORT_PATTERN, expected="a host name or address, no scheme"
+)
 EMAIL_PORT = _email_url.get("port") or env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
 EMAIL_HOST_USER = _email_url.get("user") or env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email_url.get("password") or env_str("EMAIL_HOST_PASSWORD", "")
@@ -328,14 +382,16 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=300)  # seconds, every SMTP call
 # make run (DEBUG, no mail server configured) prints e-mails on the worker's console.
 _email_configured = bool(_email_url or env_str("EMAIL_HOST"))
-EMAIL_BACKEND = env_str(
+EMAIL_BACKEND = env_import_path(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG and not _email_configured
     else "django.core.mail.backends.smtp.EmailBackend",
+    expected="the dotted path of an installed Django e-mail backend, "
+    "such as django.core.mail.backends.smtp.EmailBackend (django-anymail's need pip install django-anymail)",
 )
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Readiness <readiness@localhost>")
-SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+DEFAULT_FROM_EMAIL = env_email_address("DEFAULT_FROM_EMAIL", "Readiness <readiness@localhost>")
+SERVER_EMAIL = env_email_address("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 ANYMAIL = {key.removeprefix("ANYMAIL_"): val for key, val in os.environ.items() if key.startswith("ANYMAIL_")}
 
 if not DEBUG:

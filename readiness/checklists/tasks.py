@@ -1,8 +1,13 @@
 """Celery tasks: thin, a service call each."""
 
+import logging
+
 from celery import shared_task
 
 from readiness.checklists.services import states
+from readiness.core.logging import log_changes
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="checklists.refresh_expired")
@@ -12,4 +17,6 @@ def refresh_expired_task() -> int:
     Pages recompute on read too (the dashboard for its team, the badge for its repository), so
     this periodic job only keeps e-mails and the API fresh between visits.
     """
-    return states.checklist_states_refresh_expired()
+    refreshed = states.checklist_states_refresh_expired()
+    log_changes(logger, "checklist states past an expiry", {"repositories recomputed": refreshed})
+    return refreshed

@@ -51,8 +51,60 @@ def _task_context(record: logging.LogRecord) -> tuple[str | None, str | None]:
     return (task_id, task.name) if task_id else (None, None)
 
 
-def logging_config(*, fmt: str = "json", level: str = "INFO") -> dict:
-    """A dictConfig for Django's LOGGING and gunicorn's ``logconfig_dict`` alike."""
+# Celery's own lines about a task: "received" (worker), "succeeded"/"retry" (trace), "sending due
+# task" (beat). Failures are logged at WARNING or ERROR and are never touched.
+_CELERY_TASK_LOGGERS = {"celery.worker.strategy", "celery.app.trace", "celery.beat"}
+
+
+class QuietTasksFilter(logging.Filter):
+    """Celery's INFO lines about periodic housekeeping tasks become DEBUG lines.
+
+    Beat starts some tasks every few seconds (``probes.dispatch_due`` every 5 s): their "received",
+    "succeeded" and "sending due task" lines would bury the lines that say what changed. Those
+    tasks log their own INFO line when they change something (``log_changes``). With
+    ``LOG_LEVEL=DEBUG`` the demoted lines still show, marked DEBUG.
+    """
+
+    def __init__(self, tasks=()):
+        super().__init__()
+        self.tasks = frozenset(tasks)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or record.name not in _CELERY_TASK_LOGGERS:
+            return True
+        args = record.args
+        if isinstance(args, dict):
+            name = args.get("name")
+        elif isinstance(args, tuple) and args:
+            name = args[-1] if record.name == "celery.beat" else None  # (entry name, task name)
+        else:
+            name = None
+        if name not in self.tasks:
+            return True
+        # Attached to the logger, this runs once per record: dropped unless DEBUG is on, when it
+        # goes to every handler marked DEBUG.
+        if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
+            return False
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+def log_changes(logger: logging.Logger, what: str, counts: dict) -> None:
+    """One line for a periodic task's outcome: INFO naming what changed, DEBUG when nothing did.
+
+    ``log_changes(logger, "stuck runs", {"requeued": 2, "failed": 0})`` logs
+    "stuck runs: 2 requeued" at INFO; all zeros log "stuck runs: nothing to do" at DEBUG."""
+    changed = [f"{value} {key.replace('_', ' ')}" for key, value in counts.items() if value]
+    if changed:
+        logger.info("%s: %s", what, ", ".join(changed))
+    else:
+        logger.debug("%s: nothing to do", what)
+
+
+def logging_config(*, fmt: str = "json", level: str = "INFO", quiet_tasks=()) -> dict:
+    """A dictConfig for Django's LOGGING and gunicorn's ``logconfig_dict`` alike.
+
+    ``quiet_tasks``: names of periodic tasks whose Celery bookkeeping lines are DEBUG lines."""
     if fmt == "json":
         formatter = {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -66,7 +118,10 @@ def logging_config(*, fmt: str = "json", level: str = "INFO") -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "readiness.core.logging.ContextFilter"}},
+        "filters": {
+            "context": {"()": "readiness.core.logging.ContextFilter"},
+            "quiet_tasks": {"()": "readiness.core.logging.QuietTasksFilter", "tasks": sorted(quiet_tasks)},
+        },
         "formatters": {"default": formatter},
         "handlers": {
             "console": {"class": "logging.StreamHandler", "formatter": "default", "filters": ["context"]}
@@ -78,5 +133,7 @@ def logging_config(*, fmt: str = "json", level: str = "INFO") -> dict:
             "django": {"handlers": [], "level": level, "propagate": True},
             "gunicorn.error": {**console, "level": level},
             "gunicorn.access": {**console, "level": "INFO"},
+            # On the loggers, not a handler: the record is demoted once, before any handler sees it.
+            **{name: {"filters": ["quiet_tasks"]} for name in sorted(_CELERY_TASK_LOGGERS)},
         },
     }

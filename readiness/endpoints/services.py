@@ -317,7 +317,8 @@ def probes_run_batch(*, endpoint_ids: list[int]) -> list[ProbeRecord]:
         _apply_states(results)
     for result in results:
         observe_probe(ok=result.ok, error_class=result.error_class, latency_ms=result.latency_ms)
-    logger.info("probed %d endpoints, %d up", len(records), sum(1 for r in records if r.ok))
+    # Routine; an endpoint going down or coming back is logged at INFO by _apply_states.
+    logger.debug("probed %d endpoints, %d up", len(records), sum(1 for r in records if r.ok))
     return records
 
 
@@ -378,6 +379,12 @@ def _apply_states(results: list[ProbeResult]) -> None:
                 endpoint__in=[i.endpoint_id for i in opened], ended_at__isnull=True
             ).update(ended_at=timezone.now())
             Incident.objects.bulk_create(opened)
+    for endpoint in changed_state:
+        result = latest[endpoint.pk]
+        if endpoint.state == State.DOWN:
+            logger.info("endpoint %s is down: %s", endpoint.pk, result.error_class or result.status_code)
+        elif endpoint.pk in closing:
+            logger.info("endpoint %s is up again", endpoint.pk)
 
 
 def endpoint_probe_now(*, endpoint: Endpoint) -> ProbeRecord | None:

@@ -1,13 +1,21 @@
 """Celery tasks for health probing: thin, ids in, a service call out. Routed to the "probes" queue."""
 
+import logging
+
 from celery import shared_task
 
+from readiness.core.logging import log_changes
 from readiness.endpoints import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="probes.dispatch_due", ignore_result=True)
 def probes_dispatch_due_task() -> int:
-    return len(services.probes_dispatch_due())
+    # Routine (every 5 s): what a probe changes is logged where the endpoint's state flips.
+    dispatched = len(services.probes_dispatch_due())
+    logger.debug("probes dispatched: %d endpoints", dispatched)
+    return dispatched
 
 
 # Not acks_late: a batch re-delivered after a worker died would probe and record twice; a lost
@@ -21,9 +29,13 @@ def probe_run_batch_task(endpoint_ids: list[int]) -> int:
 
 @shared_task(name="probes.rollup", ignore_result=True)
 def probes_rollup_task() -> int:
-    return services.rollups_refresh()
+    hours = services.rollups_refresh()
+    logger.debug("probe rollups refreshed: %d", hours)
+    return hours
 
 
 @shared_task(name="probes.cleanup", ignore_result=True)
 def probes_cleanup_task() -> dict:
-    return services.probes_cleanup()
+    removed = services.probes_cleanup()
+    log_changes(logger, "old probe data removed", removed)
+    return removed

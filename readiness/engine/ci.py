@@ -25,13 +25,24 @@ _JENKINS_STEP = re.compile(
 )
 
 
+# GitLab's top-level keys that are not jobs.
+_GITLAB_KEYWORDS = {
+    "default", "include", "stages", "variables", "workflow", "image", "services", "cache",
+    "before_script", "after_script", "pages",
+}  # fmt: skip
+_NAME_KEYS = {"name", "displayName"}
+_JENKINS_STAGE = re.compile(r"""\bstage\s*\(\s*['"]([^'"]+)['"]""")
+
+
 @dataclass
 class CIFile:
     path: str
-    kind: str  # github, gitlab, jenkins, circleci, azure, bitbucket
+    kind: str  # github, gitlab, jenkins, circleci, azure, bitbucket; "action" for a local action
     error: str | None = None
     # Every shell line and action/template reference, with its 1-based line.
     commands: list[tuple[str, int | None]] = field(default_factory=list)
+    # The names of jobs and steps ("Run tests", GitLab's job keys, Jenkins stages), with their lines.
+    names: list[tuple[str, int | None]] = field(default_factory=list)
 
 
 def ci_kind(rel: str) -> str:
@@ -59,6 +70,9 @@ def parse_ci(rel: str, raw: bytes | None, error: str | None) -> CIFile:
             ci.commands = _jenkins_commands(safe_yaml.decode(raw))
         except safe_yaml.YAMLLimitError as exc:
             ci.error = str(exc)
+        ci.names = [
+            (match.group(1), line) for text, line in ci.commands if (match := _JENKINS_STAGE.search(text))
+        ]
         return ci
     try:
         loaded = safe_yaml.load(raw)
@@ -69,7 +83,97 @@ def parse_ci(rel: str, raw: bytes | None, error: str | None) -> CIFile:
         ci.error = "not a mapping"
         return ci
     ci.commands = _yaml_commands(loaded)
+    if ci.kind == "github":
+        ci.commands = _expand_matrix(loaded, ci.commands)
+    ci.names = _yaml_names(loaded, ci.kind)
     return ci
+
+
+_MATRIX_REFERENCE = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
+# A matrix of a few lists can multiply out; past this a command keeps its references unexpanded.
+MAX_MATRIX_EXPANSION = 50
+
+
+def _expand_matrix(loaded: safe_yaml.LoadedYAML, commands: list) -> list[tuple[str, int | None]]:
+    """Add, after a command naming ``${{ matrix.x }}``, one copy per value of its job's ``x``
+    (``run: ${{ matrix.build_cmd }}`` runs each command the matrix lists)."""
+    jobs = loaded.data.get("jobs")
+    if not isinstance(jobs, dict):
+        return commands
+    spans = []  # (first line, matrix values) per job, in file order
+    for name, job in jobs.items():
+        line = loaded.line_of(("jobs", str(name)))
+        if line is not None and isinstance(job, dict):
+            spans.append((line, _matrix_values(job)))
+    spans.sort(key=lambda span: span[0])
+    expanded = []
+    for text, line in commands:
+        expanded.append((text, line))
+        if line is None or "matrix." not in text:
+            continue
+        values = next((v for first, v in reversed(spans) if first <= line), {})
+        variants = [text]
+        for key in dict.fromkeys(_MATRIX_REFERENCE.findall(text)):
+            options = values.get(key, [])
+            pattern = re.compile(r"\$\{\{\s*matrix\." + re.escape(key) + r"\s*\}\}")
+            variants = [pattern.sub(lambda _m, o=o: o, v) for v in variants for o in options] or variants
+            if len(variants) > MAX_MATRIX_EXPANSION:
+                variants = variants[:MAX_MATRIX_EXPANSION]
+        expanded += [(variant, line) for variant in variants if variant != text]
+    return expanded
+
+
+def _matrix_values(job: dict) -> dict[str, list[str]]:
+    strategy = job.get("strategy")
+    matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
+    if not isinstance(matrix, dict):
+        return {}
+    values: dict[str, list[str]] = {}
+    for key, options in matrix.items():
+        if isinstance(options, list):
+            values[str(key)] = [str(o) for o in options if isinstance(o, str | int | float)]
+    for entry in matrix.get("include") or []:
+        if isinstance(entry, dict):
+            for key, value in entry.items():
+                if isinstance(value, str | int | float):
+                    values.setdefault(str(key), []).append(str(value))
+    return values
+
+
+def parse_action(rel: str, raw: bytes | None, error: str | None) -> CIFile:
+    """A local GitHub action (``uses: ./path`` reads ``path/action.yml``): its steps, like a workflow's."""
+    action = parse_ci(rel, raw, error)
+    action.kind = "action"
+    return action
+
+
+def _yaml_names(loaded: safe_yaml.LoadedYAML, kind: str) -> list[tuple[str, int | None]]:
+    """Job and step names: every ``name:``/``displayName:`` string, and the job keys of GitLab,
+    GitHub and CircleCI."""
+    names: list[tuple[str, int | None]] = []
+    data = loaded.data
+    jobs = data.get("jobs") if kind in ("github", "circleci") else None
+    if isinstance(jobs, dict):
+        names += [(str(key), loaded.line_of(("jobs", str(key)))) for key in jobs]
+    if kind == "gitlab":
+        names += [
+            (str(key), loaded.line_of((str(key),)))
+            for key, value in data.items()
+            if isinstance(value, dict) and str(key) not in _GITLAB_KEYWORDS and not str(key).startswith(".")
+        ]
+    stack: list[tuple[object, tuple]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if str(key) in _NAME_KEYS and isinstance(item, str):
+                    names.append((item, loaded.line_of((*path, str(key)))))
+                else:
+                    stack.append((item, (*path, str(key))))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, index)) for index, item in enumerate(value))
+    names.sort(key=lambda item: item[1] or 0)
+    return names
 
 
 def _yaml_commands(loaded: safe_yaml.LoadedYAML) -> list[tuple[str, int | None]]:

@@ -1,7 +1,9 @@
 """Load a compose file: safe YAML, Compose Specification validation, ``extends`` and interpolation.
 
 ``load_compose`` never raises. A file that cannot be read or parsed comes back with ``error`` set;
-a file that parses but breaks the specification comes back usable, with ``schema_errors``.
+a file that parses but breaks the specification comes back usable, with ``schema_errors``. A file
+with template syntax (Jinja's ``{{ name }}`` or ``{% ... %}``) comes back with ``template`` set and
+nothing else: it is not a compose file until rendered (checks.md, Version 2).
 """
 
 from __future__ import annotations
@@ -11,21 +13,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import compose_schema, safe_yaml
+from . import compose_schema, devfiles, safe_yaml
 from .compose_extends import ExtendsError, resolve_extends
 from .compose_interpolate import InterpolationError, interpolate
 from .model import Evidence
+from .templates import template_mark
 
 # Names Compose itself looks for, and their dotted variants (docker-compose.prod.yml): always
 # compose files. Other *compose*.y(a)ml names (docker-compose-notes.yml) must look like one.
 _CANONICAL = re.compile(r"^(docker-)?compose(\.[^/]+)?\.ya?ml$", re.IGNORECASE)
-_OVERRIDE = re.compile(r"^(docker-)?compose\.override\.ya?ml$", re.IGNORECASE)
 _TOP_KEYS = {"version", "name", "include", "services", "networks", "volumes", "secrets", "configs", "models"}
-# Words in a file or folder name that mark it as development or test (checks.md "Development file"),
-# the same as dockerfile.DEV_WORDS, plus VS Code's .devcontainer folder.
-_DEV_WORDS = {
-    "dev", "devel", "develop", "development", "local", "test", "tests", "testing", "debug", "devcontainer",
-}  # fmt: skip
+_LOOKS_LIKE_COMPOSE_TEXT = re.compile(r"^(services|include)\s*:", re.MULTILINE)
 
 Reader = Callable[[str], bytes]
 
@@ -51,14 +49,24 @@ class ComposeService:
     key_lines: dict[tuple, int] = field(default_factory=dict)
     # Set by linking.py to the parsed Dockerfile this service builds, if any.
     dockerfile: object | None = None
+    # The file that defines the service (``line`` is there), and, for a service merged from several
+    # files (an overlay onto its base), the file of each key that came from another one.
+    file: str = ""
+    key_files: dict[tuple, str] = field(default_factory=dict)
+    # False when the file gives it no image:, build: or extends: of its own (an overlay's service).
+    defined: bool = True
 
     def line_of(self, *path: str | int) -> int | None:
         """Line of a key under the service, else of its nearest ancestor, else of the service."""
+        return self.place_of(*path)[1]
+
+    def place_of(self, *path: str | int) -> tuple[str, int | None]:
+        """(file, line) of a key under the service, else of its nearest ancestor, else of the service."""
         while path:
             if path in self.key_lines:
-                return self.key_lines[path]
+                return self.key_files.get(path, self.file), self.key_lines[path]
             path = path[:-1]
-        return self.line
+        return self.file, self.line
 
 
 @dataclass
@@ -75,6 +83,17 @@ class ComposeFile:
     variables: list[tuple[str, bool, int | None]] = field(default_factory=list)
     networks: dict = field(default_factory=dict)
     volumes: dict = field(default_factory=dict)
+    # Why the file is a template and where its first template mark is; such a file has nothing else.
+    template: str | None = None
+    template_line: int | None = None
+    # Compose merge tags (!reset / !override) by path, for merging this file onto another.
+    merge_tags: dict[tuple, str] = field(default_factory=dict)
+    # Set by compose_project.py: the files an overlay is merged onto, and the folder its relative
+    # paths resolve against (the first file's, as Compose does with several -f files).
+    overlay_of: list[str] = field(default_factory=list)
+    project_dir: str | None = None
+    # Line of each entry of a top-level include:, by index.
+    include_lines: dict[int, int] = field(default_factory=dict)
 
 
 def is_canonical_name(name: str) -> bool:
@@ -82,30 +101,34 @@ def is_canonical_name(name: str) -> bool:
 
 
 def is_development_path(rel: str) -> bool:
-    folder, name = posixpath.split(rel)
-    if _OVERRIDE.match(name):
-        return True
-    words = set(re.split(r"[._-]", name.lower()))
-    for part in folder.lower().split("/"):
-        words.update(re.split(r"[._-]", part))
-    return bool(words & _DEV_WORDS)
+    return devfiles.is_development_path(rel, compose=True)
 
 
 def load_compose(
-    rel: str, raw: bytes | None, error: str | None, *, read: Reader | None = None
+    rel: str,
+    raw: bytes | None,
+    error: str | None,
+    *,
+    read: Reader | None = None,
+    assume_compose: bool = False,
 ) -> ComposeFile | None:
-    """Parse one compose candidate. ``read(rel)`` reads another project file, for ``extends: file:``."""
+    """Parse one compose candidate. ``read(rel)`` reads another project file, for ``extends: file:``.
+
+    None when a file whose name is not a compose name turns out not to be one; ``assume_compose``
+    (a file another one ``include:``s) makes it one whatever its name."""
     folder, name = posixpath.split(rel)
-    canonical = is_canonical_name(name)
+    canonical = assume_compose or is_canonical_name(name)
     compose = ComposeFile(
         path=rel,
         dir=folder,
         is_dev=is_development_path(rel),
-        is_override=bool(_OVERRIDE.match(name)),
+        is_override=devfiles.is_override_name(name),
     )
     if error is not None or raw is None:
         compose.error = error or "could not be read"
         return compose if canonical else None
+    if _mark_template(compose, raw, canonical):
+        return compose if compose.template else None
     try:
         loaded = safe_yaml.load(raw)
     except safe_yaml.YAMLLimitError as exc:
@@ -120,6 +143,22 @@ def load_compose(
         return None
     _fill(compose, loaded, read)
     return compose
+
+
+def _mark_template(compose: ComposeFile, raw: bytes, canonical: bool) -> bool:
+    """Set ``compose.template`` when the text has template syntax; True when it decided the file
+    (a template, or a non-compose name whose text does not look like compose)."""
+    try:
+        text = safe_yaml.decode(raw)
+    except safe_yaml.YAMLLimitError:
+        return False  # the YAML loader reports it
+    mark = template_mark(text)
+    if mark is None:
+        return False
+    if not canonical and not _LOOKS_LIKE_COMPOSE_TEXT.search(text):
+        return True
+    compose.template_line, compose.template = mark
+    return True
 
 
 def _describe_value(value) -> str:
@@ -141,6 +180,7 @@ def _looks_like_compose(data: dict) -> bool:
 
 def _fill(compose: ComposeFile, loaded: safe_yaml.LoadedYAML, read: Reader | None) -> None:
     data = loaded.data
+    compose.merge_tags = loaded.merge_tags
     for path, line in loaded.duplicate_keys:
         compose.schema_errors.append(
             Evidence(compose.path, line, f"{compose_schema.dotted(path)}: duplicate key")
@@ -150,6 +190,9 @@ def _fill(compose: ComposeFile, loaded: safe_yaml.LoadedYAML, read: Reader | Non
         where = compose_schema.dotted(path) or "(top level)"
         compose.schema_errors.append(Evidence(compose.path, loaded.line_of(path), f"{where}: {message}"))
     compose.data = interpolated
+    compose.include_lines = {
+        path[1]: line for path, line in loaded.lines.items() if len(path) == 2 and path[0] == "include"
+    }
     compose.networks = _mapping(interpolated.get("networks"))
     compose.volumes = _mapping(interpolated.get("volumes"))
     raw_services = data.get("services")
@@ -167,14 +210,38 @@ def _fill(compose: ComposeFile, loaded: safe_yaml.LoadedYAML, read: Reader | Non
             where = loaded.line_of(("services", name, "extends")) or line
             compose.schema_errors.append(Evidence(compose.path, where, f"services.{name}.extends: {exc}"))
             resolved = raw_service
-        service_data = _interpolate_tree(resolved, None, None, None)
-        service = ComposeService(
-            name=name, data=service_data, line=line, raw=resolved, key_lines=key_lines.get(name, {})
+        service = make_service(
+            name, resolved, line, key_lines.get(name, {}), file=compose.path, project_dir=compose.dir
         )
-        service.build = _build_spec(service, compose.dir)
+        service.defined = any(key in raw_service for key in ("image", "build", "extends"))
         compose.services[name] = service
     if isinstance(interpolated.get("services"), dict):
         interpolated["services"] = {name: s.data for name, s in compose.services.items()}
+
+
+def make_service(
+    name: str,
+    raw: dict,
+    line: int | None,
+    key_lines: dict[tuple, int],
+    *,
+    file: str,
+    project_dir: str,
+    key_files: dict[tuple, str] | None = None,
+) -> ComposeService:
+    """A service from its mapping after ``extends`` (before interpolation); relative paths of its
+    ``build`` resolve against ``project_dir``."""
+    service = ComposeService(
+        name=name,
+        data=_interpolate_tree(raw, None, None, None),
+        line=line,
+        raw=raw,
+        key_lines=key_lines,
+        file=file,
+        key_files=key_files or {},
+    )
+    service.build = _build_spec(service, project_dir)
+    return service
 
 
 def _lines_by_service(lines: dict[tuple, int]) -> dict[str, dict[tuple, int]]:
@@ -226,10 +293,10 @@ def _build_spec(service: ComposeService, compose_dir: str) -> BuildSpec | None:
         build = {"context": build}
     if not isinstance(build, dict):
         return None
-    context = _within_root(compose_dir, str(build.get("context") or "."))
+    context = within_root(compose_dir, str(build.get("context") or "."))
     dockerfile = None
     if context is not None and not build.get("dockerfile_inline"):
-        dockerfile = _within_root(context, str(build.get("dockerfile") or "Dockerfile"))
+        dockerfile = within_root(context, str(build.get("dockerfile") or "Dockerfile"))
     cache_from = build.get("cache_from")
     target = build.get("target")
     return BuildSpec(
@@ -241,7 +308,7 @@ def _build_spec(service: ComposeService, compose_dir: str) -> BuildSpec | None:
     )
 
 
-def _within_root(base: str, relative: str) -> str | None:
+def within_root(base: str, relative: str) -> str | None:
     """``relative`` resolved against the root-relative folder ``base``; None if remote or outside."""
     if "://" in relative or relative.startswith(("git@", "/", "~")) or re.match(r"^[A-Za-z]:", relative):
         return None

@@ -1,6 +1,6 @@
 """Resolve a service's ``extends`` (same file, or ``file:`` inside the project root) into one mapping.
 
-Merging follows the Compose Specification's rules closely enough for the checks: mappings merge
+Merging follows Compose's rules (compose_merge.py, the same as for overlay files): mappings merge
 key by key, ``command``/``entrypoint`` and scalars are replaced, and list fields such as ``ports``
 and ``volumes`` are combined.
 """
@@ -11,17 +11,9 @@ import posixpath
 from collections.abc import Callable
 
 from . import safe_yaml
+from .compose_merge import merge_service
 
 MAX_CHAIN = 10
-
-# Sequences Compose combines instead of replacing when a service extends another.
-_COMBINED = {
-    "ports", "expose", "volumes", "dns", "dns_search", "dns_opt", "tmpfs", "cap_add", "cap_drop",
-    "devices", "env_file", "secrets", "configs", "external_links", "links", "security_opt",
-    "volumes_from", "group_add", "profiles", "extra_hosts", "networks", "depends_on",
-}  # fmt: skip
-# Fields that may be a list of KEY=value or a mapping; merged as mappings.
-_KEY_VALUE = {"environment", "labels", "annotations", "sysctls", "extra_hosts", "args"}
 
 Reader = Callable[[str], bytes]
 
@@ -56,7 +48,7 @@ def _resolve(name, services, file_dir, home_dir, read, seen) -> dict:
         base_services, base_dir = _other_file(str(spec["file"]), file_dir, read)
     base = _resolve(spec["service"], base_services, base_dir, home_dir, read, (*seen, key))
     own = _rebase({k: v for k, v in service.items() if k != "extends"}, file_dir, home_dir)
-    return merge_services(base, own)
+    return merge_service(base, own)
 
 
 def _other_file(relative: str, file_dir: str, read: Reader | None) -> tuple[dict, str]:
@@ -88,30 +80,3 @@ def _rebase(service: dict, file_dir: str, home_dir: str) -> dict:
     moved = posixpath.relpath(posixpath.normpath(posixpath.join(file_dir, context)), home_dir or ".")
     build = {**build, "context": moved} if isinstance(build, dict) else moved
     return {**service, "build": build}
-
-
-def merge_services(base: dict, override: dict) -> dict:
-    result = dict(base)
-    for key, value in override.items():
-        if key not in result:
-            result[key] = value
-        elif key in _KEY_VALUE and _key_values(result[key]) is not None and _key_values(value) is not None:
-            result[key] = {**_key_values(result[key]), **_key_values(value)}
-        elif key in _COMBINED and isinstance(result[key], list) and isinstance(value, list):
-            result[key] = result[key] + [item for item in value if item not in result[key]]
-        elif key in ("command", "entrypoint") or not (
-            isinstance(result[key], dict) and isinstance(value, dict)
-        ):
-            result[key] = value
-        else:
-            result[key] = merge_services(result[key], value)
-    return result
-
-
-def _key_values(value) -> dict | None:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        pairs = (item.partition("=") for item in value)
-        return {name: val if sep else None for name, sep, val in pairs}
-    return None

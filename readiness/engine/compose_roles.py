@@ -18,10 +18,14 @@ DATASTORES = (
     "elasticsearch", "opensearch", "rabbitmq", "kafka", "zookeeper", "minio", "cassandra",
     "clickhouse", "couchdb", "neo4j", "influxdb",
 )  # fmt: skip
-# Image names that are a datastore under a longer name: bitnami/postgresql, mongodb, mysql-server,
-# clickhouse-server, redis-stack, cp-kafka. Tools named after one (redis-commander, mongo-express,
-# postgres-exporter) are not datastores.
-_DATASTORE_SUFFIXES = ("", "ql", "db", "-server", "-stack", "-stack-server", "-cluster", "-ha")
+# The last path component of an image names a datastore when one of the names ends it, perhaps
+# after a separator (zulip/zulip-postgresql, cp-kafka) and before suffixes that keep it one
+# (bitnami/postgresql, mongodb, mysql-server, clickhouse-server, redis-stack, redis-cluster).
+# Tools named after one (redis-commander, mongo-express, postgres-exporter) are not datastores.
+_DATASTORE_NAME = re.compile(
+    r"(?:^|[-_.])(?P<kind>" + "|".join(DATASTORES) + r")(?:ql|db)?"
+    r"(?:[-_](?:server|stack|cluster|ha|community|enterprise|oss))*$"
+)
 REDIS_FAMILY = {"redis", "valkey", "keydb"}
 POSTGRES_FAMILY = {"postgres", "postgis"}
 
@@ -52,12 +56,10 @@ def datastore_kind(service: ComposeService, *, with_memcached: bool = False) -> 
     if not isinstance(image, str) or not image:
         return None
     last = image_repository(image).lower().rsplit("/", 1)[-1]
-    for kind in DATASTORES:
-        if kind == "memcached" and not with_memcached:
-            continue
-        if last in {kind + suffix for suffix in _DATASTORE_SUFFIXES} or last.endswith("-" + kind):
-            return kind
-    return None
+    match = _DATASTORE_NAME.search(last)
+    if match is None or (match["kind"] == "memcached" and not with_memcached):
+        return None
+    return match["kind"]
 
 
 def is_one_shot(service: ComposeService) -> bool:

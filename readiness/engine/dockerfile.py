@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
+from .devfiles import is_development_path
 from .discover import MAX_FILE_BYTES
 
 DEFAULT_SHELL = ["/bin/sh", "-c"]
@@ -23,9 +23,6 @@ DEFAULT_SHELL = ["/bin/sh", "-c"]
 MAX_STAGES = 200
 KNOWN_DIRECTIVES = {"syntax", "escape", "check"}
 
-# Words of a file or folder name that mark a development file (checks.md, Definitions); the
-# same words compose.py uses, so a Dockerfile.local and a compose.local.yml agree.
-DEV_WORDS = {"dev", "devel", "develop", "development", "local", "test", "tests", "testing", "debug"}
 
 _DIRECTIVE_RE = re.compile(r"^\s*#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
 _INSTRUCTION_RE = re.compile(r"^\s*([A-Za-z]+)(\s|$)")
@@ -272,9 +269,8 @@ def _command_args(instruction: Instruction, shell: list[str]) -> list[str]:
 
 
 def is_dev_dockerfile_path(rel: str) -> bool:
-    """Name or folder marks it dev/test (Dockerfile.dev, dev.Dockerfile, test/Dockerfile...)."""
-    words = {word for part in PurePosixPath(rel.lower()).parts for word in re.split(r"[._-]", part)}
-    return bool(words & DEV_WORDS)
+    """Name or folder marks it dev/test (Dockerfile.dev, dev.Dockerfile, test/Dockerfile, ci/...)."""
+    return is_development_path(rel)
 
 
 def parse_dockerfile(path: str, raw: bytes | None) -> Dockerfile:

@@ -30,12 +30,16 @@ class Project:
     # Filled by build_project; types live in dockerfile.py, compose.py, dockerignore.py, ci.py.
     dockerfiles: list = field(default_factory=list)  # list[dockerfile.Dockerfile]
     compose_files: list = field(default_factory=list)  # list[compose.ComposeFile]
+    # What the compose checks judge: files, and overlays merged onto their bases (compose_project.py).
+    compose_units: list = field(default_factory=list)  # list[compose.ComposeFile]
     dockerignores: dict = field(default_factory=dict)  # rel path -> dockerignore.DockerIgnore
     ci_files: list = field(default_factory=list)  # list[ci.CIFile]
     # One per (context, Dockerfile) pair that is built; see linking.BuildContext.
     build_contexts: list = field(default_factory=list)  # list[linking.BuildContext]
     health: HealthFacts | None = None
     notes: list[str] = field(default_factory=list)
+    # Facts several checks derive from the same files, worked out once per scan (ci_steps.py).
+    cache: dict = field(default_factory=dict)
 
     def dockerfile(self, rel: str):
         """The parsed Dockerfile at a relative path, or None when there is none."""

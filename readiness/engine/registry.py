@@ -55,7 +55,7 @@ def _first_paragraph(docstring: str | None) -> str:
 
 def _load() -> None:
     # Importing the check modules registers them.
-    from .checks import ci, compose, dockerfile, dockerignore, health  # noqa: F401
+    from .checks import ci, compose, compose_hardening, dockerfile, dockerfile_hardening, dockerignore, health  # noqa: F401
 
 
 def all_checks() -> list[tuple[CheckMeta, CheckFunction]]:

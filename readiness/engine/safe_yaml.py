@@ -7,6 +7,11 @@ so a 10,000-level nested list never reaches Python's recursion limit.
 
 Scalars follow YAML 1.2 as Docker Compose does: only true/false are booleans (``restart: no`` stays
 the string "no", a workflow's ``on:`` stays "on") and dates stay strings.
+
+Compose's merge tags ``!reset`` and ``!override`` (Compose 2.24+) load: the value keeps its plain
+type and the tag is recorded by path in ``LoadedYAML.merge_tags``; a ``!reset`` key is removed from
+the document itself (it overrides a ``<<:`` merge key's value with nothing), and applies again when
+files are merged (compose_merge.py). GitLab's ``!reference [job, key]`` loads as its plain list.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ class LoadedYAML:
     lines: dict[Path, int] = field(default_factory=dict)
     # Keys given twice in one mapping: (path of the repeated key, line).
     duplicate_keys: list[tuple[Path, int]] = field(default_factory=list)
+    # Compose merge tags by path: "reset" or "override".
+    merge_tags: dict[Path, str] = field(default_factory=dict)
 
     def line_of(self, path: Path) -> int | None:
         """The line of ``path`` or of its nearest ancestor that has one."""
@@ -74,6 +81,12 @@ class _Stats:
     depth: int
 
 
+# Local tags that load as their plain value: Compose's merge tags (recorded) and GitLab's !reference.
+MERGE_TAGS = {"!reset": "reset", "!override": "override"}
+_PLAIN_TAGS = {*MERGE_TAGS, "!reference"}
+_DEFAULT_TAGS = {MappingNode: "tag:yaml.org,2002:map", SequenceNode: "tag:yaml.org,2002:seq"}
+
+
 class _LimitedComposer(Composer):
     """Composes nodes as PyYAML does, counting alias expansion and depth as it goes."""
 
@@ -84,6 +97,8 @@ class _LimitedComposer(Composer):
         self._dereferences = 0
         self._copied = 0
         self.duplicate_keys: list[tuple[Node, Node]] = []
+        # id(node) -> "reset" / "override" for nodes that carried a merge tag.
+        self.merge_tagged: dict[int, str] = {}
 
     def compose_node(self, parent, index):
         if self.check_event(AliasEvent):
@@ -94,6 +109,8 @@ class _LimitedComposer(Composer):
             raise YAMLLimitError(f"nested deeper than {MAX_DEPTH} levels (line {mark.line + 1})")
         self._frames.append(_Frame())
         node = super().compose_node(parent, index)
+        if node.tag in _PLAIN_TAGS:
+            self._untag(node)
         frame = self._frames.pop()
         stats = _Stats(1 + frame.size, frame.aliases, frame.depth + 1)
         self._stats[id(node)] = stats
@@ -101,6 +118,15 @@ class _LimitedComposer(Composer):
         if isinstance(node, MappingNode):
             self._note_duplicates(node)
         return node
+
+    def _untag(self, node: Node) -> None:
+        """Give a locally tagged node the tag its plain value resolves to, remembering merge tags."""
+        if node.tag in MERGE_TAGS:
+            self.merge_tagged[id(node)] = MERGE_TAGS[node.tag]
+        if isinstance(node, ScalarNode):
+            node.tag = self.resolve(ScalarNode, node.value, (True, False))
+        else:
+            node.tag = _DEFAULT_TAGS[type(node)]
 
     def _count_alias(self, event) -> None:
         node = self.anchors.get(event.anchor)
@@ -221,7 +247,8 @@ def load(raw: bytes) -> LoadedYAML:
         loader.dispose()
     loaded = LoadedYAML(data)
     if node is not None:
-        _record_lines(node, (), loaded.lines)
+        _record_lines(node, (), loaded.lines, loader.merge_tagged, loaded.merge_tags)
+        _remove_reset(loaded)
         parents = _paths_of_mappings(node)
         for mapping, key in loader.duplicate_keys:
             if id(mapping) in parents:
@@ -238,11 +265,15 @@ def _one_line(exc: yaml.YAMLError) -> str:
     return "invalid YAML: " + " ".join(str(exc).split())
 
 
-def _record_lines(node: Node, path: Path, lines: dict[Path, int]) -> None:
+def _record_lines(
+    node: Node, path: Path, lines: dict[Path, int], tagged: dict[int, str], merge_tags: dict[Path, str]
+) -> None:
     # Iterative, and after construction, so merge keys are already flattened into node.value.
     stack: list[tuple[Node, Path]] = [(node, path)]
     while stack:
         current, here = stack.pop()
+        if tagged and id(current) in tagged:
+            merge_tags[here] = tagged[id(current)]
         if isinstance(current, MappingNode):
             for key, value in current.value:
                 if isinstance(key, ScalarNode):
@@ -254,6 +285,31 @@ def _record_lines(node: Node, path: Path, lines: dict[Path, int]) -> None:
                 child = (*here, index)
                 lines[child] = item.start_mark.line + 1
                 stack.append((item, child))
+
+
+def _remove_reset(loaded: LoadedYAML) -> None:
+    """Drop every ``!reset`` value from the document (deepest and last items first)."""
+    resets = [path for path, tag in loaded.merge_tags.items() if tag == "reset" and path]
+    for path in sorted(resets, key=lambda p: (len(p), p[-1] if isinstance(p[-1], int) else -1), reverse=True):
+        parent = loaded.data
+        for part in path[:-1]:
+            parent = _child(parent, part)
+        last = path[-1]
+        if isinstance(parent, dict):
+            for key in [last] if last in parent else [k for k in parent if str(k) == str(last)]:
+                del parent[key]
+        elif isinstance(parent, list) and isinstance(last, int) and last < len(parent):
+            del parent[last]
+
+
+def _child(value, part):
+    if isinstance(value, dict):
+        if part in value:
+            return value[part]
+        return next((v for k, v in value.items() if str(k) == str(part)), None)
+    if isinstance(value, list) and isinstance(part, int) and part < len(value):
+        return value[part]
+    return None
 
 
 def _paths_of_mappings(node: Node) -> dict[int, Path]:

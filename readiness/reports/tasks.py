@@ -1,17 +1,23 @@
 """Celery tasks for weekly reports: thin, ids in, a service call out (routed to the "email" queue)."""
 
+import logging
 from datetime import date, datetime
 
 from celery import shared_task
 
+from readiness.core.logging import log_changes
 from readiness.reports import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="reports.enqueue_due")
 def enqueue_due_task(now: datetime | None = None) -> dict:
     """Beat, every five minutes: claim the teams whose report is due and enqueue one send each.
     ``now`` is for tests; beat passes nothing."""
-    return services.reports_enqueue_due(now=now)
+    outcome = services.reports_enqueue_due(now=now)
+    log_changes(logger, "weekly reports", outcome)
+    return outcome
 
 
 @shared_task(

@@ -1,15 +1,21 @@
 """Celery tasks: thin, ids in, a service call out. The analysis task itself is readiness.pipeline.tasks
 (it spans apps)."""
 
+import logging
+
 from celery import shared_task
 
+from readiness.core.logging import log_changes
 from readiness.repos import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="repos.sweep_stuck_runs")
 def sweep_stuck_runs_task() -> dict:
     counts = services.runs_sweep_stuck()
     counts["resent"] = services.runs_resend_stale_queued()
+    log_changes(logger, "stuck runs", counts)
     return counts
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -16,9 +15,10 @@ from readiness.checklists.template_format import (
     validate_check_ids,
 )
 from readiness.checklists.template_markdown import clean_title, template_from_markdown, template_to_markdown
+from tests.shared_dir import SHARED_OR_MISSING
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("READINESS_SHARED_DIR", REPO.parent / "shared"))
+SHARED = SHARED_OR_MISSING
 SEED_IDS = ("000", "001", "002", "003", "004")
 COMPLETE_SLUG = "production-readiness-complete"
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
@@ -27,8 +25,9 @@ from readiness.checklists.template_markdown import (
     template_to_markdown,
 )
 from readiness.checklists.template_schema import MAX_TEMPLATE_BYTES, MAX_TITLE_CHARS
+from tests.shared_dir import SHARED_OR_MISSING
 
-SEEDS = Path(os.environ.get("READINESS_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared")) / "seeds"
+SEEDS = SHARED_OR_MISSING / "seeds"
 
 VALID = """\
 slug: example

@@ -7,9 +7,10 @@ import pytest
 
 from readiness.engine.output.catalog import render_catalog_markdown, replace_catalog_block
 from readiness.engine.registry import all_checks
+from tests.shared_dir import MISSING_REASON, SHARED_OR_MISSING
 
 REPO = Path(__file__).resolve().parents[2]
-CONTRACT = REPO.parent / "shared" / "checks.md"
+CONTRACT = SHARED_OR_MISSING / "checks.md"
 ROW = re.compile(
     r"^\| `(?P<id>[a-z_]+\.[a-z_]+)` \| (?P<category>\w+) \| (?P<sources>[^|]*) \| (?P<passes>.*) \|$"
 )
@@ -17,7 +18,7 @@ ROW = re.compile(
 
 def contract_rows() -> dict[str, dict]:
     if not CONTRACT.is_file():
-        pytest.skip("shared/checks.md is not beside the checkout")
+        pytest.skip(MISSING_REASON)
     rows = {}
     for line in CONTRACT.read_text().splitlines():
         match = ROW.match(line)

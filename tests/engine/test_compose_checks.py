@@ -93,6 +93,13 @@ CASES = [
         Status.FAIL,
         [("docker-compose.yml", 5), ("docker-compose.yml", 10), ("docker-compose.yml", 11)],
     ),
+    ("compose.no_plaintext_secrets", "pass_url", Status.PASS, None),
+    (
+        "compose.no_plaintext_secrets",
+        "fail_url",
+        Status.FAIL,
+        [("docker-compose.yml", 5), ("docker-compose.yml", 6), ("docker-compose.yml", 11)],
+    ),
     ("compose.network_segmentation", "pass", Status.PASS, None),
     (
         "compose.network_segmentation",
@@ -160,6 +167,45 @@ CASES = [
     ("compose.stop_grace_period", "pass", Status.PASS, None),
     ("compose.stop_grace_period", "fail", Status.WARN, [("docker-compose.yml", 5)]),
     ("compose.stop_grace_period", "pass_datastores_only", Status.PASS, [("docker-compose.yml", None)]),
+    ("compose.no_docker_socket", "pass", Status.PASS, [("docker-compose.yml", None)]),
+    ("compose.no_docker_socket", "fail", Status.FAIL, [("docker-compose.yml", 5), ("docker-compose.yml", 9)]),
+    ("compose.no_privileged", "pass", Status.PASS, [("docker-compose.yml", None)]),
+    (
+        "compose.no_privileged",
+        "fail",
+        Status.FAIL,
+        [
+            ("docker-compose.yml", 4),  # privileged: true
+            ("docker-compose.yml", 7),  # pid: host
+            ("docker-compose.yml", 10),  # cap_add SYS_ADMIN
+            ("docker-compose.yml", 13),  # userns_mode: host
+            ("docker-compose.yml", 14),  # ipc: host
+        ],
+    ),
+    ("compose.datastore_auth", "pass", Status.PASS, [("docker-compose.yml", None)]),
+    (
+        "compose.datastore_auth",
+        "fail",
+        Status.FAIL,
+        [("docker-compose.yml", 5), ("docker-compose.yml", 9), ("docker-compose.yml", 12)],
+    ),
+    ("compose.datastore_auth", "na", Status.NA, []),
+    ("compose.healthcheck_can_fail", "pass", Status.PASS, [("docker-compose.yml", None)]),
+    (
+        "compose.healthcheck_can_fail",
+        "fail",
+        Status.FAIL,
+        [("docker-compose.yml", 5), ("docker-compose.yml", 9), ("docker-compose.yml", 13)],
+    ),
+    ("compose.healthcheck_can_fail", "na", Status.NA, []),
+    ("compose.images_versioned", "pass", Status.PASS, [("docker-compose.yml", None)]),
+    (
+        "compose.images_versioned",
+        "fail",
+        Status.WARN,
+        [("docker-compose.yml", 3), ("docker-compose.yml", 5), ("docker-compose.yml", 7)],
+    ),
+    ("compose.images_versioned", "na", Status.NA, []),
 ]
 
 
@@ -311,6 +357,11 @@ def test_one_shot_services_are_not_long_running(tmp_path, service, one_shot):
         ("rediscommander/redis-commander:latest", False),
         ("prometheuscommunity/postgres-exporter:v0.15.0", False),
         ("memcached:1.6", False),  # memcached counts for db_ports_private and segmentation only
+        ("zulip/zulip-postgresql:14", True),
+        ("bitnami/redis-cluster:7.2", True),
+        ("mongodb/mongodb-community-server:7.0-ubi8", True),
+        ("oliver006/redis_exporter:v1.62.0", False),
+        ("acme/app-redis-exporter:1", False),
     ],
 )
 def test_datastore_images(tmp_path, image, datastore):

@@ -10,8 +10,9 @@ import pytest
 from readiness.engine import compose_syntax as syntax
 from readiness.engine.compose import load_compose
 from readiness.engine.compose_interpolate import InterpolationError, interpolate
+from tests.shared_dir import SHARED_OR_MISSING
 
-CORPUS = Path("/work/shared/corpus/awesome-compose")
+CORPUS = SHARED_OR_MISSING / "corpus" / "awesome-compose"
 
 
 def load(text: str, rel: str = "docker-compose.yml", files: dict[str, str] | None = None):

@@ -1,13 +1,12 @@
 """Every Dockerfile of the awesome-compose corpus parses, and every check runs over the corpus."""
 
-from pathlib import Path
-
 import pytest
 
 from readiness.engine import analyze
 from readiness.engine.dockerfile import parse_dockerfile
+from tests.shared_dir import SHARED_OR_MISSING
 
-CORPUS = Path("/work/shared/corpus/awesome-compose")
+CORPUS = SHARED_OR_MISSING / "corpus" / "awesome-compose"
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not present at {CORPUS}")
 
 

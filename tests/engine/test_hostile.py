@@ -80,3 +80,61 @@ def test_an_unreadable_dockerignore_is_an_error_for_its_context(tmp_path):
     assert excludes_vcs.status == "error"
     assert excludes_vcs.evidence[0].message == "cannot be checked: contains NUL bytes (not a text file)"
     assert report.result("dockerignore.present").status == "pass"
+
+
+def _timed_scan(root):
+    started = time.monotonic()
+    report = analyze(root)
+    return report, time.monotonic() - started
+
+
+def test_many_merge_tags_load_quickly(tmp_path):
+    services = "".join(
+        f"  s{i}:\n    image: a:1\n    ports: !reset []\n    environment: !override {{}}\n"
+        for i in range(600)
+    )
+    (tmp_path / "compose.yaml").write_text("services:\n" + services)
+    (tmp_path / "compose.prod.yaml").write_text(
+        "services:\n" + "".join(f"  s{i}:\n    ports: !reset []\n" for i in range(600))
+    )
+    report, seconds = _timed_scan(tmp_path)
+    assert seconds < 20  # linear; a quadratic merge took minutes
+    assert report.result("compose.valid").status == "pass"
+
+
+def test_include_cycles_and_long_chains_end_with_a_reason(tmp_path):
+    for i in range(60):
+        (tmp_path / f"part{i}.yaml").write_text(
+            f"include:\n  - part{(i + 1) % 60}.yaml\nservices:\n  s{i}:\n    image: a:1\n"
+        )
+    (tmp_path / "compose.yaml").write_text("include:\n  - part0.yaml\n")
+    report, seconds = _timed_scan(tmp_path)
+    assert seconds < 10
+    valid = report.result("compose.valid")
+    assert valid.status == "fail"
+    assert any("include cycle" in e.message or "nested deeper" in e.message for e in valid.evidence)
+
+
+def test_include_never_reads_outside_the_root_even_through_a_symlink(tmp_path):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("services:\n  leak:\n    image: leaked:1\n")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "link.yaml").symlink_to(secret)
+    (root / "compose.yaml").write_text(
+        "include:\n  - link.yaml\n  - ../secret.yaml\n  - /etc/passwd\nservices:\n  web:\n    image: a:1\n"
+    )
+    report, _ = _timed_scan(root)
+    dumped = str(report.as_dict())
+    assert "leaked" not in dumped
+    assert {s.file for s in report.skipped} >= {"link.yaml", "../secret.yaml", "/etc/passwd"}
+
+
+def test_overlays_of_each_other_terminate(tmp_path):
+    for i in range(200):
+        (tmp_path / f"compose.o{i}.yml").write_text(
+            f"services:\n  a{i}:\n    image: x:1\n  a{(i + 1) % 200}:\n    restart: always\n"
+        )
+    report, seconds = _timed_scan(tmp_path)
+    assert seconds < 20
+    assert report.result("compose.valid").status == "pass"

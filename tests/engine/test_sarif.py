@@ -2,7 +2,6 @@
 
 import json
 from importlib import resources
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -11,6 +10,7 @@ from readiness.engine import CheckResult, Evidence, ScanReport, Status, analyze
 from readiness.engine.lint import LintFinding, LintReport
 from readiness.engine.output.sarif import NO_FILE_URI, render_sarif
 from readiness.engine.registry import all_ids
+from tests.shared_dir import SHARED_OR_MISSING
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +116,10 @@ def test_hadolint_findings_are_a_second_run(validator):
     assert run["results"][0]["properties"] == {"readinessCheck": "health.uptime"}
 
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "awesome-compose"
+CORPUS = SHARED_OR_MISSING / "corpus" / "awesome-compose"
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared/corpus is not beside the checkout")
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not present at {CORPUS}")
 def test_a_real_scan_is_valid_sarif(validator):
     sarif = json.loads(render_sarif(analyze(CORPUS / "nginx-flask-mysql")))
     assert list(validator.iter_errors(sarif)) == []

@@ -64,11 +64,13 @@ def test_settings_read_email_url_the_usual_variables_and_anymail():
     assert out == f"{smtp} mail.example.org 2587 True False bot r@example.org []"
     out = _settings_in_child(EMAIL_HOST="relay", EMAIL_PORT="25", EMAIL_USE_SSL="true", EMAIL_HOST_USER="u")
     assert out.startswith("django.core.mail.backends.smtp.EmailBackend relay 25 False True u ")
-    out = _settings_in_child(
-        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend", ANYMAIL_POSTMARK_SERVER_TOKEN="tok"
-    )
-    assert out.startswith("anymail.backends.postmark.EmailBackend ")
+    locmem = "django.core.mail.backends.locmem.EmailBackend"
+    out = _settings_in_child(EMAIL_BACKEND=locmem, ANYMAIL_POSTMARK_SERVER_TOKEN="tok")
+    assert out.startswith(f"{locmem} ")
     assert out.endswith("[('POSTMARK_SERVER_TOKEN', 'tok')]")
+    # A backend whose package is not installed stops start-up (not the first report, days later).
+    out = _settings_in_child(EMAIL_BACKEND="anymail.backends.postmark.EmailBackend")
+    assert out.startswith("Configuration error: EMAIL_BACKEND=") and "pip install django-anymail" in out
     # make run: DEBUG and no mail server configured print e-mails on the console.
     assert _settings_in_child(DEBUG="true").startswith("django.core.mail.backends.console.EmailBackend")
     assert "EMAIL_USE_TLS" in _settings_in_child(EMAIL_USE_TLS="yes")  # strict: yes is not true

@@ -15,6 +15,11 @@ _PYTHON_RE = re.compile(r"^python[0-9.]*$")
 _PACKAGING_TOOLS = {"pip", "setuptools", "wheel", "uv", "poetry", "pipenv", "pip-tools", "virtualenv"}
 
 
+def pip_program(command: Command) -> bool:
+    """Whether the command's program is pip itself (``pip3``), not ``python -m pip``."""
+    return bool(_PIP_RE.match(command.program))
+
+
 def pip_subcommand(command: Command) -> str | None:
     """``install`` for ``pip install``, ``python3 -m pip install``...; None when not pip."""
     words = command.words
@@ -27,6 +32,9 @@ def pip_subcommand(command: Command) -> str | None:
 
 def is_apt_install(command: Command) -> bool:
     return command.program in ("apt-get", "apt") and "install" in command.words[1:]
+
+
+_INFO_FLAGS = {"--version", "-v", "--help", "-h"}
 
 
 def node_install(command: Command) -> tuple[bool, bool] | None:
@@ -47,6 +55,8 @@ def node_install(command: Command) -> tuple[bool, bool] | None:
             return True, False
         return None
     if program == "yarn":
+        if sub is None and _INFO_FLAGS & set(words):
+            return None  # yarn --version, yarn --help
         if sub in (None, "install"):
             return True, "--frozen-lockfile" in words or "--immutable" in words
         if sub == "add":
@@ -54,6 +64,8 @@ def node_install(command: Command) -> tuple[bool, bool] | None:
         return None
     if sub in ("install", "i"):
         return True, "--frozen-lockfile" in words
+    if sub == "fetch" and program == "pnpm":
+        return True, True  # pnpm fetch reads only the lockfile
     if sub == "add":
         return True, False
     return None

@@ -48,7 +48,7 @@ def judge(
     without ``depends_on``, without builds...
     """
     per_file = []
-    for compose in project.compose_files:
+    for compose in project.compose_units:
         if compose.error:
             per_file.append(_util.Findings.unreadable(compose.path, compose.is_dev, compose.error))
             continue
@@ -79,5 +79,9 @@ def long_running(compose: ComposeFile) -> list[ComposeService]:
 
 
 def at(compose: ComposeFile, service: ComposeService, message: str, *path: str | int) -> Evidence:
-    """Evidence at a key under ``service`` (or the service's own line), prefixed with its name."""
-    return Evidence(compose.path, service.line_of(*path), f"{service.name}: {message}")
+    """Evidence at a key under ``service`` (or the service's own line), prefixed with its name.
+
+    The file is where that key (or the service) is written, which for an overlay merged onto its
+    base may be either file."""
+    file, line = service.place_of(*path)
+    return Evidence(file or compose.path, line, f"{service.name}: {message}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 
 SHELLS = {"sh", "bash", "ash", "dash", "zsh"}
 # Words that only wrap the command that follows them.
@@ -99,7 +100,12 @@ def _expand(command: Command, depth: int) -> tuple[Command, ...]:
 
 def _split(script: str) -> list[list[str]]:
     """Words of each simple command, quotes removed."""
-    commands_words: list[list[str]] = []
+    return [words for words, _ in _split_with_separators(script)]
+
+
+def _split_with_separators(script: str) -> list[tuple[list[str], str | None]]:
+    """Words of each simple command with the separator that ends it (``|``, ``&&``...; None last)."""
+    commands_words: list[tuple[list[str], str | None]] = []
     words: list[str] = []
     current: list[str] | None = None
     for match in _TOKEN_RE.finditer(script):
@@ -112,15 +118,25 @@ def _split(script: str) -> list[list[str]]:
             words.append("".join(current))
             current = None
         if kind == "sep" and words:
-            commands_words.append(words)
+            commands_words.append((words, match.group()))
             words = []
             if len(commands_words) >= MAX_COMMANDS:
                 return commands_words
     if current is not None:
         words.append("".join(current))
     if words:
-        commands_words.append(words)
+        commands_words.append((words, None))
     return commands_words
+
+
+def pipes(script: str) -> list[tuple[Command, Command]]:
+    """(writer, reader) of every pipe ``a | b`` in the script (``||`` is not a pipe), at its top level."""
+    split = _split_with_separators(script.replace("\\\n", " "))
+    found = []
+    for (words, separator), (next_words, _) in pairwise(split):
+        if separator == "|":
+            found.append((_strip_prefixes(words), _strip_prefixes(next_words)))
+    return found
 
 
 def _unquote(part: str) -> str:

@@ -6,9 +6,14 @@ Shared by the Dockerfile, .dockerignore and compose checks (checks/_compose_comm
 - Development files never decide: everything they show goes to ``dev_evidence``.
 - A production failure anywhere decides ``fail`` (``warn`` for a *soft* check), evidence naming
   each failing place.
-- Otherwise a production file that could not be read or parsed makes it ``error``.
 - Otherwise partial findings make it ``warn``; a production file the check applied to makes
-  it ``pass``; nothing it applied to makes it ``na``.
+  it ``pass``.
+- A production file that could not be read or parsed decides only its own result (checks.md,
+  Version 2): the check is ``error`` only when no file it applies to could be read, and otherwise
+  the unreadable file is listed in the evidence after what decided.
+- Nothing it applied to makes it ``na``.
+- The same place found through two files (an overlay merged onto its base, and the base alone) is
+  reported once.
 """
 
 from __future__ import annotations
@@ -74,16 +79,22 @@ def judge_files(check_id: str, findings: Iterable[Findings], *, soft: bool = Fal
         errors += found.error
         if found.applies and not (found.fail or found.warn or found.error):
             passes.append(Evidence(found.file, None, found.ok_message))
+    fails, warns, errors, passes = _unique(fails), _unique(warns), _unique(errors), _unique(passes)
+    result.dev_evidence = _unique(result.dev_evidence)
     if fails:
         result.status = Status.WARN if soft else Status.FAIL
         result.evidence = fails + warns + errors
-    elif errors:
-        result.status = Status.ERROR
-        result.evidence = errors + warns
     elif warns:
         result.status = Status.WARN
-        result.evidence = warns
+        result.evidence = warns + errors
     elif passes:
         result.status = Status.PASS
-        result.evidence = passes
+        result.evidence = passes + errors
+    elif errors:
+        result.status = Status.ERROR
+        result.evidence = errors
     return result
+
+
+def _unique(evidence: list[Evidence]) -> list[Evidence]:
+    return list(dict.fromkeys(evidence))

@@ -49,24 +49,28 @@ def _snippet(text: str) -> str:
 )
 def compose_valid(project) -> CheckResult:
     """Every compose file (development ones too) parses as one YAML mapping within the limits (1 MiB,
-    10,000 alias dereferences, depth 100) and follows the Compose Specification."""
+    10,000 alias dereferences, depth 100) and follows the Compose Specification. A file with template
+    syntax (Jinja) is reported as a template and judged by nothing else."""
     result = CheckResult("compose.valid", Status.NA)
-    if not project.compose_files:
-        return result
-    errors, violations = [], []
+    errors, violations, templates, valid = [], [], [], []
     for compose in project.compose_files:
-        if compose.error:
+        if compose.template:
+            templates.append(Evidence(compose.path, compose.template_line, compose.template))
+        elif compose.error:
             line = re.search(r"\(line (\d+)", compose.error)
             errors.append(Evidence(compose.path, int(line.group(1)) if line else None, compose.error))
-        else:
+        elif compose.schema_errors:
             violations += compose.schema_errors
+        else:
+            valid.append(Evidence(compose.path, None, "valid"))
     if errors:
-        result.status, result.evidence = Status.ERROR, errors + violations
+        result.status, result.evidence = Status.ERROR, errors + violations + templates
     elif violations:
-        result.status, result.evidence = Status.FAIL, violations
+        result.status, result.evidence = Status.FAIL, violations + templates
+    elif valid:
+        result.status, result.evidence = Status.PASS, valid + templates
     else:
-        result.status = Status.PASS
-        result.evidence = [Evidence(c.path, None, "valid") for c in project.compose_files]
+        result.evidence = templates  # only templates: nothing to judge, but say why
     return result
 
 
@@ -131,7 +135,7 @@ def compose_depends_on_healthy(project) -> CheckResult:
     """Every ``depends_on`` on a service that has a healthcheck (its own or its built image's) uses
     ``condition: service_healthy`` (or, on a one-shot service such as a migration,
     ``service_completed_successfully``); ``na`` where there is no ``depends_on``."""
-    production = [c for c in project.compose_files if not c.is_dev and not c.error]
+    production = [c for c in project.compose_units if not c.is_dev and not c.error]
 
     def find(compose: ComposeFile, name: str) -> ComposeService | None:
         if name in compose.services:
@@ -272,7 +276,9 @@ def compose_log_rotation(project) -> CheckResult:
                 continue
             options = logging.get("options") if isinstance(logging.get("options"), dict) else {}
             if not options.get("max-size"):
-                message = "json-file logs without max-size grow without bound"
+                # The daemon's own log-opts (daemon.json) may bound them: not visible in the repository.
+                kind = "json-file logs" if logging.get("driver") else "Docker's default json-file logs"
+                message = f"{kind} without max-size grow without bound, unless daemon.json sets one"
                 found.fail.append(at(compose, service, message, "logging"))
         return found
 
@@ -413,6 +419,7 @@ def compose_postgres_shm_size(project) -> CheckResult:
     category="security",
     severity="high",
     sources=("001", "003"),
+    refs=("compose-lint: CL-0020", "compose-lint: CL-0021"),
     remediation=_snippet(
         """
     environment:
@@ -422,7 +429,8 @@ def compose_postgres_shm_size(project) -> CheckResult:
 )
 def compose_no_plaintext_secrets(project) -> CheckResult:
     """No ``environment`` value of a secret-like name is a literal: it comes from ``${VAR}``
-    interpolation, ``env_file`` or ``secrets:``."""
+    interpolation, ``env_file`` or ``secrets:``; and no value of any variable holds a literal
+    password inside a URL (``postgres://user:secret@db/app``), where ``${VAR}`` in its place passes."""
 
     def inspect(compose: ComposeFile) -> Findings:
         found = Findings()
@@ -430,13 +438,30 @@ def compose_no_plaintext_secrets(project) -> CheckResult:
             found.checked += 1
             raw_env = service.raw.get("environment")
             for name, value in syntax.environment(raw_env).items():
-                if not is_secret_like(name) or value in (None, "") or is_interpolated(value):
+                if value in (None, ""):
                     continue
-                message = f"{name} is a literal value; take it from ${{{name}}}, env_file or secrets:"
-                found.fail.append(at(compose, service, message, *_env_path(raw_env, name)))
+                if is_secret_like(name) and not is_interpolated(value):
+                    message = f"{name} is a literal value; take it from ${{{name}}}, env_file or secrets:"
+                    found.fail.append(at(compose, service, message, *_env_path(raw_env, name)))
+                elif _literal_url_password(value):
+                    message = f"{name} holds a literal password inside its URL; put a ${{VARIABLE}} there"
+                    found.fail.append(at(compose, service, message, *_env_path(raw_env, name)))
         return found
 
     return judge("compose.no_plaintext_secrets", project, inspect)
+
+
+# scheme://user:password@host; the user part may be empty (redis://:secret@redis).
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]*:([^\s/@]+)@")
+
+
+def _literal_url_password(value) -> bool:
+    """A URL in the raw value whose password is written out (``${VAR}`` in its place passes)."""
+    if not isinstance(value, str):
+        return False
+    if value.startswith("${") and value.endswith("}") and value.count("${") == 1:
+        return False  # the whole value is one interpolation: its default is the deployer's fallback
+    return any("$" not in match.group(1) for match in _URL_PASSWORD.finditer(value))
 
 
 def _env_path(raw_env, name: str) -> tuple:
@@ -711,7 +736,7 @@ def compose_dev_override(project) -> CheckResult:
     development-only settings (a bind mount of the build context or source, ``DEBUG``/``FLASK_DEBUG``
     true, ``NODE_ENV=development``, ``--reload``, ``runserver``, ``npm run dev``, a debugger port)."""
     result = CheckResult("compose.dev_override", Status.NA)
-    files = project.compose_files
+    files = [c for c in project.compose_files if not c.template]
     if not files:
         return result
     evidence: list[Evidence] = []
@@ -724,23 +749,31 @@ def compose_dev_override(project) -> CheckResult:
         if not overrides:
             message = "no compose.override.yml beside it to hold development settings"
             evidence.append(Evidence(main.path, None, message))
-    unreadable = []
-    for compose in files:
+    unreadable, readable = [], 0
+    for compose in project.compose_units:
         if compose.is_dev:
             continue
         if compose.error:
             unreadable.append(Evidence(compose.path, None, f"could not be read: {compose.error}"))
             continue
+        readable += 1
         for service in compose.services.values():
             evidence += _dev_settings(compose, service)
     if evidence:
         result.status, result.evidence = Status.WARN, evidence + unreadable
-    elif unreadable:
+    elif unreadable and not readable:
         result.status, result.evidence = Status.ERROR, unreadable
     else:
         result.status = Status.PASS
         result.evidence = [Evidence(o.path, None, "development overrides kept here") for o in beside]
+        result.evidence += unreadable
+    result.evidence = list(dict.fromkeys(result.evidence))
     return result
+
+
+def _project_dir(compose: ComposeFile) -> str:
+    """The folder relative paths resolve against (an overlay's base folder, as Compose does)."""
+    return compose.project_dir if compose.project_dir is not None else compose.dir
 
 
 def _dev_settings(compose: ComposeFile, service: ComposeService) -> list[Evidence]:
@@ -750,7 +783,9 @@ def _dev_settings(compose: ComposeFile, service: ComposeService) -> list[Evidenc
         if mount.kind != "bind" or not mount.source:
             continue
         source = (
-            posixpath.normpath(posixpath.join(compose.dir, mount.source)) if mount.source[0] == "." else None
+            posixpath.normpath(posixpath.join(_project_dir(compose), mount.source))
+            if mount.source[0] == "."
+            else None
         )
         if source is not None and (
             source == (context or ".") or posixpath.basename(source) in _SOURCE_FOLDERS

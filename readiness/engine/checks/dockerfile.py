@@ -42,6 +42,9 @@ _VARIABLE_ONLY_RE = re.compile(r"^\$(\{[A-Za-z_][A-Za-z0-9_]*([:?+-][^}]*)?\}|[A
 _ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst")
 _NO_RECOMMENDS_CONFIG_RE = re.compile(r"APT::Install-Recommends\s*[\"'=\s]*\s*[\"']?(false|0)\b", re.I)
 _DEBUG_RUN_RE = re.compile(r"\.run\([^)]{0,500}debug\s*=\s*True")
+_FLASK_IMPORT_RE = re.compile(r"^\s*(from\s+flask\s+import|import\s+flask)\b", re.MULTILINE)
+_APP_RUN_RE = re.compile(r"^\s*\w*app\w*\.run\(", re.MULTILINE | re.IGNORECASE)
+_UVICORN_RELOAD_RE = re.compile(r"uvicorn\.run\([^)]{0,500}reload\s*=\s*True")
 # Folders a COPY --from brings that hold installed dependencies.
 _DEPENDENCY_DIR_WORDS = (
     "node_modules",
@@ -53,8 +56,6 @@ _DEPENDENCY_DIR_WORDS = (
     "vendor",
     ".m2",
 )
-# Files with no extension that are not folders, so copying them is not "the whole source".
-_PLAIN_FILES = {"Gemfile", "Pipfile", "Makefile", "Procfile", "Dockerfile", "LICENSE", "Justfile", "Rakefile"}
 
 
 # --- shared plumbing -------------------------------------------------------------------------
@@ -84,13 +85,9 @@ def _final_stages(dockerfile: Dockerfile, found: Findings) -> Iterator[tuple[str
         stage = dockerfile.stage(target)
         if stage is None:
             compose, service = services[0]
-            found.error.append(
-                Evidence(
-                    compose.path,
-                    service.build.line,
-                    f"{service.name} builds target '{target}', which {dockerfile.path} does not define",
-                )
-            )
+            file, line = service.place_of("build")
+            message = f"{service.name} builds target '{target}', which {dockerfile.path} does not define"
+            found.error.append(Evidence(file or compose.path, line, message))
             continue
         yield target, stage, services
 
@@ -436,6 +433,10 @@ def pip_no_cache(project):
     return _judge(project, "dockerfile.pip_no_cache", _pip_no_cache)
 
 
+# pip's option parser takes any unambiguous prefix: `--no-cache` is `--no-cache-dir`.
+_NO_CACHE_DIR = re.compile(r"^--no-cache(-(d(ir?)?)?)?(=.*)?$")
+
+
 def _pip_no_cache(dockerfile: Dockerfile, project) -> Findings:
     found = Findings(dockerfile.path, dockerfile.is_dev, applies=False)
     # Whether PIP_NO_CACHE_DIR is set at the end of each stage (stages FROM it inherit).
@@ -457,13 +458,14 @@ def _pip_no_cache(dockerfile: Dockerfile, project) -> Findings:
                     continue
                 found.applies = True
                 if not (
-                    "--no-cache-dir" in command.words
+                    any(_NO_CACHE_DIR.match(word) for word in command.words)
                     or "PIP_NO_CACHE_DIR" in command.env
                     or exported
                     or env_set
                     or instruction.has_cache_mount()
                 ):
-                    _fail(found, instruction.line, f"{command.program} {sub} without --no-cache-dir")
+                    pip = command.program if _commands.pip_program(command) else f"{command.program} -m pip"
+                    _fail(found, instruction.line, f"{pip} {sub} without --no-cache-dir")
         env_set_after[stage.index] = env_set
     return found
 
@@ -536,8 +538,9 @@ COPY . .
 )
 def layer_order(project):
     """In the final stage's ancestry, dependency manifests are copied and installed before the whole
-    source is copied (`COPY . .`, `COPY src/ ...`); a `COPY --from` of installed dependencies
-    counts as installed."""
+    source is copied: an install step after `COPY . .` fails. Any file or folder copied before the
+    first install is an install input, and a `COPY --from` of installed dependencies counts as
+    installed; `na` where nothing is installed."""
     return _judge(project, "dockerfile.layer_order", _layer_order)
 
 
@@ -584,13 +587,9 @@ def _copies_dependencies(
 
 
 def _copies_whole_source(instruction: Instruction) -> bool:
-    for source in _copy_sources(instruction):
-        name = PurePosixPath(source.rstrip("/") or "/").name
-        if source in (".", "./", "*") or source.rstrip("/") in ("", "."):
-            return True
-        if source.endswith("/") or ("." not in name and name not in _PLAIN_FILES and "*" not in name):
-            return True
-    return False
+    """``COPY . .``: the whole context. A named file or folder copied before the first install is an
+    install input (``COPY setup.py src/ ./`` for ``pip install .``), not the source (Version 2)."""
+    return any(source.rstrip("/") in ("", ".", "*", "./*") for source in _copy_sources(instruction))
 
 
 # --- dockerfile.buildkit_cache (soft) --------------------------------------------------------
@@ -817,8 +816,8 @@ def _service_command(dockerfile: Dockerfile, target: str | None, compose, servic
     if own_command is not None:
         cmd = own_command
     key = "command" if own_command is not None else "entrypoint"
-    line = service.line_of(key) if hasattr(service, "line_of") else service.line
-    return (entrypoint or []) + (cmd or []), context, (compose.path, line)
+    file, line = service.place_of(key)
+    return (entrypoint or []) + (cmd or []), context, (file or compose.path, line)
 
 
 def _compose_argv(value) -> list[str] | None:
@@ -840,8 +839,9 @@ def _development_server(project, argv: list[str], context: str) -> str | None:
                 if _commands.development_server(inner):
                     return f"{command.program} start runs '{script}'"
         script_path = _commands.python_script(command)
-        if script_path and _runs_debug_app(project, context, script_path):
-            return f"python {script_path} runs the app with debug=True"
+        server = _development_server_in_script(project, context, script_path) if script_path else None
+        if server:
+            return f"python {script_path} {server}"
     return None
 
 
@@ -867,6 +867,16 @@ def _package_start_script(project, context: str) -> str | None:
     return start if isinstance(start, str) else None
 
 
-def _runs_debug_app(project, context: str, script: str) -> bool:
+def _development_server_in_script(project, context: str, script: str) -> str | None:
+    """What development server a Python script of the build context starts, if any: Flask's
+    ``app.run(`` (Werkzeug), any ``.run(..., debug=True)``, or ``uvicorn.run(..., reload=True)``."""
     text = _read_context_file(project, context, script)
-    return bool(text and _DEBUG_RUN_RE.search(text))
+    if not text:
+        return None
+    if _DEBUG_RUN_RE.search(text):
+        return "runs the app with debug=True"
+    if _FLASK_IMPORT_RE.search(text) and _APP_RUN_RE.search(text):
+        return "starts Flask's development server (app.run)"
+    if _UVICORN_RELOAD_RE.search(text):
+        return "runs uvicorn with reload=True"
+    return None

@@ -117,14 +117,30 @@ def _present(build_context: BuildContext, ignore: DockerIgnore | None, project) 
     remediation="Add this line to the .dockerignore:\n\n.git",
 )
 def excludes_vcs(project):
-    """The build context's `.dockerignore` excludes `.git`."""
+    """The `.dockerignore` of a build context that contains the repository's root (where a `.git`
+    can be) excludes `.git`; other contexts are `na`."""
     return _judge(project, "dockerignore.excludes_vcs", _excludes_vcs)
 
 
-def _excludes_vcs(build_context: BuildContext, ignore: DockerIgnore | None, project) -> list[str]:
+def _excludes_vcs(build_context: BuildContext, ignore: DockerIgnore | None, project) -> list[str] | None:
+    if build_context.context != "":
+        return None  # a sub-folder holds no .git of the repository
+    if ignore is not None and ignore.excludes(".git"):
+        return []
+    sent = ".git is sent to the builder"
+    if not _has_git(project):
+        sent = "a checkout's .git would be sent to the builder"
     if ignore is None:
-        return [_missing(build_context) + ", so .git is sent to the builder"]
-    return [] if ignore.excludes(".git") else ["does not exclude .git"]
+        return [_missing(build_context) + f", so {sent}"]
+    return [f"does not exclude .git, so {sent}"]
+
+
+def _has_git(project) -> bool:
+    try:
+        os.lstat(project.root / ".git")
+    except OSError:
+        return False
+    return True
 
 
 # --- dockerignore.excludes_caches ------------------------------------------------------------
@@ -159,7 +175,7 @@ def _excludes_caches(build_context: BuildContext, ignore: DockerIgnore | None, p
         return None
     missing = [path for path, alternatives in required if not _excludes_any(ignore, alternatives)]
     if ignore is None and missing:
-        return [_missing(build_context) + ", so the builder receives " + ", ".join(missing)]
+        return [_missing(build_context) + ", so nothing keeps " + ", ".join(missing) + " out of the build"]
     return [f"does not exclude {path}" for path in missing]
 
 
@@ -251,7 +267,7 @@ def excludes_secrets(project):
 
 def _excludes_secrets(build_context: BuildContext, ignore: DockerIgnore | None, project) -> list[str]:
     if ignore is None:
-        return [_missing(build_context) + ", so .env and key files are sent to the builder"]
+        return [_missing(build_context) + ", so any .env or key file in it is sent to the builder"]
     problems = []
     if not ignore.excludes(".env"):
         problems.append("does not exclude .env")

@@ -49,7 +49,7 @@ def fixer(check_id: str, writes: str):
 
 def _load() -> None:
     # Importing the builder modules registers them; compose's loads ruamel.yaml only when it runs.
-    from . import compose, dockerfile, dockerignore  # noqa: F401
+    from . import compose, dockerfile, dockerignore, hardening  # noqa: F401
 
 
 def fixable_ids() -> list[str]:

@@ -1,4 +1,5 @@
-"""Create the demo team, user and repository that `make run` shows. Safe to run again."""
+"""Create the demo team, user and repository that `make run` shows, and an administrator for
+/admin/ (allowed networks, users). Safe to run again: the passwords are kept under var/."""
 
 import secrets
 import shutil
@@ -28,21 +29,19 @@ GIT_ENV = {
 
 
 class Command(BaseCommand):
-    help = "Create a demo team, a demo user (printing the login) and a demo repository."
+    help = "Create a demo team, a demo user, an administrator (printing both logins) and a demo repository."
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="demo")
+        parser.add_argument("--admin-username", default="admin")
 
-    def handle(self, *args, username, **options):
+    def handle(self, *args, username, admin_username, **options):
         var_dir = Path(settings.VAR_DIR)
         var_dir.mkdir(parents=True, exist_ok=True)
         password = self._password(var_dir / "demo-password.txt")
-
-        User = get_user_model()
-        user, created = User.objects.get_or_create(username=username, defaults={"email": "demo@example.com"})
-        if created or not user.check_password(password):
-            user.set_password(password)
-            user.save()
+        user = self._user(username, password, email="demo@example.com")
+        admin_password = self._password(var_dir / "admin-password.txt")
+        self._user(admin_username, admin_password, email="admin@example.com", superuser=True)
 
         team = Team.objects.filter(slug="demo-team").first() or team_create(name="Demo team")
         membership_add(team=team, user=user, role=Role.LEAD)
@@ -57,6 +56,24 @@ class Command(BaseCommand):
         self.stdout.write(f"  Log in at {settings.SITE_URL}/accounts/login/")
         self.stdout.write(f"  username: {username}")
         self.stdout.write(f"  password: {password}")
+        self.stdout.write(f"Administrator (allowed networks, users) at {settings.SITE_URL}/admin/")
+        self.stdout.write(f"  username: {admin_username}")
+        self.stdout.write(f"  password: {admin_password}")
+
+    def _user(self, username: str, password: str, *, email: str, superuser: bool = False):
+        User = get_user_model()
+        user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+        flags = {"is_staff": True, "is_superuser": True} if superuser else {}
+        if (
+            created
+            or not user.check_password(password)
+            or any(getattr(user, f) != v for f, v in flags.items())
+        ):
+            for field, value in flags.items():
+                setattr(user, field, value)
+            user.set_password(password)
+            user.save()
+        return user
 
     def _password(self, path: Path) -> str:
         if path.exists():
