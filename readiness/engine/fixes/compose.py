@@ -167,25 +167,30 @@ def _fix_file(
 def _attempt(
     work: Work, text: TextFile, services, operation: Operation, note: str, extra, settle
 ) -> list[Fix]:
-    patch = _yaml().patch_for(work.context.files, text)
+    yamledit = _yaml()
     work.notes, work.variables, work.added = [], [], []
     done, refused = [], []
-    for service in services:
-        if not patch.has(("services", service.name)):
-            refused.append(Fix(work.check, f"no automatic fix: {service.name} is defined in another file"))
-            continue
-        try:
-            done.append(operation(patch, service, work))
-        except NoFix as exc:
-            refused.append(Fix(work.check, f"no automatic fix for {service.name}: {exc}"))
-    if settle is not None:
-        done += settle(patch, work)
-    edits = patch.finish()
-    if not edits:
-        return refused
-    notes = "; ".join([note, *work.notes] if note else work.notes)
-    more = extra(patch, work) if extra else []
-    return [Fix(work.check, "; ".join(done), edits + more, note=notes), *refused]
+    with yamledit.patch_for(work.context.files, text) as patch:
+        for service in services:
+            if not patch.has(("services", service.name)):
+                refused.append(
+                    Fix(work.check, f"no automatic fix: {service.name} is defined in another file")
+                )
+                continue
+            mark = patch.mark()
+            try:
+                done.append(operation(patch, service, work))
+            except (NoFix, yamledit.PatchError) as exc:
+                patch.rollback(mark)  # this service only: the others keep their edits
+                refused.append(Fix(work.check, f"no automatic fix for {service.name}: {exc}"))
+        if settle is not None:
+            done += settle(patch, work)
+        edits = patch.finish()
+        if not edits:
+            return refused
+        notes = "; ".join([note, *work.notes] if note else work.notes)
+        more = extra(patch, work) if extra else []
+        return [Fix(work.check, "; ".join(done), edits + more, note=notes), *refused]
 
 
 def _builder(
@@ -580,25 +585,29 @@ def _volumes_fix(context: FixContext, text: TextFile, compose: ComposeFile, read
     yamledit = _yaml()
     check = "compose.persistent_volumes"
     try:
-        patch = yamledit.patch_for(context.files, text)
-        declared = patch.node(("volumes",)) if patch.has(("volumes",)) else None
-        names = []
-        for service, path in ready:
-            name = _volume_name(service.name, declared, names)
-            names.append(name)
-            _mount(patch, service, f"{name}:{path}", path)
-        if declared is None and patch.has(("volumes",)):
-            patch.set(("volumes",), _commented(dict.fromkeys(names)))
-        elif declared is None:
-            patch.add((), "volumes", _commented(dict.fromkeys(names)))
-        else:
-            for name in names:
-                patch.add(("volumes",), name, None)
-        edits = patch.finish()
+        with yamledit.patch_for(context.files, text) as patch:
+            return _volumes_patch(patch, ready)
     except (yamledit.PatchError, NoFix) as exc:
         return [Fix(check, f"no automatic fix: {exc}")]
+
+
+def _volumes_patch(patch, ready) -> list[Fix]:
+    declared = patch.node(("volumes",)) if patch.has(("volumes",)) else None
+    names = []
+    for service, path in ready:
+        name = _volume_name(service.name, declared, names)
+        names.append(name)
+        _mount(patch, service, f"{name}:{path}", path)
+    if declared is None and patch.has(("volumes",)):
+        patch.set(("volumes",), _commented(dict.fromkeys(names)))
+    elif declared is None:
+        patch.add((), "volumes", _commented(dict.fromkeys(names)))
+    else:
+        for name in names:
+            patch.add(("volumes",), name, None)
+    edits = patch.finish()
     summary = "; ".join(f"{s.name}: named volume {n} at {p}" for (s, p), n in zip(ready, names, strict=True))
-    return [Fix(check, summary, edits)]
+    return [Fix("compose.persistent_volumes", summary, edits)]
 
 
 def _volume_name(service: str, declared, taken: list[str]) -> str:

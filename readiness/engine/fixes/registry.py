@@ -7,15 +7,12 @@ check functions stay as they are: a builder reads the result's evidence to know 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..model import CheckResult, Evidence, Status
 from .files import Files
 from .model import Fix
-
-logger = logging.getLogger(__name__)
 
 FIXABLE_STATUSES = (Status.FAIL, Status.WARN)
 
@@ -81,7 +78,9 @@ def attach_fixes(project, results: list[CheckResult]) -> None:
         try:
             result.fixes = builder(result, context)
         except Exception:  # a broken builder must not sink the scan: the finding keeps its text
-            logger.exception("fix builder for %s crashed", result.id)
+            import logging  # only here, as analyze() does for a crashing check
+
+            logging.getLogger(__name__).exception("fix builder for %s crashed", result.id)
             result.fixes = []
 
 

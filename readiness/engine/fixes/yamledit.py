@@ -13,7 +13,6 @@ plain scan never pays for it.
 
 from __future__ import annotations
 
-import copy
 import io
 import re
 import textwrap
@@ -110,6 +109,9 @@ class Patch:
             raise PatchError("the file is not a mapping")
         self.style = _detect_style(self.doc, text)
         self.edits: list[Edit] = []
+        # How to take back each change to ``doc``: the document loaded once per scan is shared by
+        # every patch of the file, so each patch leaves it as it found it (close()).
+        self._undo: list = []
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -135,7 +137,7 @@ class Patch:
         """0-based line and column of the key (or sequence item) at ``path``."""
         parent = self.node(path[:-1])
         last = path[-1]
-        data = getattr(getattr(parent, "lc", None), "data", None) or {}
+        data = _lines_of(parent)
         if last not in data:
             raise PatchError(f"no position for {'.'.join(map(str, path))} (merged or aliased)")
         line, column = data[last][0], data[last][1]
@@ -149,7 +151,7 @@ class Patch:
             return len(self.text.lines)
         start = self._position(path)[0]
         parent = self.node(path[:-1])
-        later = [v[0] for v in parent.lc.data.values() if v[0] > start]
+        later = [v[0] for v in _lines_of(parent).values() if v[0] > start]
         return min(later) if later else self._bound(path[:-1])
 
     def _end(self, path: Path) -> int:
@@ -169,14 +171,16 @@ class Patch:
             raise PatchError(f"{'.'.join(map(str, path)) or 'the file'} is not a block mapping")
         if key in mapping:
             raise PatchError(f"{key} is already there")
-        own = [k for k in mapping.lc.data if k in mapping]
+        positions = _lines_of(mapping)
+        own = [k for k in positions if k in mapping]
         if not own:
             raise PatchError("the mapping has no key of its own to follow")
-        last = max(own, key=lambda k: mapping.lc.data[k][0])
-        column = mapping.lc.data[own[0]][1]
+        last = max(own, key=lambda k: positions[k][0])
+        column = positions[own[0]][1]
         end = self._end((*path, last))
         self.edits.append(self.text.insert_after(end + 1, self._fragment({key: value}, column)))
         mapping[key] = value
+        self._undo.append(lambda: _forget(mapping, key))
 
     def set(self, path: Path, value) -> None:
         """Replace the value of the key at ``path`` (its whole entry, comments inside it included)."""
@@ -193,6 +197,7 @@ class Patch:
             fragment = fragment.rstrip("\n") + "  " + comment + "\n"
         self.edits.append(self.text.replace(line + 1, end + 1, fragment))
         parent[key] = _like(old, value)
+        self._undo.append(lambda: parent.__setitem__(key, old))
 
     def set_item(self, path: Path, value) -> None:
         """Replace one item of a block sequence (a single-line scalar)."""
@@ -209,18 +214,21 @@ class Patch:
         new_line = " " * column + item + ("  " + comment if comment else "") + "\n"
         self.edits.append(self.text.replace(line + 1, line + 1, new_line))
         sequence[index] = _like(old, value)
+        self._undo.append(lambda: sequence.__setitem__(index, old))
 
     def append_item(self, path: Path, value) -> None:
         """Add an item after the last one of the block sequence at ``path``."""
         sequence = self.node(path)
-        if not isinstance(sequence, CommentedSeq) or sequence.fa.flow_style() or not sequence.lc.data:
+        positions = _lines_of(sequence)
+        if not isinstance(sequence, CommentedSeq) or sequence.fa.flow_style() or not positions:
             raise PatchError("not a block sequence with items")
-        last = max(sequence.lc.data, key=lambda index: sequence.lc.data[index][0])
+        last = max(positions, key=lambda index: positions[index][0])
         column = self._position((*path, last))[1]
         end = self._end((*path, last))
         item = self._item(value)
         self.edits.append(self.text.insert_after(end + 1, _indent(item, column)))
         sequence.append(value)
+        self._undo.append(sequence.pop)
 
     def quoted(self, text: str) -> ScalarString:
         """A string written with the quotes the file prefers."""
@@ -241,6 +249,26 @@ class Patch:
         _yaml(self.style.mapping, self.style.offset).dump(data, stream)
         return _indent(stream.getvalue(), column)
 
+    def mark(self) -> tuple[int, int]:
+        return len(self._undo), len(self.edits)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        """Take back the changes and edits made since ``mark``."""
+        changes, edits = mark
+        while len(self._undo) > changes:
+            self._undo.pop()()
+        del self.edits[edits:]
+
+    def close(self) -> None:
+        """Leave the shared document as it was loaded."""
+        self.rollback((0, 0))
+
+    def __enter__(self) -> Patch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def finish(self) -> list[Edit]:
         """The edits, once the edited text is checked to mean the intended document.
 
@@ -257,12 +285,12 @@ class Patch:
             raise PatchError("the edited file would not parse") from None
         if actual != expected:
             raise PatchError("the edited file would not mean what was intended")
-        return self.edits
+        return list(self.edits)  # a copy: close() empties self.edits
 
 
 def patch_for(files, text: TextFile) -> Patch:
-    """A Patch of ``text`` on a private copy of the file loaded once per scan (loading is the
-    slow part of ruamel.yaml; a copy costs a sixth of it)."""
+    """A Patch of ``text`` on the document loaded once per scan (loading is the slow part of
+    ruamel.yaml); use it in a ``with`` block, which takes its changes back."""
     key = ("ruamel", text.rel, text.digest)
     if key not in files.memo:
         try:
@@ -272,7 +300,20 @@ def patch_for(files, text: TextFile) -> Patch:
     loaded = files.memo[key]
     if isinstance(loaded, PatchError):
         raise loaded
-    return Patch(text, copy.deepcopy(loaded))
+    return Patch(text, loaded)
+
+
+def _forget(mapping: CommentedMap, key) -> None:
+    """Undo ``mapping[key] = value`` for a key that was absent. Not ``del mapping[key]``: that also
+    asks the mappings that merge this one (``<<: *anchor``) to refresh the key, which fails in
+    ruamel.yaml 0.19, and the assignment never told them about it anyway."""
+    super(CommentedMap, mapping).__delitem__(key)
+    mapping._ok.discard(key)
+
+
+def _lines_of(node) -> dict:
+    """ruamel.yaml's key/item -> position map of a node ({} for one made in memory, or an alias)."""
+    return getattr(getattr(node, "lc", None), "data", None) or {}
 
 
 def _indent(text: str, column: int) -> str:
@@ -302,9 +343,9 @@ def _eol_comment(parent, key, line: int, *, item: bool = False) -> str | None:
 def _detect_style(doc: CommentedMap, text: TextFile) -> Style:
     mapping, offset = 2, 2
     services = doc.get("services")
-    if isinstance(services, CommentedMap) and services.lc.data:
-        first = next(iter(services.lc.data.values()))
-        top = doc.lc.data.get("services")
+    if isinstance(services, CommentedMap) and _lines_of(services):
+        first = next(iter(_lines_of(services).values()))
+        top = _lines_of(doc).get("services")
         if top is not None and first[1] > top[1]:
             mapping = first[1] - top[1]
     dash = _first_block_sequence_offset(doc)
@@ -319,9 +360,9 @@ def _first_block_sequence_offset(node, depth: int = 0) -> int | None:
     if depth > 20 or not isinstance(node, CommentedMap):
         return None
     for key, value in node.items():
-        position = node.lc.data.get(key)
-        if isinstance(value, CommentedSeq) and not value.fa.flow_style() and value.lc.data and position:
-            first = value.lc.data.get(0)
+        position = _lines_of(node).get(key)
+        if isinstance(value, CommentedSeq) and not value.fa.flow_style() and _lines_of(value) and position:
+            first = _lines_of(value).get(0)
             if first and first[0] > position[0]:
                 return max(0, first[1] - 2 - position[1])
         found = _first_block_sequence_offset(value, depth + 1)
