@@ -6,8 +6,10 @@ Seeds (once; kept between runs) a PostgreSQL database named ``readiness_report_b
 server (BENCH_REPORT_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/readiness_report_bench):
 ``--teams`` teams, each with a lead, an engineer and a viewer (two recipients by default) and
 ``--repos`` repositories; every repository has a checklist of ``--items`` items in five categories
-as its primary one, a snapshot from eight days ago and one from today that differ in a few items,
-a failed run for every third team and a waiver ending within 14 days for every fifth repository.
+as its primary one and two analyses with their check results, the day before the reported week and
+on its last day, that differ in a few items; a failed run for every third team and a waiver ending
+within 14 days for every fifth repository. Teams and repositories are made long ago (a team's first
+report covers only its own days). The seed is remade when the reported week has moved on.
 
 Then it starts an SMTP server (aiosmtpd) on 127.0.0.1, deletes the bench teams' report rows, and
 for each team runs what the worker runs, ``report_deliver``: claim the (team, week) row, build the
@@ -60,11 +62,18 @@ def seed(teams: int, repos: int, items: int) -> None:
         Waiver,
     )
     from readiness.checklists.status import checklist_state
-    from readiness.repos.models import AnalysisRun, Repository, RunStatus
+    from readiness.reports.schedule import reported_week, week_start_for
+    from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus
     from readiness.teams.models import Membership, Role, Team
 
+    now = timezone.now()
+    week = reported_week(week_start_for(now, "UTC"), "UTC")
     existing = Team.objects.filter(slug__startswith=PREFIX)
-    if existing.count() == teams and Repository.objects.filter(team__in=existing).count() == teams * repos:
+    if (
+        existing.count() == teams
+        and Repository.objects.filter(team__in=existing).count() == teams * repos
+        and AnalysisRun.objects.filter(repository__team__in=existing, finished_at__gte=week.since).exists()
+    ):
         return
     print(f"seeding {teams} teams x {repos} repositories x {items} items ...", flush=True)
     started = time.perf_counter()
@@ -106,27 +115,43 @@ def seed(teams: int, repos: int, items: int) -> None:
             for team in team_rows
             for r in range(repos)
         )
-        now = timezone.now()
+        long_ago = now - timedelta(days=400)
+        Team.objects.filter(pk__in=[t.pk for t in team_rows]).update(created_at=long_ago)
+        Repository.objects.filter(pk__in=[r.pk for r in repositories]).update(created_at=long_ago)
+        ends = (week.since - timedelta(days=1), week.until - timedelta(hours=1))
         runs = AnalysisRun.objects.bulk_create(
-            AnalysisRun(repository=repo, status=RunStatus.SUCCEEDED, finished_at=now - timedelta(days=days))
+            AnalysisRun(repository=repo, status=RunStatus.SUCCEEDED, finished_at=end)
             for repo in repositories
-            for days in (8, 0)
+            for end in ends
         )
         AnalysisRun.objects.bulk_create(
             AnalysisRun(
                 repository=team_rows[t].repositories.first(),
                 status=RunStatus.FAILED,
-                finished_at=now - timedelta(days=1),
+                finished_at=week.until - timedelta(days=1),
                 error="git fetch timed out after 120 s",
             )
             for t in range(0, teams, 3)
         )
-        snapshots, applied = [], []
+        snapshots, applied, results = [], [], []
         for n, repo in enumerate(repositories):
             for w, run in enumerate(runs[2 * n : 2 * n + 2]):
                 statuses = {
                     f"bench.check_{i}": STATUSES[(n + i + 3 * w * (i % 4 == 0)) % 6] for i in range(items)
                 }
+                results += [
+                    CheckResult(
+                        run=run,
+                        check_id=check_id,
+                        category="security",
+                        status=status,
+                        severity="high",
+                        title=f"Check {check_id}",
+                        evidence=[{"file": "Dockerfile", "line": 1, "message": "x"}] * (status == "fail"),
+                        remediation="Do the one thing.",
+                    )
+                    for check_id, status in statuses.items()
+                ]
                 state = checklist_state(
                     item_rows, check_statuses=statuses, attestations={}, waivers={}, now=now
                 )
@@ -154,6 +179,7 @@ def seed(teams: int, repos: int, items: int) -> None:
                 )
             )
         ChecklistSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+        CheckResult.objects.bulk_create(results, batch_size=5000)
         AppliedChecklist.objects.bulk_create(applied, batch_size=2000)
         Waiver.objects.bulk_create(
             Waiver(

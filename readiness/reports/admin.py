@@ -5,7 +5,7 @@ from readiness.reports.models import ReportSchedule, ReportSubscription, WeeklyR
 
 @admin.register(ReportSchedule)
 class ReportScheduleAdmin(admin.ModelAdmin):
-    list_display = ("team", "weekday", "hour", "timezone", "enabled")
+    list_display = ("team", "weekday", "hour", "enabled")
     list_filter = ("enabled", "weekday")
 
 

@@ -4,14 +4,12 @@ The row of ``WeeklyReport`` is the claim: its unique (team, week_start) means a 
 second worker or a redelivered task cannot create a second report for the same week.
 """
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 
-from readiness.teams.models import Team
+# Migration 0001 names these (the time zone lived on the schedule then; it is the team's now).
+from readiness.teams.models import Team, default_timezone, validate_timezone  # noqa: F401
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -27,31 +25,20 @@ DEFAULT_HOUR = 9
 MAX_EXTERNAL_ADDRESSES = 20
 
 
-def validate_timezone(value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"{value!r} is not a time zone name such as Europe/Paris.") from None
-
-
-def default_timezone() -> str:
-    return settings.TIME_ZONE
-
-
 class ReportSchedule(models.Model):
-    """When a team's report goes out. A team without a row gets the defaults (Monday 09:00)."""
+    """When a team's report goes out, in the team's time zone (``Team.timezone``). A team without
+    a row gets the defaults (Monday 09:00)."""
 
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="report_schedule")
     weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS, default=DEFAULT_WEEKDAY)
     hour = models.PositiveSmallIntegerField(default=DEFAULT_HOUR, validators=[MaxValueValidator(23)])
-    timezone = models.CharField(max_length=64, default=default_timezone, validators=[validate_timezone])
     enabled = models.BooleanField(default=True)
     # Addresses outside the team (a manager, a mailing list) that leads add.
     external_addresses = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
-        return f"{self.team}: {self.get_weekday_display()} {self.hour:02d}:00 {self.timezone}"
+        return f"{self.team}: {self.get_weekday_display()} {self.hour:02d}:00 {self.team.timezone}"
 
 
 class ReportSubscription(models.Model):
@@ -86,7 +73,8 @@ class ReportTrigger(models.TextChoices):
 
 class WeeklyReport(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="weekly_reports")
-    # Monday of the ISO week, in the team's time zone.
+    # Monday of the ISO week the report is sent in (the claim), in the team's time zone; the report
+    # covers the seven days before it (reports.schedule.reported_week).
     week_start = models.DateField()
     status = models.CharField(max_length=16, choices=ReportStatus.choices, default=ReportStatus.CLAIMED)
     trigger = models.CharField(max_length=16, choices=ReportTrigger.choices, default=ReportTrigger.SCHEDULE)

@@ -1,19 +1,19 @@
-"""Read logic for weekly reports: what a report holds (pure data, from the dashboard's selectors),
-who receives it, and which teams are due.
+"""Read logic for weekly reports: what a report holds (plain data), who receives it, and which
+teams are due.
 
-The figures come from the checklists app's selectors, so the e-mail shows what the dashboard shows
-for the same data: a repository's score is its primary checklist's live score
-(``dashboard_repositories``), category cells come from ``dashboard_rows``, the team's score is
-``team_summaries``' mean, statuses are ``compare_status``, and item changes are
-``compare_snapshots``. Only "last week" needs a query of its own: the primary checklist's latest
-snapshot at or before the same moment a week earlier (``_snapshots_at``).
+A report covers the seven days before the week it is sent in, in the team's time zone
+(``schedule.reported_week``). Each repository is read at the two ends of that week with the
+checklists app's one state function (``facts_for_repositories`` + ``checklist_state_from_facts``):
+the score and level the dashboard showed at those moments (``repository_scores_at``, the one place
+the e-mail gets a score from), the checks that moved between them, and what fails at the end.
+``content`` turns that into the e-mail's sections and subject.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
@@ -24,16 +24,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from readiness.checklists.models import (
-    AppliedChecklist,
-    Attestation,
-    ChecklistSnapshot,
-    ChecklistTemplate,
-    TemplateItem,
-    Waiver,
-)
-from readiness.checklists.selectors import compare
-from readiness.checklists.selectors.items import CATEGORY_ORDER
+from readiness.checklists.models import AppliedChecklist, Attestation, ChecklistTemplate, TemplateItem, Waiver
+from readiness.checklists.selectors import states as checklist_states
+from readiness.reports import content
 from readiness.reports.models import (
     DEFAULT_HOUR,
     DEFAULT_WEEKDAY,
@@ -42,8 +35,15 @@ from readiness.reports.models import (
     ReportSubscription,
     WeeklyReport,
 )
-from readiness.reports.schedule import Schedule, due_week, week_start_for
-from readiness.repos.models import AnalysisRun, Repository, RunStatus
+from readiness.reports.schedule import (
+    ReportedWeek,
+    Schedule,
+    due_week,
+    first_week,
+    reported_week,
+    week_start_for,
+)
+from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus
 from readiness.teams.models import Membership, Role, Team
 
 EXPIRY_HORIZON_DAYS = 14
@@ -67,26 +67,27 @@ def _schedule_row(team) -> ReportSchedule | None:
 
 
 def schedule_for_team(*, team) -> Schedule:
-    return _schedule_of(_schedule_row(team))
+    return _schedule_of(_schedule_row(team), team.timezone)
 
 
-def _schedule_of(row: ReportSchedule | None) -> Schedule:
+def _schedule_of(row: ReportSchedule | None, tz: str) -> Schedule:
     if row is None:
-        return Schedule(DEFAULT_WEEKDAY, DEFAULT_HOUR, settings.TIME_ZONE, True)
-    return Schedule(row.weekday, row.hour, row.timezone, row.enabled)
+        return Schedule(DEFAULT_WEEKDAY, DEFAULT_HOUR, tz, True)
+    return Schedule(row.weekday, row.hour, tz, row.enabled)
 
 
 def current_week(*, team, now: datetime | None = None) -> date:
-    return week_start_for(now or timezone.now(), schedule_for_team(team=team).timezone)
+    return week_start_for(now or timezone.now(), team.timezone)
 
 
 def reports_due(*, now: datetime) -> list[tuple[int, date]]:
     """(team id, week start) of every team whose report time has come this week (in its own time
-    zone) and that has no report row for that week yet. Two queries, whatever the number of teams."""
+    zone, and not before its first full week) and that has no report row for that week yet. Three
+    queries, whatever the number of teams."""
     schedules = {row.team_id: row for row in ReportSchedule.objects.all()}
     due = []
-    for team_id in Team.objects.values_list("id", flat=True):
-        week = due_week(_schedule_of(schedules.get(team_id)), now)
+    for team_id, tz, created_at in Team.objects.values_list("id", "timezone", "created_at"):
+        week = due_week(_schedule_of(schedules.get(team_id), tz), now, created_at=created_at)
         if week is not None:
             due.append((team_id, week))
     if not due:
@@ -155,46 +156,232 @@ def reports_failed_for_team(*, team):
 # What a report holds ---------------------------------------------------------------------------
 
 
-def _mean(values) -> float | None:
-    # The same formula as dashboard.selectors.team_summaries (the dashboard's team figure).
-    values = [v for v in values if v is not None]
-    return round(sum(values) / len(values), 1) if values else None
+def report_week(*, team, now: datetime, week_start: date | None = None) -> tuple[date, ReportedWeek]:
+    """(the week the report is sent in, the days it covers). Without ``week_start``, this week's
+    report; for a team too new for it, its first one (next week's, covering the days so far)."""
+    tz = team.timezone
+    if week_start is None:
+        week_start = max(week_start_for(now, tz), first_week(team.created_at, tz))
+    return week_start, reported_week(week_start, tz, created_at=team.created_at)
 
 
-def _change(before: float | None, after: float | None) -> float | None:
-    if before is None or after is None:
-        return None
-    return round(after - before, 1)
+# The readiness score: the ONE place the e-mail gets a repository's score from. It is the primary
+# checklist's state computed by the checklists app's one state function, as of a moment (the
+# week's start and end); the score issue's function replaces the figure here when it lands.
+NOT_ANALYSED = "not analysed yet"
+NO_CHECKLIST = "no checklist"
 
 
-def _snapshots_at(*, team, when: datetime) -> dict[int, ChecklistSnapshot]:
-    """Per repository, the primary checklist's latest snapshot taken at or before ``when``."""
-    latest = Subquery(
-        AppliedChecklist.objects.filter(repository__team=team, primary=True)
-        .annotate(
-            snapshot_id=Subquery(
-                ChecklistSnapshot.objects.filter(
-                    repository=OuterRef("repository_id"),
-                    template_slug=OuterRef("template__slug"),
-                    taken_at__lte=when,
-                )
-                .order_by("-taken_at", "-id")
-                .values("id")[:1]
-            )
+def repository_scores_at(*, repositories, applied: dict, templates: dict, when: datetime) -> dict[int, dict]:
+    """``{repository id: {"value", "text", "level", "state", "run", "checks"}}`` as of ``when``:
+    the score and level the dashboard showed at that moment. Four queries for the whole team."""
+    facts = checklist_states.facts_for_repositories(repository_ids=[r.pk for r in repositories], at=when)
+    scores = {}
+    for repo in repositories:
+        current, fact = applied.get(repo.pk), facts[repo.pk]
+        if current is None:
+            scores[repo.pk] = _score(None, NO_CHECKLIST, "", None, fact)
+            continue
+        template = templates[current.template_id]
+        state = checklist_states.checklist_state_from_facts(
+            template=template, facts=fact, now=when, items=template.items_loaded
         )
-        .values("snapshot_id")
+        if fact["run"] is None:
+            scores[repo.pk] = _score(None, NOT_ANALYSED, "", state, fact)
+        else:
+            value = state.get("overall")
+            text = "n/a" if value is None else f"{value:.1f}"
+            scores[repo.pk] = _score(value, text, state.get("level", ""), state, fact)
+    return scores
+
+
+def _score(value, text, level, state, fact) -> dict:
+    return {
+        "value": value,
+        "text": text,
+        "level": level,
+        "state": state,
+        "run": fact["run"],
+        "checks": fact["check_statuses"],
+    }
+
+
+def _repositories(team, *, until: datetime) -> tuple[list, dict[int, AppliedChecklist], dict]:
+    """The team's repositories that existed by the week's end, by name; each one's primary
+    checklist; their templates with items. Three queries."""
+    repositories = list(
+        Repository.objects.filter(team=team, created_at__lt=until)
+        .order_by(Lower("name"))
+        .only("name", "slug", "created_at")
     )
-    snapshots = ChecklistSnapshot.objects.filter(id__in=latest).only("repository_id", "data")
-    return {s.repository_id: s for s in snapshots}
+    applied = {
+        a.repository_id: a
+        for a in AppliedChecklist.objects.filter(repository__in=repositories, primary=True).only(
+            "repository_id", "template_id"
+        )
+    }
+    templates = {
+        t.pk: t
+        for t in ChecklistTemplate.objects.filter(id__in={a.template_id for a in applied.values()})
+        .prefetch_related("items")
+        .only("id", "slug", "title")
+    }
+    for template in templates.values():
+        template.items_loaded = list(template.items.all())
+    return repositories, applied, templates
 
 
-def _endpoint_section(*, team, since: datetime, until: datetime) -> list[dict] | None:
-    """Per endpoint: uptime over the week, p95 latency and the incidents (down periods); None when
-    this installation has no endpoints app, so the e-mail leaves the section out.
+def _results(run_ids) -> dict[int, dict]:
+    """CheckResult rows of the given runs, ``{run id: {check id: row}}`` (one query)."""
+    rows: dict[int, dict] = defaultdict(dict)
+    for result in CheckResult.objects.filter(run_id__in=[r for r in run_ids if r]).only(
+        "run_id", "check_id", "status", "title", "evidence", "remediation"
+    ):
+        rows[result.run_id][result.check_id] = result
+    return rows
 
-    The figures are the endpoints app's own (``probe_stats``: 7-day uptime, p95 of the last 24
-    hours; ``incidents_for_team``), read only when that app is installed.
-    """
+
+def report_build(*, team, now: datetime | None = None, week_start: date | None = None) -> dict:
+    """Everything the weekly e-mail says, as plain data: each repository at the start and at the
+    end of the reported week (``report_week``), in the team's time zone."""
+    now = now or timezone.now()
+    week_start, week = report_week(team=team, now=now, week_start=week_start)
+    until = min(week.until, now)  # a preview of a first report covers the days so far
+    links = _Links(team)
+    repositories, applied, templates = _repositories(team, until=until)
+    before = repository_scores_at(
+        repositories=repositories, applied=applied, templates=templates, when=week.since
+    )
+    after = repository_scores_at(repositories=repositories, applied=applied, templates=templates, when=until)
+    results = _results(score["run"].pk for score in after.values() if score["run"] is not None)
+
+    rows = []
+    for repo in repositories:
+        b, a = before[repo.pk], after[repo.pk]
+        current = applied.get(repo.pk)
+        template = templates[current.template_id] if current else None
+        items = template.items_loaded if template else []
+        repo_links = links.repository(repo, template.slug if template else "")
+        run_results = results.get(a["run"].pk, {}) if a["run"] else {}
+        existed = repo.created_at <= week.since
+        changes = content.compare_items(
+            items=items,
+            before=b["state"] if existed and b["run"] else None,
+            after=a["state"] if a["run"] else None,
+            before_checks=b["checks"],
+            after_checks=a["checks"],
+            results=run_results,
+            item_url=repo_links["item"],
+        )
+        row = {
+            "name": repo.name,
+            "before": b if existed else {**b, "value": None, "text": "new", "level": ""},
+            "after": a,
+            "changes": changes,
+            "failing_now": content.failing_now(
+                items=items,
+                after=a["state"] if a["run"] else None,
+                after_checks=a["checks"],
+                results=run_results,
+                item_url=repo_links["item"],
+            ),
+            "url": repo_links["checklist"],
+            "compare_url": links.compare(repo, b["run"] if existed else None, a["run"]),
+        }
+        row["movement"] = content.movement(row["before"], a, changes)
+        row["change"] = content.change_phrase(row)
+        row["delta"] = content.delta_text(row)
+        row["failing_count"] = len(row["failing_now"])
+        rows.append(row)
+
+    def drop(row):
+        b, a = row["before"]["value"], row["after"]["value"]
+        return (b - a) if b is not None and a is not None else 0
+
+    worse = sorted((r for r in rows if r["movement"] == "worse"), key=lambda r: (-drop(r), r["name"].lower()))
+    better = sorted(
+        (r for r in rows if r["movement"] in ("better", "new")), key=lambda r: (drop(r), r["name"].lower())
+    )
+    words = content.summary(worse + better + [r for r in rows if r["movement"] not in ("worse", "better")])
+    tz = ZoneInfo(week.timezone)
+    return {
+        "team": {"name": team.name, "slug": team.slug},
+        "week_start": week_start,
+        "week": {
+            "label": week.label,
+            "first_day": week.first_day,
+            "last_day": week.last_day,
+            "since": week.since,
+            "until": week.until,
+            "partial": week.partial,
+            "so_far": until < week.until,
+            "timezone": week.timezone,
+        },
+        "summary": words,
+        "worse": worse,
+        "next_steps": content.next_steps(rows),
+        "better": better,
+        "repositories": rows,
+        "endpoints": _endpoint_section(team=team, since=week.since, until=until, now=now, tz=tz),
+        "expiring": _expiring(
+            team=team, now=now, today=now.astimezone(tz).date(), tz=tz, repo_url=links.anchor
+        ),
+        "failed_runs": _failed_runs(team=team, since=week.since, until=until, now=now, links=links),
+        "links": links.team,
+        # For the reports list (one line per sent report).
+        "figures": {
+            "label": week.label,
+            "summary": words,
+            "worse": len(worse),
+            "better": sum(1 for r in better if r["movement"] == "better"),
+        },
+    }
+
+
+class _Links:
+    """Absolute links (SITE_URL) of one team's report, each reversed once."""
+
+    def __init__(self, team):
+        self.slug = team.slug
+        self.team = {
+            "dashboard": absolute_url(reverse("dashboard:team", kwargs={"team_slug": team.slug})),
+            "team": absolute_url(reverse("team_detail", kwargs={"team_slug": team.slug})),
+            "reports": absolute_url(reverse("reports:list", kwargs={"team_slug": team.slug})),
+        }
+        self._checklists: dict[int, str] = {}
+
+    def checklist(self, repo) -> str:
+        if repo.pk not in self._checklists:
+            kwargs = {"team_slug": self.slug, "repo_slug": repo.slug}
+            self._checklists[repo.pk] = absolute_url(reverse("checklists:repository", kwargs=kwargs))
+        return self._checklists[repo.pk]
+
+    def anchor(self, repo, anchor: str = "") -> str:
+        return f"{self.checklist(repo)}#{anchor}" if anchor else self.checklist(repo)
+
+    def repository(self, repo, template_slug: str) -> dict:
+        return {
+            "checklist": self.checklist(repo),
+            "item": lambda key: self.anchor(repo, f"item-{template_slug}-{key}"),
+        }
+
+    def compare(self, repo, before_run, after_run) -> str:
+        """The before/after page of the week: the runs the two scores were computed from."""
+        if before_run is None or after_run is None:
+            return self.checklist(repo)
+        kwargs = {"team_slug": self.slug, "repo_slug": repo.slug}
+        query = urlencode({"before": before_run.pk, "after": after_run.pk})
+        return absolute_url(reverse("checklists:compare", kwargs=kwargs)) + "?" + query
+
+    def run(self, repo, run_id: int) -> str:
+        kwargs = {"team_slug": self.slug, "repo_slug": repo.slug, "run_id": run_id}
+        return absolute_url(reverse("run_detail", kwargs=kwargs))
+
+
+def _endpoint_section(*, team, since: datetime, until: datetime, now: datetime, tz) -> list[dict] | None:
+    """Per endpoint: uptime over the week with how much probing backs it ("99.2% of 6 days
+    probed"), and the down periods that overlap the week with their durations. None when this
+    installation has no endpoints app, so the e-mail leaves the section out."""
     if not apps.is_installed("readiness.endpoints"):
         return None
     from readiness.endpoints import selectors as endpoint_selectors
@@ -203,174 +390,38 @@ def _endpoint_section(*, team, since: datetime, until: datetime) -> list[dict] |
     endpoints = list(
         endpoint_model.objects.filter(repository__team=team, enabled=True)
         .select_related("repository")
-        .order_by("repository__name", "name")
+        .order_by(Lower("repository__name"), "name")
     )
     if not endpoints:
         return []
-    stats = endpoint_selectors.probe_stats([e.pk for e in endpoints], now=until)
+    figures = endpoint_selectors.uptime_between([e.pk for e in endpoints], since=since, until=until, now=now)
     incidents = defaultdict(list)
     for incident in endpoint_selectors.incidents_for_team(team=team, since=since, until=until):
-        incidents[incident.endpoint_id].append({"start": incident.started_at, "end": incident.ended_at})
+        ongoing = incident.ended_at is None
+        end = now if ongoing else incident.ended_at
+        incidents[incident.endpoint_id].append(
+            {
+                "start": incident.started_at.astimezone(tz),
+                "end": None if ongoing else incident.ended_at.astimezone(tz),
+                "duration": content.duration_text((end - incident.started_at).total_seconds()),
+                "cause": incident.error_class or "",
+            }
+        )
+    window = (until - since).total_seconds()
     section = []
     for endpoint in endpoints:
-        figures = stats.get(endpoint.pk, {})
-        uptime = figures.get("uptime_7d")
+        f = figures.get(endpoint.pk, {"probes": 0, "ok": 0})
+        covered = min(window, f["probes"] * endpoint.interval_s)
         section.append(
             {
                 "name": f"{endpoint.repository.name} / {endpoint.name}",
-                "uptime_percent": None if uptime is None else round(uptime * 100, 2),
-                "p95_ms": figures.get("p95_24h_ms"),
+                "uptime": content.uptime_text(f["ok"], f["probes"]),
+                "coverage": content.coverage_text(covered) if f["probes"] else "",
+                "probed": bool(f["probes"]),
                 "incidents": incidents.get(endpoint.pk, []),
             }
         )
     return section
-
-
-def _current_states(team) -> tuple[list, dict[int, AppliedChecklist], list[dict]]:
-    """The team's repositories by name; each one's primary checklist with its live state, which is
-    what the dashboard's score column (``overall``) and heat map (``state["categories"]``) show;
-    and the category columns in the dashboard's order. Two queries."""
-    repositories = list(Repository.objects.filter(team=team).order_by(Lower("name")).only("name", "slug"))
-    applied = {
-        a.repository_id: a
-        for a in AppliedChecklist.objects.filter(repository__team=team, primary=True).only(
-            "repository_id", "template_id", "state", "overall", "level"
-        )
-    }
-    titles: dict[str, str] = {}
-    for a in applied.values():
-        for cid, category in a.state.get("categories", {}).items():
-            titles.setdefault(cid, category["title"])
-    order = CATEGORY_ORDER  # as dashboard.selectors.dashboard_rows sorts its columns
-    ids = sorted(titles, key=lambda c: (order.index(c) if c in order else 99, c))
-    return repositories, applied, [{"id": c, "title": titles[c]} for c in ids]
-
-
-def report_build(*, team, now: datetime | None = None) -> dict:
-    """Everything the weekly e-mail says, as plain data: this week (now) against a week earlier."""
-    now = now or timezone.now()
-    since = now - timedelta(days=7)
-    schedule = schedule_for_team(team=team)
-    tz = ZoneInfo(schedule.timezone)
-    today = now.astimezone(tz).date()
-
-    repositories, applied, category_columns = _current_states(team)
-    before_snapshots = _snapshots_at(team=team, when=since)
-    templates = {
-        t.pk: t
-        for t in ChecklistTemplate.objects.filter(id__in={a.template_id for a in applied.values()})
-        .prefetch_related("items")
-        .only("id", "slug", "title")
-    }
-
-    checklist_urls: dict[int, str] = {}
-
-    def repo_url(repo, anchor=""):
-        # reverse() once per repository: a team's report links to each one many times.
-        if repo.pk not in checklist_urls:
-            kwargs = {"team_slug": team.slug, "repo_slug": repo.slug}
-            checklist_urls[repo.pk] = absolute_url(reverse("checklists:repository", kwargs=kwargs))
-        return f"{checklist_urls[repo.pk]}#{anchor}" if anchor else checklist_urls[repo.pk]
-
-    repo_rows, newly_failing, newly_fixed = [], [], []
-    before_categories: dict[str, list] = defaultdict(list)
-    for repo in repositories:
-        current = applied.get(repo.pk)
-        snapshot = before_snapshots.get(repo.pk)
-        before_data = snapshot.data if snapshot else {}
-        after, before = (current.overall if current else None), before_data.get("overall")
-        repo_rows.append(
-            {
-                "name": repo.name,
-                "url": repo_url(repo),
-                "before": before,
-                "after": after,
-                "change": _change(before, after),
-                "status": compare.compare_status(before, after),
-                "level": current.level if current else "",
-            }
-        )
-        for cid, category in before_data.get("categories", {}).items():
-            before_categories[cid].append(category.get("score"))
-        if current is None or snapshot is None:
-            continue  # a repository with no checklist, or new this week: nothing "newly" changed
-        template = templates[current.template_id]
-        # compare_snapshots reads only ``.data``: last week's snapshot against the live state.
-        comparison = compare.compare_snapshots(
-            before=SimpleNamespace(data=before_data),
-            after=SimpleNamespace(data=current.state),
-            template=template,
-        )
-        after_items = current.state.get("items", {})
-        for change in comparison["changes"]:
-            entry = {
-                "repository": repo.name,
-                "title": change["title"],
-                "category": change["category"],
-                "before": change["before"],
-                "after": change["after"],
-                "url": repo_url(repo, anchor=f"item-{template.slug}-{change['key']}"),
-            }
-            if change["change"] == "Fixed":
-                newly_fixed.append(entry)
-            elif change["change"] == "Regressed" and after_items.get(change["key"]) in compare.BAD:
-                newly_failing.append(entry)
-    # Worst first: the lowest score this week, unscored repositories last.
-    repo_rows.sort(key=lambda r: (r["after"] is None, r["after"] if r["after"] is not None else 0, r["name"]))
-
-    categories = []
-    for category in category_columns:
-        # The dashboard's heat map cells show these same stored scores.
-        after = _mean(
-            (a.state.get("categories", {}).get(category["id"]) or {}).get("score") for a in applied.values()
-        )
-        before = _mean(before_categories.get(category["id"], []))
-        categories.append(
-            {
-                "title": category["title"],
-                "before": before,
-                "after": after,
-                "change": _change(before, after),
-                "status": compare.compare_status(before, after),
-            }
-        )
-    # team_summaries' figures, from the rows already loaded (tests check they are equal).
-    overall_after = _mean(a.overall for a in applied.values())
-    levels = dict.fromkeys(("gold", "silver", "bronze", "none"), 0)
-    for repo in repositories:
-        key = (applied[repo.pk].level if repo.pk in applied else "") or "none"
-        if key in levels:
-            levels[key] += 1
-    overall_before = _mean(s.data.get("overall") for s in before_snapshots.values())
-    return {
-        "team": {"name": team.name, "slug": team.slug},
-        "since": since,
-        "until": now,
-        "week_start": week_start_for(now, schedule.timezone),
-        "timezone": schedule.timezone,
-        "overall": {
-            "before": overall_before,
-            "after": overall_after,
-            "change": _change(overall_before, overall_after),
-            "status": compare.compare_status(overall_before, overall_after),
-            "repositories": len(repositories),
-            "levels": levels,
-        },
-        "categories": categories,
-        "repositories": repo_rows,
-        "newly_failing": newly_failing[:MAX_LISTED],
-        "newly_failing_more": max(0, len(newly_failing) - MAX_LISTED),
-        "newly_fixed": newly_fixed[:MAX_LISTED],
-        "newly_fixed_more": max(0, len(newly_fixed) - MAX_LISTED),
-        "expiring": _expiring(team=team, now=now, today=today, tz=tz, repo_url=repo_url),
-        "failed_runs": _failed_runs(team=team, since=since, repo_url=repo_url),
-        "endpoints": _endpoint_section(team=team, since=since, until=now),
-        "links": {
-            "dashboard": absolute_url(reverse("dashboard:team", kwargs={"team_slug": team.slug})),
-            "team": absolute_url(reverse("team_detail", kwargs={"team_slug": team.slug})),
-            "reports": absolute_url(reverse("reports:list", kwargs={"team_slug": team.slug})),
-        },
-    }
 
 
 def _expiring(*, team, now: datetime, today: date, tz, repo_url) -> list[dict]:
@@ -431,24 +482,45 @@ def _expiring(*, team, now: datetime, today: date, tz, repo_url) -> list[dict]:
     return entries[:MAX_LISTED]
 
 
-def _failed_runs(*, team, since: datetime, repo_url) -> list[dict]:
-    runs = (
-        AnalysisRun.objects.filter(repository__team=team, status=RunStatus.FAILED, finished_at__gte=since)
+def _failed_runs(*, team, since: datetime, until: datetime, now: datetime, links) -> list[dict]:
+    """Per repository whose analyses failed during the week: how many, the last error, and whether
+    it is still failing now (its latest finished run failed) or succeeded since. Two queries."""
+    failed = (
+        AnalysisRun.objects.filter(
+            repository__team=team, status=RunStatus.FAILED, finished_at__gte=since, finished_at__lt=until
+        )
         .select_related("repository")
-        .order_by("-finished_at", "-id")[:MAX_LISTED]
+        .order_by("repository__name", "-finished_at", "-id")
     )
-    return [
-        {
-            "repository": run.repository.name,
-            "id": run.pk,
-            "finished_at": run.finished_at,
-            "error": (run.error or "").splitlines()[0][:200] if run.error else "",
-            "url": absolute_url(
-                reverse(
-                    "run_detail",
-                    kwargs={"team_slug": team.slug, "repo_slug": run.repository.slug, "run_id": run.pk},
-                )
-            ),
-        }
-        for run in runs
+    by_repo: dict[int, dict] = {}
+    for run in failed:
+        entry = by_repo.setdefault(
+            run.repository_id,
+            {
+                "repository": run.repository.name,
+                "count": 0,
+                "last_error": (run.error or "").strip().splitlines()[0][:200] if run.error else "",
+                "last_at": run.finished_at,
+                "url": links.run(run.repository, run.pk),
+            },
+        )
+        entry["count"] += 1
+    if not by_repo:
+        return []
+    latest = (
+        AnalysisRun.objects.filter(repository_id=OuterRef("repository_id"), finished_at__isnull=False)
+        .order_by("-finished_at", "-id")
+        .values("status")[:1]
+    )
+    still = dict(
+        AnalysisRun.objects.filter(repository_id__in=list(by_repo))
+        .values("repository_id")
+        .annotate(latest=Subquery(latest))
+        .values_list("repository_id", "latest")
+        .distinct()
+    )
+    for repo_id, entry in by_repo.items():
+        entry["still_failing"] = still.get(repo_id) == RunStatus.FAILED
+    return sorted(by_repo.values(), key=lambda e: (not e["still_failing"], e["repository"].lower()))[
+        :MAX_LISTED
     ]

@@ -38,9 +38,9 @@ from readiness.reports.models import (
     ReportTrigger,
     WeeklyReport,
 )
-from readiness.reports.schedule import week_start_for
+from readiness.reports.schedule import first_week, week_start_for
 from readiness.teams.activity import activity_record
-from readiness.teams.models import Team
+from readiness.teams.models import Team, validate_timezone
 
 logger = logging.getLogger(__name__)
 
@@ -71,31 +71,16 @@ def render_email(name: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def _score(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}/10"
-
-
-def subject_figure(overall: dict) -> str:
-    """ "8.4/10 (+0.6)", "8.4/10 (no change)", "8.4/10 (new)", "n/a"."""
-    after, before, change = overall["after"], overall["before"], overall["change"]
-    if after is None:
-        return "n/a"
-    if before is None:
-        return f"{_score(after)} (new)"
-    if change == 0:
-        return f"{_score(after)} (no change)"
-    return f"{_score(after)} ({change:+.1f})"
-
-
 def team_label(name: str) -> str:
     return name if name.lower().endswith("team") else f"{name} team"
 
 
 def report_render(*, data: dict) -> tuple[str, str, str]:
+    """(subject, text, html): "Payments team: 2 repositories got worse: api 8.1 → 6.0, ..." and the
+    two parts, from ``selectors.report_build``'s data."""
     context = {
         **data,
         "team_label": team_label(data["team"]["name"]),
-        "headline": subject_figure(data["overall"]),
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "brand": "Readiness",
     }
@@ -177,11 +162,16 @@ def clean_addresses(text: str) -> list[str]:
 def schedule_update(
     *, team, weekday: int, hour: int, timezone_name: str, enabled: bool, external_addresses: list[str]
 ) -> ReportSchedule:
+    """The team's report schedule, and the team's time zone (its weeks' boundaries)."""
     schedule = ReportSchedule.objects.filter(team=team).first() or ReportSchedule(team=team)
-    schedule.weekday, schedule.hour, schedule.timezone = weekday, hour, timezone_name
+    schedule.weekday, schedule.hour = weekday, hour
     schedule.enabled, schedule.external_addresses = enabled, external_addresses
     schedule.full_clean(exclude=["team"])
-    schedule.save()
+    validate_timezone(timezone_name)
+    team.timezone = timezone_name
+    with transaction.atomic():
+        team.save(update_fields=["timezone"])
+        schedule.save()
     return schedule
 
 
@@ -264,7 +254,13 @@ def report_send_now(*, team, user, now: datetime | None = None) -> WeeklyReport:
     """A lead's "Send now": this week's report, early. It is the week's one report: the schedule
     will not send another, and a week already sent is not sent twice (ReportError)."""
     now = now or timezone.now()
-    week_start = week_start_for(now, selectors.schedule_for_team(team=team).timezone)
+    week_start = week_start_for(now, team.timezone)
+    first = first_week(team.created_at, team.timezone)
+    if week_start < first:
+        raise ReportError(
+            "The team's first report covers the days since it was created; it can go out from "
+            f"{first:%A} {first.day} {first:%B %Y}."
+        )
     report = report_claim(
         team_id=team.pk, week_start=week_start, trigger=ReportTrigger.MANUAL, user=user, now=now
     )
@@ -331,13 +327,9 @@ def _prepare(report: WeeklyReport, now: datetime) -> None:
     """Render and resolve recipients once, on the first attempt; retries send the same thing."""
     if report.subject:
         return
-    data = selectors.report_build(team=report.team, now=now)
+    data = selectors.report_build(team=report.team, now=now, week_start=report.week_start)
     report.subject, report.body_text, report.body_html = report_render(data=data)
-    report.figures = {
-        "overall": data["overall"]["after"],
-        "previous": data["overall"]["before"],
-        "change": data["overall"]["change"],
-    }
+    report.figures = data["figures"]
     report.recipients = [{**r, "status": "pending"} for r in selectors.report_recipients(team=report.team)]
     report.save(update_fields=["subject", "body_text", "body_html", "figures", "recipients", "updated_at"])
 

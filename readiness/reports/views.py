@@ -79,6 +79,7 @@ def report_preview(request, membership):
         "body_text": services.stored_body(preview["body_text"], team=membership.team),
         "recipients": selectors.report_recipients(team=membership.team),
         "week_start": preview["data"]["week_start"],
+        "week": preview["data"]["week"],
     }
     return render(request, "reports/report_preview.html", context)
 
@@ -171,4 +172,5 @@ def unsubscribe(request, token):
         result = services.report_unsubscribe(token=token)
     except services.ReportError as exc:
         return render(request, "reports/unsubscribe.html", {"error": str(exc)}, status=400)
-    return render(request, "reports/unsubscribe.html", {"done": True, "team": result["team"]})
+    context = {"done": True, "team": result["team"], "external": payload.get("u") is None}
+    return render(request, "reports/unsubscribe.html", context)

@@ -1,4 +1,7 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -8,9 +11,22 @@ WAIVER_MAX_DAYS_DEFAULT = 90
 WAIVER_MAX_DAYS_LIMIT = 3650
 
 
+def validate_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not a time zone name such as Europe/Paris.") from None
+
+
+def default_timezone() -> str:
+    return settings.TIME_ZONE
+
+
 class Team(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
+    # Where the team's weeks start and end (the weekly report's boundaries and schedule).
+    timezone = models.CharField(max_length=64, default=default_timezone, validators=[validate_timezone])
     created_at = models.DateTimeField(auto_now_add=True)
     # Waiver policy: the longest a waiver (or a .readiness.yml skip) may run, from the day it is made.
     waiver_max_days = models.PositiveIntegerField(

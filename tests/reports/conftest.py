@@ -1,4 +1,4 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd) and a seeded team with two weeks of checklist data."""
+"""A real SMTP server on 127.0.0.1 (aiosmtpd), and teams analysed before and during the reported week."""
 
 from __future__ import annotations
 
@@ -100,25 +100,78 @@ def smtp_down(settings):
     return settings.EMAIL_PORT
 
 
-def make_run(repository, statuses: dict, *, finished_at, status=RunStatus.SUCCEEDED, error=""):
+ROOT, HEALTH = "dockerfile.non_root_user", "dockerfile.healthcheck"
+# Titles, files and fixes as the engine reports them (what the e-mail groups and quotes).
+CHECKS = {
+    "dockerfile.non_root_user": ("Container runs as a non-root user", "Add a USER line after installing."),
+    "dockerfile.healthcheck": (
+        "Image declares a HEALTHCHECK",
+        "Add HEALTHCHECK CMD curl -f http://localhost/health",
+    ),
+}
+
+
+def make_run(repository, statuses: dict, *, finished_at, status=RunStatus.SUCCEEDED, error="", files=None):
     run = AnalysisRunFactory(
         repository=repository, status=status, finished_at=finished_at, commit_sha="abc1234def", error=error
     )
     for check_id, check_status in statuses.items():
-        CheckResultFactory(run=run, check_id=check_id, status=check_status)
+        title, remediation = CHECKS.get(check_id, (check_id, ""))
+        evidence = [{"file": f, "line": 1, "message": "x"} for f in (files or {}).get(check_id, [])]
+        CheckResultFactory(
+            run=run,
+            check_id=check_id,
+            status=check_status,
+            title=title,
+            remediation=remediation,
+            evidence=evidence,
+        )
     checklist_run_finished(run=run)
     return run
 
 
-@pytest.fixture
-def seeded(db):
-    """Team "Payments": a lead, an engineer, a viewer; three repositories with a run 8 days ago
-    and one today. api regresses (non-root fails now), web is fixed (healthcheck passes now),
-    worker stays the same; a run of worker failed this week."""
-    team = TeamFactory(name="Payments", slug="payments")
+def report_week_of(team, now=None):
+    """The days this week's report of ``team`` covers (the seven days before this week)."""
+    from readiness.reports.schedule import reported_week, week_start_for
+
+    return reported_week(week_start_for(now or timezone.now(), team.timezone), team.timezone)
+
+
+def backdate(team, *repositories, days=60):
+    """Teams and repositories made long ago (a team's first report covers only its own days)."""
+    from readiness.repos.models import Repository
+    from readiness.teams.models import Team
+
+    long_ago = timezone.now() - timedelta(days=days)
+    Team.objects.filter(pk=team.pk).update(created_at=long_ago)
+    Repository.objects.filter(pk__in=[r.pk for r in repositories]).update(created_at=long_ago)
+    team.refresh_from_db()
+
+
+SEEDED_PLAN = {  # name: (check statuses before the week, check statuses at its end)
+    "api": ({ROOT: "pass", HEALTH: "pass"}, {ROOT: "fail", HEALTH: "pass"}),
+    "web": ({ROOT: "pass", HEALTH: "fail"}, {ROOT: "pass", HEALTH: "pass"}),
+    "worker": ({ROOT: "fail", HEALTH: "warn"}, {ROOT: "fail", HEALTH: "warn"}),
+}
+
+
+def make_team(name="Payments", slug="payments", plan=None, *, tz="UTC", now=None, files=None):
+    """A team made long ago with a lead (lea), an engineer (eng) and a viewer (vic), the small
+    template (non-root: bronze, healthcheck: silver, backup-restore: manual silver) and one
+    repository per ``plan`` entry, analysed the day before the reported week and on its last day
+    (Dockerfile and worker/Dockerfile as the non-root check's evidence)."""
+    from readiness.teams.models import Team
+
+    team = TeamFactory(name=name, slug=slug)
+    Team.objects.filter(pk=team.pk).update(timezone=tz)
+    team.refresh_from_db()
+    # Payments' members are lea@example.com...; another team's are lea-<slug>@example.com...
+    suffix = "" if slug == "payments" else f"-{slug}"
     lead, engineer, viewer = (
-        MembershipFactory(team=team, role=role, user__username=name, user__email=f"{name}@example.com")
-        for role, name in (("lead", "lea"), ("engineer", "eng"), ("viewer", "vic"))
+        MembershipFactory(
+            team=team, role=role, user__username=f"{user}{suffix}", user__email=f"{user}{suffix}@example.com"
+        )
+        for role, user in (("lead", "lea"), ("engineer", "eng"), ("viewer", "vic"))
     )
     first = TemplateItemFactory(
         template__team=team,
@@ -126,15 +179,16 @@ def seeded(db):
         template__title="Small",
         key="non-root",
         level="bronze",
-        checks=["dockerfile.non_root_user"],
+        checks=[ROOT],
         title="Runs as non-root",
+        fix="Create a user in the final stage and switch to it with USER.",
     )
     template = first.template
     TemplateItemFactory(
         template=template,
         key="healthcheck",
         level="silver",
-        checks=["dockerfile.healthcheck"],
+        checks=[HEALTH],
         category_id="reliability",
         category_title="Reliability",
         title="Has a healthcheck",
@@ -149,25 +203,18 @@ def seeded(db):
         category_title="Reliability",
         title="Backup restore tested",
     )
-    now = timezone.now()
-    before, after = now - timedelta(days=8), now - timedelta(hours=1)
-    root, health = "dockerfile.non_root_user", "dockerfile.healthcheck"
-    plan = {  # name: (check statuses 8 days ago, check statuses today)
-        "api": ({root: "pass", health: "pass"}, {root: "fail", health: "pass"}),
-        "web": ({root: "pass", health: "fail"}, {root: "pass", health: "pass"}),
-        "worker": ({root: "fail", health: "warn"}, {root: "fail", health: "warn"}),
-    }
-    repositories = {}
-    for name, (old, new) in plan.items():
-        repo = RepositoryFactory(team=team, name=name, slug=name)
+    plan = SEEDED_PLAN if plan is None else plan
+    repositories = {n: RepositoryFactory(team=team, name=n, slug=n) for n in plan}
+    backdate(team, *repositories.values(), days=400)
+    week = report_week_of(team, now)
+    before, after = week.since - timedelta(days=1), week.until - timedelta(hours=3)
+    for repo_name, (old, new) in plan.items():
+        repo = repositories[repo_name]
         checklist_apply(repository=repo, template=template)
-        make_run(repo, old, finished_at=before)
-        make_run(repo, new, finished_at=after)
-        repositories[name] = repo
-    make_run(
-        repositories["worker"], {}, finished_at=now - timedelta(hours=2), status=RunStatus.FAILED,
-        error="git fetch timed out after 120 s",
-    )  # fmt: skip
+        if old is not None:
+            make_run(repo, old, finished_at=before)
+        if new is not None:
+            make_run(repo, new, finished_at=after, files=files or {ROOT: ["Dockerfile", "worker/Dockerfile"]})
     return {
         "team": team,
         "lead": lead.user,
@@ -175,4 +222,19 @@ def seeded(db):
         "viewer": viewer.user,
         "template": template,
         "repositories": repositories,
+        "week": week,
     }
+
+
+@pytest.fixture
+def seeded(db):
+    """Team "Payments" (made long ago): api regresses (non-root fails now, in two Dockerfiles),
+    web is fixed (healthcheck passes now), worker stays the same; a run of worker failed during
+    the week and one succeeded after it."""
+    data = make_team()
+    week = data["week"]
+    worker, failed_at = data["repositories"]["worker"], week.until - timedelta(hours=4)
+    make_run(
+        worker, {}, finished_at=failed_at, status=RunStatus.FAILED, error="git fetch timed out after 120 s"
+    )
+    return data

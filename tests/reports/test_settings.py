@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from readiness.env import SettingsError, env_email_url
-from readiness.reports.services import subject_figure, team_label
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,12 +73,3 @@ def test_settings_read_email_url_the_usual_variables_and_anymail():
     # make run: DEBUG and no mail server configured print e-mails on the console.
     assert _settings_in_child(DEBUG="true").startswith("django.core.mail.backends.console.EmailBackend")
     assert "EMAIL_USE_TLS" in _settings_in_child(EMAIL_USE_TLS="yes")  # strict: yes is not true
-
-
-def test_subject_figures():
-    assert subject_figure({"after": 8.4, "before": 7.8, "change": 0.6}) == "8.4/10 (+0.6)"
-    assert subject_figure({"after": 7.0, "before": 7.5, "change": -0.5}) == "7.0/10 (-0.5)"
-    assert subject_figure({"after": 7.0, "before": 7.0, "change": 0.0}) == "7.0/10 (no change)"
-    assert subject_figure({"after": 7.0, "before": None, "change": None}) == "7.0/10 (new)"
-    assert subject_figure({"after": None, "before": 7.0, "change": None}) == "n/a"
-    assert team_label("Payments") == "Payments team" and team_label("Platform Team") == "Platform Team"

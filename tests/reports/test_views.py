@@ -46,9 +46,11 @@ def test_a_lead_previews_then_sends_now_and_the_week_is_not_sent_again(
     client.force_login(seeded["lead"])
     preview = client.get(url("preview"))
     assert preview.status_code == 200
-    assert "Readiness — Payments team: 3.8/10 (-0.5)" in preview.content.decode()
+    page = preview.content.decode()
+    assert "Payments team: 1 repository got worse: api 7.1 → 2.9 (lost Bronze)" in page
+    assert f"the report of {seeded['week'].label}" in page
     body = client.get(url("preview_html"))
-    assert body.status_code == 200 and b"Repositories, worst first" in body.content
+    assert body.status_code == 200 and b"Every repository: the week side by side" in body.content
     assert not WeeklyReport.objects.exists()  # a preview claims nothing
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -76,7 +78,7 @@ def test_a_lead_sets_the_schedule_and_external_addresses(seeded, client):
     ok = client.post(url("settings"), {**form, "external_addresses": "cto@example.org, ops@example.org"})
     assert ok.status_code == 302
     schedule = ReportSchedule.objects.get(team=seeded["team"])
-    assert (schedule.weekday, schedule.hour, schedule.timezone) == (4, 16, "Europe/Paris")
+    assert (schedule.weekday, schedule.hour, schedule.team.timezone) == (4, 16, "Europe/Paris")
     assert schedule.external_addresses == ["cto@example.org", "ops@example.org"]
     recipients = [r["address"] for r in selectors.report_recipients(team=seeded["team"])]
     assert recipients == ["eng@example.com", "lea@example.com", "cto@example.org", "ops@example.org"]
@@ -104,6 +106,7 @@ def test_one_click_unsubscribe_needs_no_login_and_turns_off_only_that_user(seede
     csrf_client = client.__class__(enforce_csrf_checks=True)
     response = csrf_client.post(path, {"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and b"no longer receive" in response.content
+    assert b"You can turn it back on from the team's reports page" in response.content
     recipients = [r["address"] for r in selectors.report_recipients(team=team)]
     assert recipients == ["lea@example.com"]  # the lead still receives it
 
@@ -116,8 +119,12 @@ def test_an_external_address_unsubscribes_itself_only(seeded, client):
     path = services.unsubscribe_url(team_id=team.pk, address="CTO@example.org").removeprefix(
         "http://localhost:8000"
     )
-    assert client.post(path).status_code == 200
+    page = client.post(path)
+    assert page.status_code == 200
     assert ReportSchedule.objects.get(team=team).external_addresses == ["ops@example.org"]
+    # Spoken to an address outside the team, not to a member who could turn it back on.
+    assert b"ask a lead of the team to add it back" in page.content
+    assert b"reports page" not in page.content
 
 
 def test_the_team_page_links_to_the_reports(seeded, client):

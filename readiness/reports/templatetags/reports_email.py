@@ -36,3 +36,9 @@ def score_colour(value) -> str:
     if value is None:
         return "#57606a"
     return "#1a7f37" if value >= 8 else "#9a6700" if value >= 5 else "#cf222e"
+
+
+@register.filter
+def verdict(status) -> str:
+    """How a newly failing check's status reads: "Newly failing", "Now warning"."""
+    return {"warn": "Now warning"}.get(status, "Newly failing")
