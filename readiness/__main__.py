@@ -1,5 +1,5 @@
 """``python -m readiness``: the command line. Imports the engine only, never Django."""
 
-from readiness.engine.cli import main
+from readiness.engine.cli import console_main
 
-raise SystemExit(main(prog="python -m readiness"))
+console_main(prog="python -m readiness")

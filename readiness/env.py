@@ -270,28 +270,23 @@ _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 def env_https_url(name: str) -> str | None:
-    """An https:// URL (plain http:// only for this machine: localhost, 127.0.0.1, [::1]); None
-    when unset. Used for the identity provider, whose answers must not travel in clear."""
+    """An https:// URL (plain http:// only for this machine: localhost, 127.0.0.1, [::1]), with no
+    query or fragment; None when unset. Used for the identity provider, whose answers must not
+    travel in clear."""
     from urllib.parse import urlsplit
 
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    expected = "an https:// URL (http:// only for localhost or 127.0.0.1)"
+    value = env_url(name, "", schemes=("https", "http"), expected=expected)
+    if not value:
         return None
-    text = raw.strip()
-    parts = urlsplit(text)
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        parts = parts._replace(netloc="")
-    local = parts.hostname in _LOCAL_HOSTS
+    parts = urlsplit(value)
     if (
-        not parts.hostname
-        or parts.query
+        parts.query
         or parts.fragment
-        or not (parts.scheme == "https" or (parts.scheme == "http" and local))
+        or (parts.scheme.lower() == "http" and parts.hostname not in _LOCAL_HOSTS)
     ):
-        raise SettingsError(name, text, "an https:// URL (http:// only for localhost or 127.0.0.1)")
-    return text.rstrip("/")
+        raise SettingsError(name, redact_url(value), expected)
+    return value.rstrip("/")
 
 
 _RULE = re.compile(
@@ -326,3 +321,11 @@ def env_auto_join(name: str, default_role: str) -> list[dict]:
             }
         )
     return rules
+
+
+def url_origin(url: str) -> str:
+    """scheme://host[:port] of a URL (for the Content Security Policy)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

@@ -36,6 +36,7 @@ from readiness.env import (
     env_site_url,
     env_str,
     env_url,
+    url_origin,
 )
 from readiness.probes.guard import AddressPolicy
 
@@ -423,7 +424,9 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # The SSO button posts here and is redirected to the identity provider: browsers apply
+        # form-action to that redirect too, so the issuer's origin is allowed when SSO is on.
+        "form-action": [SELF, *([url_origin(OIDC_ISSUER_URL)] if OIDC_ISSUER_URL else [])],
         "frame-ancestors": [NONE],
     }
 }

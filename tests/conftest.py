@@ -26,3 +26,7 @@ def team_member(db):
         return MembershipFactory(**kwargs)
 
     return make
+
+
+# The test OpenID Connect provider (a second process), for tests/sso and the browser tests.
+from tests.oidc_provider.fixtures import oidc_provider, oidc_provider_db, sso  # noqa: E402, F401

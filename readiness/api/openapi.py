@@ -58,6 +58,17 @@ SCHEMAS = {
             "run": {"type": "integer"},
         },
     },
+    "Waiver": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "template": {"type": "string"},
+            "item": {"type": "string"},
+            "reason": {"type": "string"},
+            "expires_on": {"type": "string", "format": "date"},
+            "granted_by": {"type": ["string", "null"]},
+        },
+    },
     "Run": {
         "type": "object",
         "required": ["id", "team", "repository", "status", "finished", "url"],
@@ -186,6 +197,29 @@ SCHEMAS = {
                 },
             },
             "failing_checks": {"type": "array", "items": _ref("Check")},
+            "new_since": {
+                "type": ["object", "null"],
+                "description": "With new_since: the earlier run and the findings new since it.",
+                "properties": {
+                    "run": {"oneOf": [_ref("Run"), {"type": "null"}]},
+                    "new_findings": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "check": {"type": "string"},
+                                "status": {"enum": ["fail", "warn", "error"]},
+                                "file": {"type": "string"},
+                                "line": {"type": ["integer", "null"]},
+                                "message": {"type": "string"},
+                                "fingerprint": {"type": "string"},
+                            },
+                        },
+                    },
+                    "known": {"type": "integer"},
+                    "fixed": {"type": "integer"},
+                },
+            },
             "failing_items": {
                 "type": "array",
                 "description": "Checklist items at or under the asked level that hold it back.",
@@ -284,6 +318,38 @@ PATHS = {
             },
         }
     },
+    "/api/v1/teams/{team}/repos/{repo}/waivers": {
+        "post": {
+            "operationId": "grantWaiver",
+            "summary": "Waive a checklist item until a date, within the team's waiver policy",
+            "description": "Needs a team lead's personal token. The expiry may be at most the team's "
+            "longest waiver (90 days by default) from today; a later one is refused with 400.",
+            "parameters": PATH_PARAMS,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["template", "item", "reason", "expires_on"],
+                            "properties": {
+                                "template": {"type": "string", "description": "The checklist's slug."},
+                                "item": {"type": "string", "description": "The item's key."},
+                                "reason": {"type": "string"},
+                                "expires_on": {"type": "string", "format": "date"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": _json(_ref("Waiver"), "Granted."),
+                "400": _resp("BadRequest"),
+                "403": _json(_ref("Error"), "Not a team lead's personal token."),
+                **AUTH_ERRORS,
+            },
+        }
+    },
     "/api/v1/teams/{team}/repos/{repo}/runs/{run_id}": {
         "get": {
             "operationId": "getRun",
@@ -320,8 +386,9 @@ PATHS = {
             "operationId": "gate",
             "summary": "Deploy gate: 200 when met, 409 with what fails when not",
             "description": (
-                "Checks a run (by default the latest successful one) against a minimum score and/or a "
-                "checklist level. No successful run, or an unfinished or failed run, does not pass."
+                "Checks a run (by default the latest successful one) against a minimum score, a "
+                "checklist level and/or findings new since an earlier run (new_since). No successful "
+                "run, or an unfinished or failed run, does not pass."
             ),
             "parameters": [
                 *PATH_PARAMS,
@@ -336,6 +403,16 @@ PATHS = {
                     "in": "query",
                     "schema": {"type": "integer", "minimum": 1},
                     "description": "Gate this run instead of the latest successful one.",
+                },
+                {
+                    "name": "new_since",
+                    "in": "query",
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$"},
+                    "description": (
+                        "Fail only on fail/error findings not in an earlier successful run: a run id, a "
+                        "commit (or its prefix), or the default branch's name for its last run before "
+                        "this one. The new findings are listed in new_since.new_findings."
+                    ),
                 },
             ],
             "responses": {

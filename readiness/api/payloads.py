@@ -115,4 +115,27 @@ def gate_payload(gate: dict, *, min_score, level) -> dict:
         "checklist": gate["level"],
         "failing_checks": [check_payload(r) for r in gate["failing_checks"]],
         "failing_items": gate["failing_items"],
+        "new_since": _new_since_payload(gate.get("new_since")),
+    }
+
+
+def _new_since_payload(since: dict | None) -> dict | None:
+    if since is None:
+        return None
+    return {
+        "run": run_payload(since["run"]) if since["run"] is not None else None,
+        "new_findings": since["new_findings"],
+        "known": since["known"],
+        "fixed": since["fixed"],
+    }
+
+
+def waiver_payload(waiver) -> dict:
+    return {
+        "id": waiver.pk,
+        "template": waiver.template_slug,
+        "item": waiver.item_key,
+        "reason": waiver.reason,
+        "expires_on": waiver.expires_on.isoformat(),
+        "granted_by": waiver.granted_by.get_username() if waiver.granted_by else None,
     }

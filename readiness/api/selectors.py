@@ -53,6 +53,8 @@ def token_get_for_user(*, user, token_id: int) -> ApiToken:
 class TeamAccess:
     team: Team
     can_trigger: bool
+    # Grants waivers: only a lead's personal token (a team token is a CI job, not a person).
+    is_lead: bool = False
 
 
 def token_teams(*, token: ApiToken) -> QuerySet[Team]:
@@ -69,7 +71,11 @@ def token_team_access(*, token: ApiToken, team_slug: str) -> TeamAccess:
             raise Http404
         return TeamAccess(token.team, can_trigger=True)
     membership = membership_get(user=token.user, team_slug=team_slug)
-    return TeamAccess(membership.team, can_trigger=role_at_least(membership, Role.ENGINEER))
+    return TeamAccess(
+        membership.team,
+        can_trigger=role_at_least(membership, Role.ENGINEER),
+        is_lead=role_at_least(membership, Role.LEAD),
+    )
 
 
 def repository_list_for_teams(*, teams) -> QuerySet[Repository]:
@@ -89,8 +95,17 @@ def repository_list_for_teams(*, teams) -> QuerySet[Repository]:
 # Gate ------------------------------------------------------------------------------------------
 
 
-def gate_evaluate(*, repository, run: AnalysisRun | None, min_score: float | None, level: str | None) -> dict:
-    """Whether a run meets a minimum score and/or checklist level, with what holds it back.
+def gate_evaluate(
+    *,
+    repository,
+    run: AnalysisRun | None,
+    min_score: float | None,
+    level: str | None,
+    new_since: str | None = None,
+) -> dict:
+    """Whether a run meets a minimum score, a checklist level and/or has no failing finding new
+    since an earlier run (``new_since``: a run id, a commit, or the default branch's name for its
+    last run before this one), with what holds it back.
 
     Fails closed: no successful run, or a run that is unfinished or failed, does not pass.
     """
@@ -99,12 +114,23 @@ def gate_evaluate(*, repository, run: AnalysisRun | None, min_score: float | Non
     failing_checks: list = []
     failing_items: list[dict] = []
     level_info = None
+    since: dict | None = None
     if run is None:
         reasons.append("the repository has no successful analysis yet")
     elif run.status != RunStatus.SUCCEEDED:
         reasons.append(f"run {run.pk} is {run.status}, not succeeded")
     else:
         failing_checks = list(run.check_results.filter(status__in=FAILING_STATUSES).order_by("check_id"))
+        if new_since is not None:
+            since = gate_new_findings(repository=repository, run=run, new_since=new_since)
+            failing = [f for f in since["new_findings"] if f["status"] in FAILING_STATUSES]
+            if since["run"] is None:
+                notes.append(
+                    f"no successful run matches new_since={new_since!r}: every finding counts as new"
+                )
+            if failing:
+                base = f"run {since['run'].pk}" if since["run"] is not None else "nothing"
+                reasons.append(f"{len(failing)} failing finding(s) new since {base}")
         if min_score is not None and (run.score is None or run.score < min_score):
             shown = "none" if run.score is None else f"{run.score:g}"
             reasons.append(f"score {shown} is under the minimum {min_score:g}")
@@ -134,10 +160,57 @@ def gate_evaluate(*, repository, run: AnalysisRun | None, min_score: float | Non
         "reasons": reasons,
         "notes": notes,
         "run": run,
+        "new_since": since,
         "failing_checks": failing_checks,
         "level": level_info and {k: level_info[k] for k in ("template", "title", "level")},
         "failing_items": failing_items,
     }
+
+
+def gate_base_run(*, repository, run: AnalysisRun, new_since: str) -> AnalysisRun | None:
+    """The successful run ``new_since`` names: a run id, a commit (or its prefix), or the default
+    branch's name for the last successful run before ``run`` (runs analyse the default branch)."""
+    earlier = repository.runs.filter(status=RunStatus.SUCCEEDED).exclude(pk=run.pk)
+    if new_since.isdigit():
+        return earlier.filter(pk=int(new_since)).first()
+    if new_since == repository.branch:
+        before = earlier.filter(finished_at__lte=run.finished_at) if run.finished_at else earlier
+        return before.order_by("-finished_at", "-id").first()
+    return earlier.filter(commit_sha__startswith=new_since.lower()).order_by("-finished_at", "-id").first()
+
+
+def gate_new_findings(*, repository, run: AnalysisRun, new_since: str) -> dict:
+    """The findings of ``run`` not in the run ``new_since`` names, matched as the CLI's baselines
+    match them (fingerprints that survive line moves, then check + file + message)."""
+    from readiness.api.sarif import report_from_run
+    from readiness.engine.baseline import compare, findings
+
+    base = gate_base_run(repository=repository, run=run, new_since=new_since)
+    baseline = {"findings": []}
+    if base is not None:
+        baseline["findings"] = [
+            {"fingerprint": f.fingerprint, "message_key": _message_key(f)}
+            for f in findings(report_from_run(base))
+        ]
+    comparison = compare(report_from_run(run), baseline, path=f"run {base.pk}" if base else "")
+    new = [
+        {
+            "check": f.check,
+            "status": str(f.status),
+            "file": f.evidence.file,
+            "line": f.evidence.line,
+            "message": f.evidence.message,
+            "fingerprint": f.fingerprint,
+        }
+        for f in comparison.new
+    ]
+    return {"run": base, "new_findings": new, "known": comparison.known, "fixed": len(comparison.gone)}
+
+
+def _message_key(finding) -> str:
+    from readiness.engine.fingerprint import message_key
+
+    return message_key(finding.check, finding.evidence)
 
 
 # Comparison ------------------------------------------------------------------------------------

@@ -3,7 +3,10 @@ is in selectors and services. Every error is JSON (see auth.api_view)."""
 
 from __future__ import annotations
 
+import json
 import math
+import re
+from datetime import date
 
 from django.core.paginator import EmptyPage, Paginator
 from django.http import HttpResponse, JsonResponse
@@ -13,12 +16,18 @@ from readiness.api.auth import api_error, api_token_required, api_view
 from readiness.api.levels import LEVELS
 from readiness.api.openapi import openapi_description
 from readiness.api.sarif import run_sarif as render_run_sarif
+from readiness.checklists.errors import ChecklistError
+from readiness.checklists.services import records as checklist_records
 from readiness.repos import selectors as repo_selectors
 from readiness.repos import services as repo_services
 from readiness.repos.models import RunStatus, Trigger
 
 PER_PAGE_DEFAULT = 50
 PER_PAGE_MAX = 100
+
+
+# A run id, a commit (hex) or a branch name: what `new_since` may name.
+NEW_SINCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
 
 
 class BadParameter(ValueError):
@@ -105,6 +114,33 @@ def run_create(request, team_slug, repo_slug):
     return response
 
 
+@api_view("POST")
+@api_token_required
+def waiver_create(request, team_slug, repo_slug):
+    """Grant a waiver, under the team's policy (the same service as the page)."""
+    access, repository = _repository(request, team_slug, repo_slug)
+    if not access.is_lead:
+        return api_error(403, "Waivers are granted with a team lead's personal token.")
+    try:
+        body = json.loads(request.body or b"{}")
+        fields = {name: body[name] for name in ("template", "item", "reason", "expires_on")}
+        expires_on = date.fromisoformat(str(fields["expires_on"]))
+    except (ValueError, TypeError, KeyError):
+        return api_error(400, "Send JSON with template, item, reason and expires_on (YYYY-MM-DD).")
+    try:
+        waiver = checklist_records.waiver_grant(
+            repository=repository,
+            template_slug=str(fields["template"]),
+            item_key=str(fields["item"]),
+            reason=str(fields["reason"]),
+            expires_on=expires_on,
+            user=request.api_principal.user,
+        )
+    except ChecklistError as exc:
+        return api_error(400, str(exc))
+    return JsonResponse(payloads.waiver_payload(waiver), status=201)
+
+
 @api_view("GET")
 @api_token_required
 def run_detail(request, team_slug, repo_slug, run_id):
@@ -133,7 +169,7 @@ def scorecard(request, team_slug, repo_slug):
     return JsonResponse(payloads.scorecard_payload(repo_selectors.scorecard_for_run(run=run)))
 
 
-def _gate_params(request) -> tuple[float | None, str | None, int | None]:
+def _gate_params(request) -> tuple[float | None, str | None, int | None, str | None]:
     raw_score = request.GET.get("min_score")
     min_score = None
     if raw_score not in (None, ""):
@@ -146,10 +182,13 @@ def _gate_params(request) -> tuple[float | None, str | None, int | None]:
     level = request.GET.get("level") or None
     if level is not None and level not in LEVELS:
         raise BadParameter(f"level must be one of {', '.join(LEVELS)}, not {level[:40]!r}.")
-    if min_score is None and level is None:
-        raise BadParameter("Give min_score (0 to 10), level (bronze, silver or gold), or both.")
+    new_since = request.GET.get("new_since") or None
+    if new_since is not None and not NEW_SINCE.fullmatch(new_since):
+        raise BadParameter(f"new_since must be a run id, a commit or a branch name, not {new_since[:40]!r}.")
+    if min_score is None and level is None and new_since is None:
+        raise BadParameter("Give min_score (0 to 10), level (bronze, silver or gold), new_since, or several.")
     run_id = _int_param(request, "run") if request.GET.get("run") else None
-    return min_score, level, run_id
+    return min_score, level, run_id, new_since
 
 
 @api_view("GET")
@@ -157,14 +196,16 @@ def _gate_params(request) -> tuple[float | None, str | None, int | None]:
 def gate(request, team_slug, repo_slug):
     _access, repository = _repository(request, team_slug, repo_slug)
     try:
-        min_score, level, run_id = _gate_params(request)
+        min_score, level, run_id, new_since = _gate_params(request)
     except BadParameter as exc:
         return api_error(400, str(exc))
     if run_id is not None:
         run = repo_selectors.run_get(repository=repository, run_id=run_id)
     else:
         run = repo_selectors.run_latest_succeeded(repository=repository)
-    result = selectors.gate_evaluate(repository=repository, run=run, min_score=min_score, level=level)
+    result = selectors.gate_evaluate(
+        repository=repository, run=run, min_score=min_score, level=level, new_since=new_since
+    )
     body = payloads.gate_payload(result, min_score=min_score, level=level)
     return JsonResponse(body, status=200 if result["passed"] else 409)
 

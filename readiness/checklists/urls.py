@@ -1,6 +1,6 @@
 from django.urls import path
 
-from readiness.checklists.views import badge, compare, items, templates
+from readiness.checklists.views import badge, compare, items, templates, waivers
 
 app_name = "checklists"
 
@@ -30,5 +30,6 @@ urlpatterns = [
     path(_item + "revoke/", items.item_revoke, name="revoke"),
     path(_item + "note/", items.item_note, name="note"),
     path(_item + "history/", items.item_history, name="history"),
+    path("t/<slug:team_slug>/waivers/", waivers.team_waivers, name="waivers"),
     path("badge/<str:token>.svg", badge.badge, name="badge"),
 ]

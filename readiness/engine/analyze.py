@@ -25,22 +25,27 @@ def analyze(
     skip: Iterable[str] | None = None,
     excerpts: bool = False,
     gitignore: bool = False,
+    skip_expiry_limit=None,
+    fingerprints: bool = True,
     fixes: bool = False,
 ) -> ScanReport:
     """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``.
 
     With ``excerpts`` the report also carries the lines around each evidence line of a finding.
+    ``fingerprints``: give each finding its fingerprint (fingerprint.py), which re-reads the lines of
+    the evidence; the CLI's plain text report shows none and skips it.
     ``gitignore``: leave out what the root's .gitignore files ignore (the CLI's local scans of a
     working copy; a server clone holds tracked files only, and a tracked file counts even when a
-    .gitignore pattern matches it). With ``fixes`` each failing result also carries the edits that
-    fix it (readiness/engine/fixes).
+    .gitignore pattern matches it). ``skip_expiry_limit`` (a date): .readiness.yml skips expiring
+    later, or never, are not applied (the server's team waiver policy).
+    With ``fixes`` each failing result also carries the edits that fix it (readiness/engine/fixes).
     """
     from .config import load_config
 
     root = Path(root)
     if not root.is_dir():
         raise NotADirectoryError(f"{root} is not a directory")
-    config = load_config(root.resolve())
+    config = load_config(root.resolve(), skip_expiry_limit=skip_expiry_limit)
     project = build_project(root, health=health, exclude=config.exclude, gitignore=gitignore)
     only = set(only or ())
     skip = set(skip or ())
@@ -72,7 +77,8 @@ def analyze(
 
         attach_fixes(project, results)
 
-    fingerprint_results(results, project.inventory.read)
+    if fingerprints:
+        fingerprint_results(results, project.inventory.read)
     metas = {meta.id: meta for meta, _ in all_checks()}
     items = [ScoredItem(metas[r.id].category, metas[r.id].weight, r.status) for r in results]
     overall, by_category = score_items(items)

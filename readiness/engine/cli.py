@@ -38,6 +38,9 @@ examples:
 """
 
 
+FORMATS = ("text", "json", "sarif", "markdown", "codequality")
+
+
 class UsageError(Exception):
     """Reported as one line on stderr with exit code 2."""
 
@@ -84,8 +87,14 @@ def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
         "2 usage or I/O error",
     )
     scan.add_argument("path", metavar="PATH", help="the directory to scan (a repository checkout)")
+    scan.add_argument("--format", choices=FORMATS, default="text", help="default: text")
     scan.add_argument(
-        "--format", choices=("text", "json", "sarif", "markdown"), default="text", help="default: text"
+        "--also",
+        action="append",
+        metavar="FORMAT=FILE",
+        type=_also,
+        help="also write the report in FORMAT to FILE, from the same scan (repeatable; CI writes "
+        "json, sarif and markdown at once)",
     )
     scan.add_argument(
         "--baseline",
@@ -98,6 +107,13 @@ def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
         type=_score,
         metavar="N",
         help="exit 1 when the score is under N (0-10); overrides fail_under in .readiness.yml",
+    )
+    scan.add_argument(
+        "--changed",
+        nargs="*",
+        metavar="FILE",
+        help="judge only findings in these files (paths relative to PATH; pre-commit passes the "
+        "files being committed): the text report lists just those, and exit 1 when one fails",
     )
     _add_selection(scan)
     scan.add_argument(
@@ -152,6 +168,21 @@ def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
     return parser
 
 
+def console_main(prog: str = "readiness") -> None:
+    """The `readiness` command (pyproject.toml) and ``python -m readiness``: ``main()``, then exit
+    without the interpreter's teardown. Freeing every module and object one by one costs about a
+    tenth of a small repository's scan, and the operating system reclaims the memory at once
+    anyway. Everything is written by then (files are closed as written); stdout and stderr are
+    flushed here."""
+    code = main(prog=prog)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # the reader went away (`readiness scan . | head`)
+        pass
+    os._exit(code)
+
+
 def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--only",
@@ -182,7 +213,7 @@ def _scan(args: argparse.Namespace) -> int:
     check_fix_options(args)
     comparison_base = _load_baseline(args.baseline) if args.baseline else None
     report = _analyze(root, args, fixes=wants_fixes(args))
-    if args.format == "json":
+    if "json" in (args.format, *(fmt for fmt, _ in args.also or ())):
         from .fixes.apply import attach_diffs  # only a JSON report shows each fix's diff
 
         attach_diffs(root, report)
@@ -197,8 +228,12 @@ def _scan(args: argparse.Namespace) -> int:
         from .baseline import compare
 
         comparison = compare(report, comparison_base, path=args.baseline)
+    if args.changed is not None:
+        return _judge_changed(report, comparison, args)
     if not args.fix:
         _write(_render(report, lint, comparison, args), args.output)
+        for fmt, output in args.also or ():
+            _write(_render(report, lint, comparison, args, fmt=fmt, to_file=True), output)
     code = 0
     if comparison is not None and comparison.new_failing:
         first = comparison.new_failing[0]
@@ -216,6 +251,35 @@ def _scan(args: argparse.Namespace) -> int:
         print(f"readiness: {score} is under the required {threshold:g}", file=sys.stderr)
         code = 1
     return code
+
+
+def _judge_changed(report: ScanReport, comparison: Comparison | None, args: argparse.Namespace) -> int:
+    """pre-commit's mode: the scan sees the whole repository (a Dockerfile's context, the compose
+    file building it), but only findings in the files being committed are shown and can fail."""
+    from .baseline import FAILING, findings
+
+    changed = {Path(name).as_posix().removeprefix("./") for name in args.changed}
+    candidates = comparison.new if comparison is not None else findings(report)
+    focus = [f for f in candidates if f.evidence.file in changed]
+    if args.format == "text":
+        lines = [f"readiness: {len(focus)} finding(s) in {len(changed)} changed file(s)"]
+        for finding in focus:
+            where = (
+                f"{finding.evidence.file}:{finding.evidence.line}"
+                if finding.evidence.line
+                else finding.evidence.file
+            )
+            lines.append(
+                f"  {finding.status.upper():<5} {where}  {finding.check}  {finding.evidence.message}"
+            )
+        _write("\n".join(lines) + "\n", args.output)
+    else:
+        _write(_render(report, None, comparison, args), args.output)
+    failing = [f for f in focus if f.status in FAILING]
+    if failing:
+        print(f"readiness: {len(failing)} failing finding(s) in the changed files", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _baseline_write(args: argparse.Namespace) -> int:
@@ -252,7 +316,9 @@ def _analyze(root: Path, args: argparse.Namespace, *, fixes: bool = False) -> Sc
         config = load_config(root.resolve())
         if config.error:
             raise UsageError(f"{root / CONFIG_FILE}: {config.error}")
-        return analyze(root, only=only, skip=skip, gitignore=True, fixes=fixes)
+        # The plain text report shows no fingerprint: a terminal or CI log scan skips them.
+        plain = getattr(args, "format", None) == "text" and not (args.baseline or args.also)
+        return analyze(root, only=only, skip=skip, gitignore=True, fingerprints=not plain, fixes=fixes)
     except OSError as exc:
         raise UsageError(f"{args.path}: {exc.strerror or exc}") from exc
 
@@ -267,23 +333,34 @@ def _load_baseline(path: str) -> dict:
 
 
 def _render(
-    report: ScanReport, lint: LintReport | None, comparison: Comparison | None, args: argparse.Namespace
+    report: ScanReport,
+    lint: LintReport | None,
+    comparison: Comparison | None,
+    args: argparse.Namespace,
+    *,
+    fmt: str | None = None,
+    to_file: bool = False,
 ) -> str:
-    if args.format == "json":
+    fmt = fmt or args.format
+    if fmt == "json":
         from .output.json import render_json
 
         return render_json(report, lint=lint, comparison=comparison)
-    if args.format == "sarif":
+    if fmt == "sarif":
         from .output.sarif import render_sarif
 
         return render_sarif(report, lint=lint, docs_url=args.docs_url, comparison=comparison)
-    if args.format == "markdown":
+    if fmt == "markdown":
         from .output.markdown import render_markdown
 
         return render_markdown(report, comparison=comparison)
+    if fmt == "codequality":
+        from .output.codequality import render_codequality
+
+        return render_codequality(report, comparison=comparison)
     from .output.text import render_text
 
-    color = args.output is None and _stdout_wants_color()
+    color = not to_file and args.output is None and _stdout_wants_color()
     return render_text(report, lint=lint, color=color, comparison=comparison)
 
 
@@ -326,6 +403,15 @@ def _check_ids(values: list[str] | None, option: str) -> set[str]:
             raise UsageError(f"unknown check id {item!r} in {option} (see: readiness catalog)")
         selected.update(matches)
     return selected
+
+
+def _also(text: str) -> tuple[str, str]:
+    fmt, _, output = text.partition("=")
+    if fmt not in FORMATS or not output:
+        raise argparse.ArgumentTypeError(
+            f"expected FORMAT=FILE with FORMAT one of {', '.join(FORMATS)}, not {text!r}"
+        )
+    return fmt, output
 
 
 def _score(text: str) -> float:

@@ -40,11 +40,14 @@ def check_fix_options(args: argparse.Namespace) -> None:
         raise FixUsageError("--fix prints a diff; drop --format (the JSON and SARIF reports carry the edits)")
     if args.fix and args.write and args.output:
         raise FixUsageError("--fix --write edits the files; drop --output")
+    if args.fix and (getattr(args, "also", None) or getattr(args, "changed", None) is not None):
+        raise FixUsageError("--fix prints a diff of every fix; drop --also and --changed")
 
 
 def wants_fixes(args: argparse.Namespace) -> bool:
     """Whether the scan must compute fixes: for --fix, and for the reports that carry them."""
-    return bool(getattr(args, "fix", False)) or args.format in ("json", "sarif")
+    formats = {args.format, *(fmt for fmt, _ in getattr(args, "also", None) or ())}
+    return bool(getattr(args, "fix", False)) or bool(formats & {"json", "sarif"})
 
 
 def run_fix(args: argparse.Namespace, report: ScanReport, root: Path, rescan, emit) -> ScanReport:

@@ -68,9 +68,16 @@ class Config:
         return self.skips.get(check_id)
 
 
-def load_config(root: Path, *, today: dt.date | None = None) -> Config:
+def load_config(
+    root: Path, *, today: dt.date | None = None, skip_expiry_limit: dt.date | None = None
+) -> Config:
     """Read ``.readiness.yml`` at the scan root (before discovery, which honours its excludes);
-    an absent file is an empty config."""
+    an absent file is an empty config.
+
+    ``skip_expiry_limit`` is the latest expiry a skip may have (the server passes today plus the
+    team's longest waiver): a skip without an expiry, or expiring after it, is not applied and the
+    check runs, with a note saying why. Capping the date instead would let a skip dated 2099 live
+    for ever, renewed by every run. The CLI passes none: a repository's own file is trusted there."""
     if not os.path.lexists(root / CONFIG_FILE):
         return Config()
     try:
@@ -94,10 +101,10 @@ def load_config(root: Path, *, today: dt.date | None = None) -> Config:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         return _ignored(f"is invalid at {where}: {error.message[:200]}")
-    return _build(data, today or dt.date.today())
+    return _build(data, today or dt.date.today(), skip_expiry_limit)
 
 
-def _build(data: dict, today: dt.date) -> Config:
+def _build(data: dict, today: dt.date, limit: dt.date | None = None) -> Config:
     config = Config(fail_under=data.get("fail_under"), exclude=list(data.get("exclude", [])))
     known = set(all_ids())
     for entry in data.get("skip", []):
@@ -116,6 +123,13 @@ def _build(data: dict, today: dt.date) -> Config:
                     f"{CONFIG_FILE}: skip of {check_id} expired on {expires}; the check runs again"
                 )
                 continue
+        if limit is not None and (expires is None or dt.date.fromisoformat(expires) > limit):
+            config.notes.append(
+                f"{CONFIG_FILE}: skip of {check_id} not applied: "
+                + (f"it expires on {expires}" if expires else "it has no expiry")
+                + f", and this team's waivers may run until {limit.isoformat()} at the latest; the check runs"
+            )
+            continue
         config.skips[check_id] = {"id": check_id, "reason": entry["reason"], "expires": expires}
     return config
 

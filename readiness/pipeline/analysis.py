@@ -14,10 +14,12 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.utils import timezone
 
 from readiness.checklists.services.states import checklist_run_finished
 from readiness.endpoints.healthchecks import healthcheck_notes
@@ -63,8 +65,14 @@ def analysis_execute(*, run_id: int) -> ExecuteOutcome:
     try:
         with tempfile.TemporaryDirectory(prefix=f"run-{run.pk}-", dir=work_dir) as tmp:
             source = materialize_source(run.repository, Path(tmp))
-            health = health_facts_for_repository(run.repository)
-            report = analyze(source.path, health=health, excerpts=True, fixes=True)
+            report = analyze(
+                source.path,
+                health=health_facts_for_repository(run.repository),
+                excerpts=True,
+                fixes=True,
+                # The team's waiver policy applies to .readiness.yml skips too (docs/checklists.md).
+                skip_expiry_limit=timezone.localdate() + timedelta(days=run.repository.team.waiver_max_days),
+            )
             attach_diffs(source.path, report)  # each fix's diff, read while the files exist
         run_store_report(run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, report))
         checklist_run_finished(run=run)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from readiness.core.confirm import confirmation
 from readiness.repos import reachability, services
 from readiness.repos.access import repository_view
 from readiness.repos.forms import ScheduleForm, SourceForm, TokenForm
@@ -80,6 +81,20 @@ def repository_settings(request, membership, repository):
         services.repository_schedule_set(repository=repository, crontab=crontab)
         messages.success(request, "Schedule saved." if crontab else "Scheduled analyses turned off.")
     elif action == "webhook":
+        if repository.webhook_secret_encrypted and request.POST.get("confirmed") != "yes":
+            # Replacing a secret breaks the git host's webhook until it gets the new one: ask first.
+            return confirmation(
+                request,
+                title="Replace the webhook secret?",
+                question=f"Pushes to {repository.name} start nothing until the git host has the new secret.",
+                details=["The current secret stops working at once.", "The new one is shown once."],
+                button="Make a new secret",
+                cancel=reverse(
+                    "repository_settings",
+                    kwargs={"team_slug": membership.team.slug, "repo_slug": repository.slug},
+                ),
+                fields=[("action", "webhook"), ("confirmed", "yes")],
+            )
         secret = services.webhook_secret_rotate(repository=repository, actor=request.user)
         # Shown in this response only; never stored in plain text nor shown again.
         return _render(request, membership, repository, new_webhook_secret=secret)

@@ -38,18 +38,28 @@ def matching_rules(*, claims: dict, rules: list[dict]) -> list[dict]:
     ]
 
 
+def _subject(claims: dict, sociallogin) -> str:
+    return f"{claims.get('iss', '')} {sociallogin.account.uid}".strip()
+
+
+def sso_signup_record(*, user, sociallogin) -> None:
+    """An account made by a first single sign-on (allauth's user_signed_up)."""
+    activity_record(
+        team=None,
+        actor=user,
+        verb="sso.account_created",
+        target=_subject(_claims(sociallogin), sociallogin),
+        obj=user,
+        email=user.email,
+    )
+
+
 @transaction.atomic
 def sso_login_record(*, user, sociallogin) -> list[Membership]:
     """Record the login; join the teams whose rules match, with the rule's role. An existing
     membership is never changed (a lead's decision wins over the IdP's groups)."""
     claims = _claims(sociallogin)
-    subject = f"{claims.get('iss', '')} {sociallogin.account.uid}".strip()
-    if sociallogin.is_existing:
-        activity_record(team=None, actor=user, verb="sso.login", target=subject, obj=user)
-    else:
-        activity_record(
-            team=None, actor=user, verb="sso.account_created", target=subject, obj=user, email=user.email
-        )
+    activity_record(team=None, actor=user, verb="sso.login", target=_subject(claims, sociallogin), obj=user)
     joined = []
     for rule in matching_rules(claims=claims, rules=settings.OIDC_AUTO_JOIN):
         team = Team.objects.filter(slug=rule["team"]).first()

@@ -69,6 +69,23 @@ def _ensure_another_lead(membership: Membership) -> None:
         raise MembershipError("A team needs at least one lead: make someone else lead first.")
 
 
+def team_waiver_policy_set(*, team: Team, max_days: int, actor) -> Team:
+    """Change the longest waiver the team accepts. Waivers granted before keep their expiry."""
+    old = team.waiver_max_days
+    team.waiver_max_days = max_days
+    team.save(update_fields=["waiver_max_days"])
+    from readiness.teams.activity import activity_record
+
+    activity_record(
+        team=team,
+        actor=actor,
+        verb="waiver.policy_changed",
+        obj=team,
+        changes={"longest waiver (days)": (old, max_days)},
+    )
+    return team
+
+
 def activity_prune(*, now=None) -> int:
     """Delete audit entries older than AUDIT_RETENTION_DAYS (0 keeps them all); returns how many."""
     from datetime import timedelta

@@ -124,7 +124,9 @@ def member_remove(request, membership, target):
                 if leaving
                 else f"{name} loses access to {target.team.name} and its repositories."
             ),
-            details=[f"{name} {target.user.email}".strip() + f", {target.get_role_display().lower()}"],
+            details=[
+                f"{name}{f' ({target.user.email})' * bool(target.user.email)}, {target.get_role_display()}"
+            ],
             button="Leave the team" if leaving else f"Remove {name}",
             cancel=reverse("members", kwargs={"team_slug": membership.team.slug}),
         )

@@ -418,3 +418,74 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback(client, world, mo
     assert response.json() == {"detail": "Internal error; the administrators have the details."}
     assert b"secret internals" not in response.content and b"Traceback" not in response.content
     assert "secret internals" in caplog.text  # logged for the administrators
+
+
+# new_since: only findings new since an earlier run --------------------------------------------
+
+
+def failing(check_id, file, line, message, fingerprint=None) -> dict:
+    evidence = {"file": file, "line": line, "message": message}
+    if fingerprint:
+        evidence["fingerprint"] = fingerprint
+    return {
+        "check_id": check_id,
+        "category": "security",
+        "status": "fail",
+        "severity": "high",
+        "title": check_id,
+        "evidence": [evidence],
+        "remediation": "",
+    }
+
+
+ROOT_USER = failing("dockerfile.non_root_user", "Dockerfile", 3, "runs as root", fingerprint="f" * 32)
+
+
+def test_gate_new_since_passes_on_findings_that_only_moved(client, world):
+    base = make_scored_run(
+        world.repo, score=4.0, checks=[ROOT_USER], finished_at=timezone.now() - timedelta(days=1)
+    )
+    moved = {**ROOT_USER, "evidence": [{**ROOT_USER["evidence"][0], "line": 9}]}  # same fingerprint
+    run = make_scored_run(world.repo, score=4.0, checks=[moved])
+    response = gate(client, world, f"new_since={base.pk}&run={run.pk}")
+    assert response.status_code == 200, response.json()
+    since = response.json()["new_since"]
+    assert since["run"]["id"] == base.pk and since["new_findings"] == [] and since["known"] == 1
+
+
+def test_gate_new_since_the_default_branch_fails_on_new_findings_and_names_them(client, world):
+    make_scored_run(world.repo, score=4.0, checks=[ROOT_USER], finished_at=timezone.now() - timedelta(days=2))
+    last = make_scored_run(
+        world.repo, score=4.0, checks=[ROOT_USER], finished_at=timezone.now() - timedelta(days=1)
+    )
+    added = failing("compose.healthchecks", "compose.yml", 4, "service web has no healthcheck")
+    run = make_scored_run(world.repo, score=3.0, checks=[ROOT_USER, added])
+    response = gate(client, world, f"new_since={world.repo.branch}&run={run.pk}")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["reasons"] == [f"1 failing finding(s) new since run {last.pk}"]
+    assert body["new_since"]["run"]["id"] == last.pk
+    (new,) = body["new_since"]["new_findings"]
+    assert (new["check"], new["file"], new["line"]) == ("compose.healthchecks", "compose.yml", 4)
+    # Runs stored before fingerprints existed still compare, by check, file and message.
+    old = failing("compose.healthchecks", "compose.yml", 2, "service web has no healthcheck")
+    AnalysisRun.objects.filter(pk=last.pk).update(commit_sha="d00dfeed")
+    last.check_results.create(**old)
+    again = gate(client, world, f"new_since=d00d&run={run.pk}")
+    assert again.status_code == 200, again.json()
+
+
+def test_gate_new_since_with_nothing_to_compare_counts_every_finding(client, world):
+    run = make_scored_run(world.repo, score=4.0, checks=[ROOT_USER])
+    response = gate(client, world, f"new_since=cafe123&run={run.pk}")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["notes"] == ["no successful run matches new_since='cafe123': every finding counts as new"]
+    assert [f["check"] for f in body["new_since"]["new_findings"]] == ["dockerfile.non_root_user"]
+
+
+@pytest.mark.parametrize("value", ["../x", "a b", "-rf", "x" * 201])
+def test_gate_new_since_malformed_is_400(client, world, value):
+    make_scored_run(world.repo)
+    response = gate(client, world, f"new_since={value}")
+    assert response.status_code == 400 and "new_since" in response.json()["detail"]

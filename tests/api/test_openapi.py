@@ -1,6 +1,7 @@
 """The OpenAPI description: valid OpenAPI 3.1, covers every /api/ URL, and every documented status
 of every operation is really produced, with a body that matches the documented schema."""
 
+import json
 import re
 
 import pytest
@@ -98,6 +99,21 @@ def scenario(world):
     low_repo = RepositoryFactory(team=world.team, name="low-service")
     runs["low"] = make_scored_run(low_repo, score=3.0)
     world.low_repo = low_repo
+    # A manual item on the repository for the waiver endpoint, and a lead's personal token.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from readiness.checklists.services.applied import checklist_apply
+    from tests.factories import ChecklistTemplateFactory, TemplateItemFactory
+
+    item = TemplateItemFactory(template=ChecklistTemplateFactory(team=world.team), manual=True)
+    checklist_apply(repository=world.repo, template=item.template, user=world.lead.user)
+    _, lead_token = services.token_create(name="mine", created_by=world.lead.user, user=world.lead.user)
+    waiver = {"template": item.template.slug, "item": item.key, "reason": "vendor fix due"}
+    soon = (timezone.localdate() + timedelta(days=30)).isoformat()
+    world.waiver_ok = (lead_token, waiver | {"expires_on": soon})
+    world.waiver_too_long = (lead_token, waiver | {"expires_on": "2099-01-01"})
     world.runs = runs
     return world
 
@@ -122,6 +138,11 @@ def _cases(w):
         (P + "/runs", "post", "403", base(r) + "/runs", viewer),
         (P + "/runs", "post", "401", base(r) + "/runs", None),
         (P + "/runs", "post", "404", base(other) + "/runs", team),
+        (P + "/waivers", "post", "201", base(r) + "/waivers", w.waiver_ok),
+        (P + "/waivers", "post", "400", base(r) + "/waivers", w.waiver_too_long),
+        (P + "/waivers", "post", "403", base(r) + "/waivers", team),
+        (P + "/waivers", "post", "401", base(r) + "/waivers", None),
+        (P + "/waivers", "post", "404", base(other) + "/waivers", team),
         (P + "/runs/{run_id}", "get", "200", base(r) + f"/runs/{ok}", team),
         (P + "/runs/{run_id}", "get", "401", base(r) + f"/runs/{ok}", None),
         (P + "/runs/{run_id}", "get", "404", base(r) + f"/runs/{w.runs['foreign'].pk}", team),
@@ -135,6 +156,9 @@ def _cases(w):
         (P + "/gate", "get", "200", base(r) + "/gate?min_score=8", team),
         (P + "/gate", "get", "400", base(r) + "/gate?min_score=high", team),
         (P + "/gate", "get", "409", base(low) + "/gate?min_score=8", team),
+        # No earlier run of the default branch: every finding is new (the body lists them).
+        (P + "/gate", "get", "409", base(r) + f"/gate?new_since={r.branch}", team),
+        (P + "/gate", "get", "400", base(r) + "/gate?new_since=../etc", team),
         (P + "/gate", "get", "401", base(r) + "/gate?min_score=8", None),
         (P + "/gate", "get", "404", base(other) + "/gate?min_score=8", team),
         (P + "/compare", "get", "200", base(r) + f"/compare?before={ok}&after={ok}", team),
@@ -146,7 +170,13 @@ def _cases(w):
 
 
 def _call(client, method, url, token):
+    """``token`` is a plaintext, None, or (plaintext, JSON body) for an operation with a body."""
+    body = None
+    if isinstance(token, tuple):
+        token, body = token
     headers = bearer(token) if token else {}
+    if body is not None:
+        return client.post(url, json.dumps(body), content_type="application/json", headers=headers)
     return getattr(client, method)(url, headers=headers)
 
 
@@ -167,7 +197,7 @@ def test_every_documented_status_is_produced_with_its_documented_body(client, sc
     # 429 for every operation behind a token: one request allowed per token, the next refused.
     settings.RATE_LIMIT_API = (1, 60)
     for path, method, status, url, token in _cases(scenario):
-        if status not in ("200", "202") or token is None:
+        if status not in ("200", "201", "202") or token is None:
             continue
         _, fresh = services.token_create(name="429", created_by=scenario.lead.user, team=scenario.team)
         _call(client, method, url, fresh)

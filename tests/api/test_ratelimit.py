@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.test import RequestFactory
 
 from readiness.core import ratelimit
@@ -15,6 +16,15 @@ from tests.api.conftest import bearer, repo_path
 from tests.factories import RepositoryFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def minute_start():
+    """Counters are per fixed window (``now // seconds``): a test counting against a 60-second
+    limit starts at the beginning of a minute, so a slow machine cannot straddle two windows."""
+    start = (time.time() // 60 + 1) * 60 + 0.5
+    with time_machine.travel(start, tick=True):
+        yield
 
 
 def assert_429(response):
@@ -47,7 +57,7 @@ def test_api_per_token_limit_then_reset_after_the_window(client, world, settings
     assert client.get("/api/v1/repos", headers=headers).status_code == 200
 
 
-def test_api_per_address_limit_counts_before_authentication(client, world, settings):
+def test_api_per_address_limit_counts_before_authentication(client, world, settings, minute_start):
     settings.RATE_LIMIT_API_IP = (3, 60)
     assert client.get("/api/v1/repos").status_code == 401
     assert client.get("/api/v1/repos", headers=bearer("rdy_guess")).status_code == 401
@@ -74,13 +84,13 @@ def test_the_counter_lives_in_redis(client, world, settings, redis_client, rate_
     assert (decision.allowed, decision.remaining) == (True, 0)
 
 
-def test_trigger_is_limited_too(client, world, settings):
+def test_trigger_is_limited_too(client, world, settings, minute_start):
     settings.RATE_LIMIT_API = (1, 60)
     assert client.post(repo_path(world.repo, "/runs"), headers=bearer(world.team_token)).status_code == 202
     assert_429(client.post(repo_path(world.repo, "/runs"), headers=bearer(world.team_token)))
 
 
-def test_webhook_is_limited_per_address(client, settings):
+def test_webhook_is_limited_per_address(client, settings, minute_start):
     settings.RATE_LIMIT_WEBHOOK = (2, 60)
     repo = RepositoryFactory()
     url = f"/hooks/{repo.webhook_id}/"
@@ -92,7 +102,7 @@ def test_webhook_is_limited_per_address(client, settings):
     assert limited.json()["retry_after"] >= 1
 
 
-def test_login_posts_are_limited_per_address_and_pages_still_load(client, settings):
+def test_login_posts_are_limited_per_address_and_pages_still_load(client, settings, minute_start):
     settings.RATE_LIMIT_LOGIN = (2, 60)
     for _ in range(2):
         assert client.post("/accounts/login/", {"username": "x", "password": "y"}).status_code == 200
@@ -111,7 +121,7 @@ def test_a_limit_set_to_off_never_limits(client, world, settings):
     assert "X-RateLimit-Limit" not in response
 
 
-def test_redis_down_lets_requests_through(client, world, settings, caplog):
+def test_redis_down_lets_requests_through(client, world, settings, minute_start, caplog):
     settings.RATE_LIMIT_REDIS_URL = "redis://127.0.0.1:1/0"
     settings.RATE_LIMIT_API = (1, 60)
     for _ in range(3):

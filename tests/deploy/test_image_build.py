@@ -4,6 +4,7 @@ step yields WhiteNoise's hashed, compressed files."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
@@ -57,3 +58,22 @@ def test_the_build_stage_collects_hashed_compressed_static_files(tmp_path):
     hashed = [p.name for p in target.glob("favicon.*.svg")]
     assert hashed and re.fullmatch(r"favicon\.[0-9a-f]{12}\.svg", hashed[0])
     assert (target / f"{hashed[0]}.gz").is_file()
+
+
+def test_the_image_runs_the_scanner_command_line(tmp_path):
+    # `docker run IMAGE readiness scan /src` (docs/cli.md): no ENTRYPOINT, the wrapper on PATH.
+    assert instructions("ENTRYPOINT") == []
+    assert "--chmod=755 docker/readiness /usr/local/bin/readiness" in instructions("COPY")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nUSER app\n")
+    env = {k: v for k, v in base_env().items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(ROOT)  # where the image has /app
+    done = subprocess.run(
+        ["sh", str(ROOT / "docker" / "readiness"), "scan", str(tmp_path), "--format", "json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["path"] == str(tmp_path)

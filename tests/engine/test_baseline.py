@@ -198,3 +198,27 @@ def test_a_malformed_config_stops_the_command_line(project, config):
     # The web app's scans (analyze) still ignore it with a note and run every check.
     report = analyze(project)
     assert any(".readiness.yml" in note and "ignored" in note for note in report.notes)
+
+
+def test_code_quality_issues_and_several_formats_from_one_scan(project, tmp_path):
+    (project / "api" / "Dockerfile").write_text(DOCKERFILE + "CMD python app.py\n")  # two identical findings
+    sarif, markdown = tmp_path / "r.sarif", tmp_path / "r.md"
+    done = cli(
+        "scan",
+        str(project),
+        "--format",
+        "codequality",
+        "--also",
+        f"sarif={sarif}",
+        "--also",
+        f"markdown={markdown}",
+    )
+    assert done.returncode == 0, done.stderr
+    issues = json.loads(done.stdout)
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    exec_form = [i for i in issues if i["check_name"] == "dockerfile.exec_form"]
+    assert [i["location"]["lines"]["begin"] for i in exec_form] == [3, 4]
+    assert {i["severity"] for i in issues} <= {"info", "minor", "major", "critical", "blocker"}
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
+    assert markdown.read_text().startswith("### Readiness of ")
+    assert_one_line_error(cli("scan", str(project), "--also", "pdf=x.pdf"), names="pdf=x.pdf")

@@ -93,3 +93,21 @@ def test_the_repository_page_says_when_the_source_is_unreachable(client, lead):
     url = reverse("repository_detail", kwargs={"team_slug": repo.team.slug, "repo_slug": repo.slug})
     page = client.get(url)
     assert b"unreachable" in page.content and b"Branch &#x27;x&#x27; is missing" in page.content
+
+
+def test_replacing_a_webhook_secret_asks_first(client, lead):
+    from readiness.core.crypto import decrypt
+
+    repo = RepositoryFactory(team=lead.team)
+    client.post(settings_url(repo), {"action": "webhook"})  # the first secret: nothing to break
+    repo.refresh_from_db()
+    first = decrypt(repo.webhook_secret_encrypted)
+    ask = client.post(settings_url(repo), {"action": "webhook"})
+    assert ask.status_code == 200 and b"Replace the webhook secret?" in ask.content
+    assert b'name="confirmed" value="yes"' in ask.content
+    repo.refresh_from_db()
+    assert decrypt(repo.webhook_secret_encrypted) == first  # unchanged until confirmed
+    done = client.post(settings_url(repo), {"action": "webhook", "confirmed": "yes"})
+    repo.refresh_from_db()
+    second = decrypt(repo.webhook_secret_encrypted)
+    assert second != first and second.encode() in done.content

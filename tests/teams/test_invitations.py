@@ -127,3 +127,16 @@ def test_inviting_a_member_is_refused(lead):
     member = MembershipFactory(team=lead.team, role="viewer")
     with pytest.raises(invitations.InvitationError, match="already a member"):
         invite(lead, email=member.user.email)
+
+
+def test_log_out_then_accept_with_the_invited_address(client, lead):
+    invitation = invite(lead, email="erin@example.com")
+    client.force_login(MembershipFactory(role="lead").user)
+    link = accept_url(invitation)  # once: the signed token carries the time it was made
+    out = client.post(reverse("logout"), {"next": link})
+    assert out.status_code == 302 and out["Location"] == link
+    page = client.get(out["Location"])
+    assert (
+        b"Create the account and join" in page.content
+        and b"its e-mail address is erin@example.com" in page.content
+    )

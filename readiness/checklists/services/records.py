@@ -103,13 +103,21 @@ def attestation_undo(*, repository, template_slug: str, item_key: str, user) -> 
 def waiver_grant(
     *, repository, template_slug: str, item_key: str, reason: str, expires_on: date, user
 ) -> Waiver:
-    """A lead's waiver: the item is left out of scores until ``expires_on`` (inclusive)."""
-    item_get_applied(repository=repository, template_slug=template_slug, item_key=item_key)
+    """A lead's waiver: the item is left out of scores until ``expires_on`` (inclusive), which the
+    team's policy limits to ``team.waiver_max_days`` from today (the pages, the API and
+    .readiness.yml skips all meet this one rule)."""
+    item = item_get_applied(repository=repository, template_slug=template_slug, item_key=item_key)
     reason = reason.strip()
     if not reason:
         raise ChecklistError("A waiver needs a reason.")
     if expires_on < timezone.localdate():
         raise ChecklistError("The expiry date is in the past.")
+    latest = waiver_latest_expiry(team=repository.team)
+    if expires_on > latest:
+        raise ChecklistError(
+            f"Waivers in {repository.team.name} last at most {repository.team.waiver_max_days} days: "
+            f"choose {latest.isoformat()} or earlier."
+        )
     now = timezone.now()
     with transaction.atomic():
         Waiver.objects.filter(
@@ -129,11 +137,19 @@ def waiver_grant(
         team=repository.team,
         actor=user,
         verb="item.waived",
-        target=f"{repository.name}: {item_key}",
+        target=f"{repository.name}: {item.title}",
+        obj=waiver,
         reason=reason,
         expires_on=expires_on.isoformat(),
     )
     return waiver
+
+
+def waiver_latest_expiry(*, team) -> date:
+    """The latest expiry a waiver granted today may have under the team's policy."""
+    from datetime import timedelta
+
+    return timezone.localdate() + timedelta(days=team.waiver_max_days)
 
 
 def waiver_revoke(*, repository, template_slug: str, item_key: str, user) -> int:

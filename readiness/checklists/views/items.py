@@ -16,9 +16,11 @@ from readiness.checklists.selectors.history import item_history as item_events
 from readiness.checklists.selectors.history import weekly_trends_for_repository
 from readiness.checklists.selectors.items import checklist_item_entry, checklists_for_repository
 from readiness.checklists.selectors.templates import template_get_for_team, template_list_for_team
+from readiness.checklists.selectors.waivers import waiver_active
 from readiness.checklists.services import applied as applied_services
 from readiness.checklists.services import records
 from readiness.checklists.views.common import checklist_url
+from readiness.core.confirm import confirmation
 from readiness.repos.access import repository_view
 from readiness.teams.models import Role
 
@@ -49,6 +51,7 @@ def repository_checklists(request, membership, repository):
             slug__in=[c["template"].slug for c in data["checklists"]]
         ),
         "today": timezone.localdate(),
+        "waiver_latest": records.waiver_latest_expiry(team=membership.team),
         # Item action URLs start with it.
         "checklists_url": checklist_url(membership.team.slug, repository.slug),
         "badge_url": _badge_url(request, data["checklists"]),
@@ -88,6 +91,7 @@ def _item_response(request, membership, repository, template_slug, item_key, *, 
         "checklists_url": checklist_url(membership.team.slug, repository.slug),
         "error": error,
         "today": timezone.localdate(),
+        "waiver_latest": records.waiver_latest_expiry(team=membership.team),
         **_perms(membership),
     }
     response = render(request, "checklists/_item.html", context, status=400 if error else 200)
@@ -96,14 +100,19 @@ def _item_response(request, membership, repository, template_slug, item_key, *, 
     return response
 
 
-def _item_view(*, min_role: str, refusal: str, act, form_class=None, invalid: str = "", undo: bool = False):
+def _item_view(
+    *, min_role: str, refusal: str, act, form_class=None, invalid: str = "", undo: bool = False, confirm=None
+):
     """The one skeleton of every item action: role, form, service call, the item row back.
 
     ``act(repository=, template_slug=, item_key=, user=, data=)`` calls the service; a
-    ChecklistError it raises is shown on the item (400 with htmx)."""
+    ChecklistError it raises is shown on the item (400 with htmx). A destructive action passes
+    ``confirm(request, repository, template_slug, item_key)``, the page its GET answers."""
 
-    @repository_view(methods=["POST"], min_role=min_role, refusal=refusal)
+    @repository_view(methods=["GET", "POST"] if confirm else ["POST"], min_role=min_role, refusal=refusal)
     def view(request, membership, repository, template_slug, item_key):
+        if request.method == "GET":
+            return confirm(request, repository, template_slug, item_key)
         where = (request, membership, repository, template_slug, item_key)
         data = {}
         if form_class is not None:
@@ -149,6 +158,24 @@ def _revoke(*, data, user, **item):
     records.waiver_revoke(**item, user=user)
 
 
+def _confirm_revoke(request, repository, template_slug, item_key):
+    try:
+        item = records.item_get_applied(repository=repository, template_slug=template_slug, item_key=item_key)
+    except ChecklistError:
+        raise Http404 from None
+    waiver = waiver_active(repository=repository, template_slug=template_slug, item_key=item_key)
+    return confirmation(
+        request,
+        title="End the waiver?",
+        question=f"“{item.title}” of {repository.name} counts in the scores again from now on.",
+        details=[f"Waived by {waiver.granted_by or 'someone'} until {waiver.expires_on}: {waiver.reason}"]
+        if waiver
+        else ["This item has no active waiver."],
+        button=f"End the waiver of “{item.title}”",
+        cancel=checklist_url(repository.team.slug, repository.slug, f"item-{template_slug}-{item_key}"),
+    )
+
+
 def _note(*, data, **item):
     records.note_add(**item, text=data["text"])
 
@@ -169,7 +196,9 @@ item_waive = _item_view(
     form_class=WaiverForm,
     invalid="A waiver needs a reason and an expiry date.",
 )
-item_revoke = _item_view(min_role=Role.LEAD, refusal="Only team leads can end waivers.", act=_revoke)
+item_revoke = _item_view(
+    min_role=Role.LEAD, refusal="Only team leads can end waivers.", act=_revoke, confirm=_confirm_revoke
+)
 item_note = _item_view(
     min_role=Role.ENGINEER,
     refusal="Viewers cannot add notes.",
