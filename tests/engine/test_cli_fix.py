@@ -132,6 +132,7 @@ def test_write_gates_on_the_score_after_fixing(repo):
         (["--write"], "--write applies the edits of --fix; add --fix"),
         (["--fix", "--format", "json"], "--fix prints a diff; drop --format"),
         (["--fix", "--write", "--output", "x.patch"], "--fix --write edits the files; drop --output"),
+        (["--fix", "--also", "json=x.json"], "--fix prints a diff of every fix; drop --also and --changed"),
     ],
 )
 def test_fix_usage_errors_exit_two_with_one_line(repo, args, message):
@@ -209,6 +210,14 @@ def test_json_carries_the_edits(repo):
     assert fix["diff"].count("+    restart: unless-stopped\n") == 2
     passing = next(c for c in data["checks"] if c["status"] == "pass")
     assert passing["fixes"] == []
+
+
+def test_a_json_report_written_with_also_carries_the_fixes(repo, tmp_path):
+    out = tmp_path / "report.json"
+    result = cli("scan", str(repo), "--also", f"json={out}")
+    assert result.returncode == 0, result.stderr
+    check = next(c for c in json.loads(out.read_text())["checks"] if c["id"] == "compose.restart_policy")
+    assert check["fixes"][0]["diff"].startswith("--- a/compose.yaml\n")
 
 
 def test_sarif_carries_the_edits_and_stays_valid(repo):
