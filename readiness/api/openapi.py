@@ -138,6 +138,17 @@ SCHEMAS = {
             "severity": {"type": "string"},
             "evidence": {"type": "array", "items": _ref("Evidence")},
             "remediation": {"type": "string"},
+            "fixes": {"type": "array", "items": _ref("Fix")},
+        },
+    },
+    "Fix": {
+        "type": "object",
+        "description": "An automatic fix of the finding, computed for the analysed files (docs/cli.md).",
+        "properties": {
+            "summary": {"type": "string", "description": "What the edits do."},
+            "note": {"type": "string", "description": "What to verify after applying it."},
+            "files": {"type": "array", "items": {"type": "string"}},
+            "diff": {"type": "string", "description": "The edits as a unified diff, for git apply."},
         },
     },
     "Scorecard": {

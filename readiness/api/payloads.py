@@ -78,6 +78,11 @@ def check_payload(result) -> dict:
         "severity": result.severity,
         "evidence": evidence_payload(result.evidence),
         "remediation": result.remediation,
+        "fixes": [
+            {key: fix.get(key, "" if key != "files" else []) for key in ("summary", "note", "files", "diff")}
+            for fix in result.fixes or []
+            if isinstance(fix, dict)
+        ],
     }
 
 

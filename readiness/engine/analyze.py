@@ -27,6 +27,7 @@ def analyze(
     gitignore: bool = False,
     skip_expiry_limit=None,
     fingerprints: bool = True,
+    fixes: bool = False,
 ) -> ScanReport:
     """Run every catalog check (or ``only`` those, less ``skip``) over the files under ``root``.
 
@@ -36,7 +37,9 @@ def analyze(
     ``gitignore``: leave out what the root's .gitignore files ignore (the CLI's local scans of a
     working copy; a server clone holds tracked files only, and a tracked file counts even when a
     .gitignore pattern matches it). ``skip_expiry_limit`` (a date): .readiness.yml skips expiring
-    later, or never, are not applied (the server's team waiver policy)."""
+    later, or never, are not applied (the server's team waiver policy).
+    With ``fixes`` each failing result also carries the edits that fix it (readiness/engine/fixes).
+    """
     from .config import load_config
 
     root = Path(root)
@@ -69,6 +72,10 @@ def analyze(
                 [Evidence("", None, f"internal error in check: {type(exc).__name__}: {exc}")],
             )
         results.append(result)
+    if fixes:
+        from .fixes.registry import attach_fixes
+
+        attach_fixes(project, results)
 
     if fingerprints:
         fingerprint_results(results, project.inventory.read)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .analyze import ENGINE_VERSION, analyze
+from .cli_fix import FixUsageError, add_fix_options, check_fix_options, explain, run_fix, wants_fixes
 from .registry import all_ids
 
 # Start-up is most of a small repository's scan: each output format, hadolint's runner and the
@@ -29,6 +30,8 @@ examples:
   readiness scan . --format sarif --output readiness.sarif
   readiness scan services/api --fail-under 7 --skip dockerfile.buildkit_cache
   readiness scan . --only dockerfile,dockerignore --with-hadolint
+  readiness scan . --fix                 (a diff; add --write to apply it)
+  readiness --explain dockerfile.non_root_user
   readiness scan . --format markdown --baseline .readiness-baseline.json
   readiness baseline write . --output .readiness-baseline.json
   readiness catalog --format markdown
@@ -69,7 +72,10 @@ def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
         formatter_class=_formatter,
     )
     parser.add_argument("--version", action="version", version=f"readiness {ENGINE_VERSION}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--explain", metavar="ID", help="what a check wants, why (the source document's line), an example"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     scan = commands.add_parser(
         "scan",
@@ -121,6 +127,7 @@ def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
         metavar="URL",
         help="address of docs/checks.md, for the helpUri of each SARIF rule (URL#check-id)",
     )
+    add_fix_options(scan)
     scan.set_defaults(handler=_scan)
 
     baseline = commands.add_parser(
@@ -190,18 +197,30 @@ def main(argv: list[str] | None = None, *, prog: str = "readiness") -> int:
     """The `readiness` console script (pyproject.toml) and ``python -m readiness``."""
     try:
         args = build_parser(prog).parse_args(argv)
+        if args.explain is not None:
+            sys.stdout.write(explain(args.explain))
+            return 0
+        if args.command is None:
+            raise UsageError("the following arguments are required: COMMAND (scan, catalog) or --explain ID")
         return args.handler(args)
-    except UsageError as exc:
+    except (UsageError, FixUsageError) as exc:
         print(f"readiness: error: {exc}", file=sys.stderr)
         return 2
 
 
 def _scan(args: argparse.Namespace) -> int:
     root = _root(args.path)
+    check_fix_options(args)
     comparison_base = _load_baseline(args.baseline) if args.baseline else None
-    report = _analyze(root, args)
+    report = _analyze(root, args, fixes=wants_fixes(args))
+    if "json" in (args.format, *(fmt for fmt, _ in args.also or ())):
+        from .fixes.apply import attach_diffs  # only a JSON report shows each fix's diff
+
+        attach_diffs(root, report)
+    if args.fix:
+        report = run_fix(args, report, root, lambda: _analyze(root, args), _write)
     try:
-        lint = _lint(root) if args.with_hadolint else None
+        lint = _lint(root) if args.with_hadolint and not args.fix else None
     except OSError as exc:
         raise UsageError(f"{args.path}: {exc.strerror or exc}") from exc
     comparison = None
@@ -211,9 +230,10 @@ def _scan(args: argparse.Namespace) -> int:
         comparison = compare(report, comparison_base, path=args.baseline)
     if args.changed is not None:
         return _judge_changed(report, comparison, args)
-    _write(_render(report, lint, comparison, args), args.output)
-    for fmt, output in args.also or ():
-        _write(_render(report, lint, comparison, args, fmt=fmt, to_file=True), output)
+    if not args.fix:
+        _write(_render(report, lint, comparison, args), args.output)
+        for fmt, output in args.also or ():
+            _write(_render(report, lint, comparison, args, fmt=fmt, to_file=True), output)
     code = 0
     if comparison is not None and comparison.new_failing:
         first = comparison.new_failing[0]
@@ -285,7 +305,7 @@ def _root(path: str) -> Path:
     return root
 
 
-def _analyze(root: Path, args: argparse.Namespace) -> ScanReport:
+def _analyze(root: Path, args: argparse.Namespace, *, fixes: bool = False) -> ScanReport:
     """The scan, after a malformed .readiness.yml has stopped it: on the command line that is the
     user's own file, so it is an error (exit 2), where the web app ignores it with a note."""
     from .config import CONFIG_FILE, load_config
@@ -298,7 +318,7 @@ def _analyze(root: Path, args: argparse.Namespace) -> ScanReport:
             raise UsageError(f"{root / CONFIG_FILE}: {config.error}")
         # The plain text report shows no fingerprint: a terminal or CI log scan skips them.
         plain = getattr(args, "format", None) == "text" and not (args.baseline or args.also)
-        return analyze(root, only=only, skip=skip, gitignore=True, fingerprints=not plain)
+        return analyze(root, only=only, skip=skip, gitignore=True, fingerprints=not plain, fixes=fixes)
     except OSError as exc:
         raise UsageError(f"{args.path}: {exc.strerror or exc}") from exc
 

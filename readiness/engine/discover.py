@@ -8,6 +8,7 @@ count, reporting every file it passed over.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import re
 import stat
@@ -96,6 +97,8 @@ class Inventory:
     # Every regular file seen (relative paths), for checks that look for e.g. package.json.
     all_files: set[str] = field(default_factory=set)
     skipped: list[Skipped] = field(default_factory=list)
+    # SHA-256 of what read() returned, so a fix computed later can tell the file did not change.
+    digests: dict[str, str] = field(default_factory=dict)
 
     def read(self, rel: str) -> bytes:
         """Read a discovered file, refusing anything that is not a regular file inside the root.
@@ -112,7 +115,9 @@ class Inventory:
         if st.st_size > MAX_FILE_BYTES:
             raise OSError(f"larger than {MAX_FILE_BYTES // 1024} KiB")
         with open(path, "rb") as fh:
-            return fh.read(MAX_FILE_BYTES + 1)
+            data = fh.read(MAX_FILE_BYTES + 1)
+        self.digests[rel] = hashlib.sha256(data).hexdigest()
+        return data
 
 
 def _wanted(rel: str, name: str) -> str | None:

@@ -71,6 +71,8 @@ class CheckResult:
     dev_evidence: list[Evidence] = field(default_factory=list)
     # One per evidence of a finding (fail/warn/error), set by analyze (fingerprint.py); not compared.
     fingerprints: list[str] = field(default_factory=list, compare=False)
+    # Structured edits that make it pass (fixes.model.Fix), filled when a scan asks for fixes.
+    fixes: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,7 @@ class ScanReport:
                     ],
                     "dev_evidence": [_evidence_dict(e) for e in result.dev_evidence],
                     "remediation": result.remediation or meta.remediation,
+                    "fixes": [fix.as_dict() for fix in result.fixes],
                 }
             )
         return {

@@ -3,8 +3,8 @@ an analysis touches several apps, in order:
 
 1. repos claims the queued run (one analysis per repository at a time);
 2. repos materialises the source in a temporary folder; endpoints gives the probes' health facts;
-3. the engine analyses the folder and reports results, excerpts, health-check paths and facts;
-   the folder is deleted, nothing reads it afterwards;
+3. the engine analyses the folder and reports results, excerpts, health-check paths, facts and
+   the automatic fixes with their diffs; the folder is deleted, nothing reads it afterwards;
 4. repos stores results, scores and facts, with the notes endpoints writes about health checks;
 5. checklists writes the run's snapshots and refreshes live states (never failing the run).
 """
@@ -26,6 +26,7 @@ from readiness.checklists.services.states import checklist_run_finished
 from readiness.endpoints.healthchecks import healthcheck_notes
 from readiness.endpoints.selectors import health_facts_for_repository
 from readiness.engine import analyze
+from readiness.engine.fixes.apply import attach_diffs
 from readiness.repos.models import AnalysisRun, Repository
 from readiness.repos.services import RunTakenOver, run_claim, run_fail, run_requeue_or_fail, run_store_report
 from readiness.repos.sourcing import SourceError, materialize_source
@@ -74,9 +75,11 @@ def analysis_execute(*, run_id: int, takeover: bool = False) -> ExecuteOutcome:
                 source.path,
                 health=health_facts_for_repository(run.repository),
                 excerpts=True,
+                fixes=True,
                 # The team's waiver policy applies to .readiness.yml skips too (docs/checklists.md).
                 skip_expiry_limit=timezone.localdate() + timedelta(days=run.repository.team.waiver_max_days),
             )
+            attach_diffs(source.path, report)  # each fix's diff, read while the files exist
         run_store_report(run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, report))
         checklist_run_finished(run=run)
     except SourceError as exc:

@@ -151,6 +151,9 @@ class CheckResult(models.Model):
     # [{"file", "line", "message"}]
     evidence = models.JSONField(default=list)
     remediation = models.TextField(blank=True, default="")
+    # The engine's automatic fixes for this finding: [{"summary", "note", "files", "diff"}], each
+    # diff a unified diff of the analysed files (readiness/engine/fixes), shown with a copy button.
+    fixes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["check_id"]

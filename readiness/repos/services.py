@@ -207,6 +207,11 @@ def run_store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str]
             title=check["title"],
             evidence=check["evidence"],
             remediation=check["remediation"],
+            fixes=[
+                {key: fix[key] for key in ("summary", "note", "files", "diff")}
+                for fix in check.get("fixes", [])
+                if fix.get("diff")
+            ],
         )
         for check in payload["checks"]
     )

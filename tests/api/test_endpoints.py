@@ -169,7 +169,17 @@ def test_scorecard_of_the_latest_successful_run(client, world):
     assert check["id"] == "dockerfile.non_root_user" and check["status"] == "fail"
     assert check["evidence"] == [{"file": "Dockerfile", "line": 3, "message": "the final stage runs as root"}]
     assert check["remediation"] == "Add USER app to the final stage."
+    assert check["fixes"] == []
     assert body["counts"]["fail"] == 1
+
+
+def test_scorecard_carries_the_automatic_fixes(client, world):
+    fix = {"summary": "run as app", "note": "", "files": ["Dockerfile"], "diff": "--- a/Dockerfile\n"}
+    run = make_scored_run(world.repo)
+    run.check_results.filter(check_id="dockerfile.non_root_user").update(fixes=[fix])
+    body = client.get(repo_path(world.repo, "/scorecard"), headers=bearer(world.team_token)).json()
+    [check] = {c["id"]: c for c in body["categories"]}["security"]["checks"]
+    assert check["fixes"] == [fix]
 
 
 def test_scorecard_without_a_successful_run_is_404(client, world):

@@ -208,3 +208,26 @@ def test_a_run_notes_whether_the_healthcheck_requests_a_registered_endpoint(tmp_
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert any("/healthz, the same path as registered endpoint" in note for note in run.notes), run.notes
+
+
+def test_a_run_stores_each_findings_automatic_fix_as_a_diff(tmp_path):
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    build: .  # the app\n")
+    run = AnalysisRun.objects.create(repository=RepositoryFactory(url=str(tmp_path)))
+    analysis.analysis_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+
+    restart = run.check_results.get(check_id="compose.restart_policy")
+    assert restart.fixes == [
+        {
+            "summary": "web: restart: unless-stopped",
+            "note": "",
+            "files": ["compose.yaml"],
+            "diff": "--- a/compose.yaml\n+++ b/compose.yaml\n@@ -1,3 +1,4 @@\n services:\n   web:\n"
+            "     build: .  # the app\n+    restart: unless-stopped\n",
+        }
+    ]
+    # A finding without a mechanical fix stores none; a passing one neither.
+    assert run.check_results.get(check_id="dockerfile.base_image_minimal").fixes == []
+    assert run.check_results.get(check_id="dockerfile.exec_form").fixes == []

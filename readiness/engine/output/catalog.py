@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
+from ..fixes.registry import fix_description
 from ..model import CheckMeta
 from ..registry import all_checks
 
@@ -32,9 +33,10 @@ def render_catalog_markdown() -> str:
     lines = [BEGIN_MARKER, ""]
     for family, metas in _families().items():
         lines += [f"## {FAMILY_TITLES.get(family, family)}", ""]
-        lines += ["| id | category | severity | soft |", "|---|---|---|---|"]
+        lines += ["| id | category | severity | soft | fix |", "|---|---|---|---|---|"]
         lines += [
-            f"| [`{m.id}`](#{m.id}) | {m.category} | {m.severity} | {'yes' if m.soft else ''} |"
+            f"| [`{m.id}`](#{m.id}) | {m.category} | {m.severity} | {'yes' if m.soft else ''} "
+            f"| {'yes' if fix_description(m.id) else ''} |"
             for m in metas
         ]
         lines.append("")
@@ -63,6 +65,9 @@ def _check_section(meta: CheckMeta) -> list[str]:
         lines += [meta.description, ""]
     if meta.remediation:
         lines += ["**Fix:** " + meta.remediation, ""]
+    automatic = fix_description(meta.id)
+    if automatic:
+        lines += ["**Automatic fix** (`scan --fix`): " + automatic, ""]
     return lines
 
 
@@ -78,6 +83,7 @@ def render_catalog_json() -> str:
             "refs": list(m.refs),
             "description": m.description,
             "remediation": m.remediation,
+            "automatic_fix": fix_description(m.id),
         }
         for m in (meta for meta, _ in all_checks())
     ]

@@ -1,10 +1,12 @@
 """SARIF 2.1.0 for GitHub code scanning: one rule per catalog check, one result per failing place.
 
 Only ``fail``/``error`` (level ``error``) and ``warn`` (level ``warning``) produce results.
-Each result has exactly one location, as code scanning requires: the evidence's file relative to
-the scan root (``%SRCROOT%``), with a region only where the line is known. A finding that names no
-file (e.g. "no CI pipeline") gets the placeholder location code scanning tools use for
-repository-wide alerts. hadolint findings (``--with-hadolint``) form a second run of their own.
+A result whose finding has an automatic fix carries it in ``fixes`` (artifactChanges with
+character-range replacements). Each result has exactly one location, as code scanning
+requires: the evidence's file relative to the scan root (``%SRCROOT%``), with a region only
+where the line is known. A finding that names no file (e.g. "no CI pipeline") gets the
+placeholder location code scanning tools use for repository-wide alerts. hadolint findings
+(``--with-hadolint``) form a second run of their own.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def _readiness_run(report: ScanReport, docs_url: str | None, comparison: Compari
         if level is None:
             continue
         meta = get_meta(result.id)
+        first = len(results)
         for index, evidence in enumerate(result.evidence or [Evidence("", None, meta.title)]):
             results.append(
                 {
@@ -72,6 +75,7 @@ def _readiness_run(report: ScanReport, docs_url: str | None, comparison: Compari
             )
             if comparison is not None:
                 results[-1]["baselineState"] = "new" if id(evidence) in new else "unchanged"
+        _attach_fixes(results[first:], result.fixes)
     driver = {
         "name": "Readiness",
         "version": report.version,
@@ -79,6 +83,39 @@ def _readiness_run(report: ScanReport, docs_url: str | None, comparison: Compari
         "rules": [_rule(meta, docs_url) for meta in metas],
     }
     return {"tool": {"driver": driver}, "results": results}
+
+
+def _attach_fixes(results: list[dict], fixes: list) -> None:
+    """Each fix goes on the check's first result in a file it edits (else on its first result),
+    as SARIF ``fixes[].artifactChanges[].replacements``."""
+    for fix in fixes:
+        if not fix.edits or not results:
+            continue
+        uris = {quote(file) for file in fix.files}
+        target = next((r for r in results if _result_uri(r) in uris), results[0])
+        target.setdefault("fixes", []).append(_fix(fix))
+
+
+def _result_uri(result: dict) -> str | None:
+    return result["locations"][0]["physicalLocation"]["artifactLocation"].get("uri")
+
+
+def _fix(fix) -> dict:
+    changes = []
+    for file in fix.files:
+        replacements = [
+            {
+                # Whole lines, by character range: an insertion is a zero-length region.
+                "deletedRegion": {"charOffset": edit.char_offset, "charLength": edit.char_length},
+                "insertedContent": {"text": edit.replacement},
+            }
+            for edit in fix.edits
+            if edit.file == file
+        ]
+        changes.append(
+            {"artifactLocation": {"uri": quote(file), "uriBaseId": SRCROOT}, "replacements": replacements}
+        )
+    return {"description": {"text": fix.summary}, "artifactChanges": changes}
 
 
 def _rule(meta: CheckMeta, docs_url: str | None) -> dict:
