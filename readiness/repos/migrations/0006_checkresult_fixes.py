@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('repos', '0004_run_facts'),
+        ('repos', '0005_run_schedule_slot'),
     ]
 
     operations = [
