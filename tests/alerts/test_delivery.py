@@ -101,7 +101,7 @@ def test_a_lead_adds_a_channel_whose_url_is_stored_encrypted_and_never_shown(
 
 
 def test_an_internal_mattermost_needs_an_allowed_network(team_setup, receiver):
-    team, lead, _ = team_setup
+    team, _, _ = team_setup
     with pytest.raises(Exception) as refused:
         services.channel_create(
             team=team,
@@ -323,7 +323,7 @@ def test_a_burst_of_one_repository_is_one_message(team_setup, receiver, allow_lo
     )  # the second joined the first
     assert send_due(channel, repository).sent == 0  # the window has not passed
     assert send_due(channel, repository, later_s=121).sent == 2
-    (request,) = receiver.requests
+    assert len(receiver.requests) == 1
     payload = receiver.json()
     assert payload["title"] == "payments: 2 alerts"
     assert [e["kind"] for e in payload["events"]] == ["score_drop", "check_fails"]
