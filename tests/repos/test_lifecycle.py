@@ -226,7 +226,11 @@ def test_delete_removes_the_data_and_records_it(client, lead, repo):
     assert not PeriodicTask.objects.filter(pk=schedule_id).exists()
     event = ActivityEvent.objects.filter(team=lead.team).order_by("-id").first()
     assert activity_sentence(event) == "erin deleted the repository api."
-    assert (event.object_type, event.object_id, event.details["runs"]) == ("repos.repository", str(repo.pk), 1)
+    assert (event.object_type, event.object_id, event.details["runs"]) == (
+        "repos.repository",
+        str(repo.pk),
+        1,
+    )
     # The name is free again.
     repository_register(team=lead.team, name="api", url="https://example.com/api.git")
 
