@@ -24,6 +24,7 @@ urlpatterns = [
     path("t/<slug:team_slug>/r/<slug:repo_slug>/checklists/", items.repository_checklists, name="repository"),
     path("t/<slug:team_slug>/r/<slug:repo_slug>/checklists/apply/", items.checklist_apply, name="apply"),
     path("t/<slug:team_slug>/r/<slug:repo_slug>/compare/", compare.compare, name="compare"),
+    path(_item, items.item_detail, name="item"),
     path(_item + "attest/", items.item_attest, name="attest"),
     path(_item + "undo/", items.item_undo, name="undo"),
     path(_item + "waive/", items.item_waive, name="waive"),

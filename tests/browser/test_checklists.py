@@ -48,6 +48,14 @@ def item(page, key):
     return page.locator(f"#item-{TEMPLATE}-{key}")
 
 
+def open_item(page, key):
+    """Open an item's row; its details load (htmx) the first time."""
+    row = item(page, key)
+    row.locator("summary.item-head").click()
+    row.locator(".item-events").wait_for()
+    return row
+
+
 def seed_history(team, count=7):
     """Other repositories of the team with twelve weeks of runs, so the dashboard has a history."""
     rng = random.Random(6)
@@ -105,7 +113,7 @@ def test_tick_waive_compare_and_dashboard(page, live_server, celery_worker, samp
 
     # Tick a manual item inline, see the score line update, undo, tick again.
     page.get_by_role("link", name="Checklists, waivers and notes").click()
-    row = item(page, "platform-secrets")
+    row = open_item(page, "platform-secrets")
     row.get_by_role("button", name="Tick as done").click()
     row.locator("[data-item-status=done]").wait_for()
     row.get_by_role("button", name="Undo").click()
@@ -115,7 +123,7 @@ def test_tick_waive_compare_and_dashboard(page, live_server, celery_worker, samp
     assert f"Ticked by {member.user.username}" in row.inner_text()
 
     # Waive a failing automated item: it is shown as waived and left out of the score.
-    row = item(page, "non-root-user")
+    row = open_item(page, "non-root-user")
     assert row.locator("[data-item-status=fail]").count() == 1
     row.get_by_text("Waive", exact=True).click()
     row.get_by_label("Reason").fill("Base image switches to the unprivileged variant next sprint")

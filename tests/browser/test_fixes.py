@@ -48,6 +48,7 @@ def test_the_fix_is_shown_as_a_diff_and_copied(page, live_server, sample_repo_di
     # The checklist item of the check shows the same fix, with its own button.
     page.goto(f"{live_server.url}/t/payments/r/sample-service/checklists/")
     row = page.locator("#item-production-readiness-complete-non-root-user")
+    row.locator("summary.item-head").click()  # the details load when the row is opened
     row.locator("details.autofix summary").click()
     page.evaluate("navigator.clipboard.writeText('')")
     copy = row.get_by_role("button", name="Copy diff")

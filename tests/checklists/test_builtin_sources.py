@@ -75,7 +75,7 @@ def test_a_team_template_citing_its_own_document_shows_the_quote_without_lines()
 
 
 @pytest.mark.django_db
-def test_the_checklist_page_shows_the_document_the_section_and_its_lines(client):
+def test_an_items_details_show_the_document_the_section_and_its_lines(client):
     from readiness.checklists.services import applied, templates
     from tests.factories import MembershipFactory, RepositoryFactory
 
@@ -86,9 +86,16 @@ def test_the_checklist_page_shows_the_document_the_section_and_its_lines(client)
     applied.checklist_apply(repository=repository, template=template)
     client.force_login(membership.user)
 
+    kwargs = {"team_slug": repository.team.slug, "repo_slug": "api"}
+    page = client.get(reverse("checklists:repository", kwargs=kwargs)).content.decode()
+    assert f'id="item-{template.slug}-non-root-user"' in page and "Source:" not in page  # loaded when opened
     html = client.get(
-        reverse("checklists:repository", kwargs={"team_slug": repository.team.slug, "repo_slug": "api"})
+        reverse(
+            "checklists:item", kwargs={**kwargs, "template_slug": template.slug, "item_key": "non-root-user"}
+        ),
+        HTTP_HX_REQUEST="true",
     ).content.decode()
+    html = f'<li id="item-{template.slug}-non-root-user">{html}</li>'
 
     item = html[html.index(f'id="item-{template.slug}-non-root-user"') :]
     item = item[: item.index("</li>")]

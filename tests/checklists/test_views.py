@@ -53,20 +53,83 @@ def item_url(name, repository, key="backup-restore"):
     return url(name, repository, template_slug="small", item_key=key)
 
 
-def test_checklist_page_shows_statuses_evidence_lines_and_fix(client, setup):
+def test_checklist_page_lists_items_and_their_details_load_apart(client, setup):
     client.force_login(setup["members"]["viewer"].user)
     response = client.get(url("repository", setup["repository"]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "Runs as non-root" in html and 'data-item-status="fail"' in html
-    assert "<code>Dockerfile:2</code>" in html
-    assert (
-        '<span class="ln hit"><span class="n">2</span> FROM python:3.12</span>' in html
-    )  # the offending line
-    assert "Tick as done" not in html and "Waive" not in html  # a viewer only reads
+    # A row carries no details: they load (htmx) when it is opened, or on the item's own page.
+    detail_url = item_url("item", setup["repository"], "non-root")
+    assert f'hx-get="{detail_url}" hx-trigger="toggle once"' in html and f'href="{detail_url}"' in html
+    assert "<code>Dockerfile:2</code>" not in html
     assert '<svg class="spark"' in html  # the checklist's trend, from its snapshots
     partial = client.get(url("repository", setup["repository"]), headers=HX)
     assert b"<html" not in partial.content and b'id="checklist-scores-body"' in partial.content
+    detail = client.get(detail_url, headers=HX).content.decode()
+    assert "<html" not in detail and "<code>Dockerfile:2</code>" in detail
+    assert (
+        '<span class="ln hit"><span class="n">2</span> FROM python:3.12</span>' in detail
+    )  # the offending line
+    assert "Tick as done" not in detail and "Grant waiver" not in detail  # a viewer only reads
+    page = client.get(detail_url).content.decode()  # without JavaScript: a page of the site
+    assert "<html" in page and "<code>Dockerfile:2</code>" in page and 'id="item-small-non-root"' in page
+
+
+def test_tabs_count_and_filter_items_and_search_keeps_the_tab(client, setup):
+    repository = setup["repository"]
+    client.force_login(setup["members"]["engineer"].user)
+    client.post(item_url("attest", repository), {"checked": "on"})  # backup-restore: done
+
+    def shown(response):
+        html = response.content.decode()
+        return sorted(
+            k for k in ("non-root", "healthcheck", "backup-restore") if f'id="item-small-{k}"' in html
+        )
+
+    page = client.get(url("repository", repository))
+    html = page.content.decode()
+    for tab, count in (("all", 3), ("failing", 1), ("review", 0), ("waived", 0), ("done", 2)):
+        assert f'<span class="count">{count}</span>' in html.split(f'data-tab="{tab}">')[1].split("</a>")[0]
+    # "All": every item, the passing ones folded away under their category.
+    assert shown(page) == ["backup-restore", "healthcheck", "non-root"]
+    assert '<details class="passing"><summary>2 passing items</summary>' in html
+    assert shown(client.get(url("repository", repository), {"show": "failing"})) == ["non-root"]
+    assert shown(client.get(url("repository", repository), {"show": "done"})) == [
+        "backup-restore",
+        "healthcheck",
+    ]
+    assert shown(client.get(url("repository", repository), {"show": "bogus"})) == [
+        "backup-restore",
+        "healthcheck",
+        "non-root",
+    ]
+    # Search: title, key, category or check id; every word must match; the counts follow.
+    found = client.get(url("repository", repository), {"q": "HEALTHCHECK reliab"})
+    assert shown(found) == ["healthcheck"]
+    assert (
+        client.get(url("repository", repository), {"q": "non_root_user"}).content.count(b'id="item-small-')
+        == 1
+    )
+    empty = client.get(url("repository", repository), {"q": "kubernetes", "show": "failing"})
+    assert shown(empty) == [] and "No item matches “kubernetes” here." in empty.content.decode()
+    # htmx asks for the list alone, and the hidden tab of the search form follows (out of band).
+    part = client.get(
+        url("repository", repository),
+        {"show": "done", "q": "backup"},
+        headers={**HX, "HX-Target": "checklist-items"},
+    ).content.decode()
+    assert (
+        "<html" not in part and 'id="checklist-scores' not in part and shown_html(part) == ["backup-restore"]
+    )
+    assert '<input type="hidden" id="item-show" name="show" value="done" hx-swap-oob="true">' in part
+    assert 'href="?show=failing&amp;q=backup"' in part  # the tabs keep the search
+    scores = client.get(url("repository", repository), headers={**HX, "HX-Target": "checklist-scores"})
+    assert b'id="checklist-scores-body"' in scores.content and b'id="checklist-items"' not in scores.content
+
+
+def shown_html(html):
+    return sorted(k for k in ("non-root", "healthcheck", "backup-restore") if f'id="item-small-{k}"' in html)
 
 
 def test_every_checklist_url_of_another_team_is_404(client, setup):
@@ -76,6 +139,7 @@ def test_every_checklist_url_of_another_team_is_404(client, setup):
     assert client.get(url("repository", repository)).status_code == 404
     assert client.get(url("compare", repository)).status_code == 404
     assert client.get(item_url("history", repository)).status_code == 404
+    assert client.get(item_url("item", repository)).status_code == 404
     for action in ("attest", "undo", "waive", "revoke", "note"):
         assert (
             client.post(

@@ -54,17 +54,15 @@ def test_the_service_refuses_a_waiver_past_the_policy(world):
 def test_the_page_shows_the_limit_and_refuses_a_longer_waiver(client, world):
     lead, repo, item, _where = world
     client.force_login(lead.user)
-    page = client.get(
-        reverse("checklists:repository", kwargs={"team_slug": lead.team.slug, "repo_slug": repo.slug})
-    )
-    latest = (timezone.localdate() + timedelta(days=90)).isoformat()
-    assert f'max="{latest}"'.encode() in page.content
     kwargs = {
         "team_slug": lead.team.slug,
         "repo_slug": repo.slug,
         "template_slug": item.template.slug,
         "item_key": item.key,
     }
+    page = client.get(reverse("checklists:item", kwargs=kwargs))  # the item's details, with the form
+    latest = (timezone.localdate() + timedelta(days=90)).isoformat()
+    assert f'max="{latest}"'.encode() in page.content
     refused = client.post(
         reverse("checklists:waive", kwargs=kwargs),
         {"reason": "x", "expires_on": "2099-12-31"},

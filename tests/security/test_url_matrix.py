@@ -94,6 +94,7 @@ MATRIX = {
     "checklists:repository": {"GET": V},
     "checklists:apply": {"POST": L},
     "checklists:compare": {"GET": V},
+    "checklists:item": {"GET": V},
     "checklists:attest": {"POST": E},
     "checklists:undo": {"POST": E},
     "checklists:waive": {"POST": L},

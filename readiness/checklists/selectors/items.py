@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from urllib.parse import quote
 
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
@@ -29,6 +30,29 @@ STATUS_LABELS = {
     "due": "due again",
     "waived": "waived",
 }
+
+# The page's tabs: each status belongs to one group. "na" items (their checks do not apply) are
+# hidden unless asked for.
+STATUS_GROUPS = {
+    "fail": "failing",
+    "error": "failing",
+    "warn": "failing",
+    "todo": "review",
+    "due": "review",
+    "pending": "review",
+    "waived": "waived",
+    "pass": "done",
+    "done": "done",
+    "na": "na",
+}
+TABS = (
+    ("all", "All"),
+    ("failing", "Failing"),
+    ("review", "To review"),
+    ("waived", "Waived"),
+    ("done", "Done"),
+)
+SHOW_CHOICES = {key for key, _ in TABS} | {"na"}
 
 
 def checklists_for_repository(
@@ -91,6 +115,7 @@ def checklists_for_repository(
                 "notes": note_counts.get(ref, 0),
                 "latest_note": latest_notes.get(ref),
                 "underlying": _underlying(item, facts, slug, now),
+                "group": STATUS_GROUPS.get(status, "review"),
             }
             category = categories.setdefault(
                 item.category_id,
@@ -111,6 +136,55 @@ def checklists_for_repository(
             }
         )
     return {"run": run, "checklists": checklists}
+
+
+def _matches(entry: dict, terms: list[str]) -> bool:
+    if not terms:
+        return True
+    item = entry["item"]
+    text = " ".join([item.title, item.key, item.category_title, entry["label"], *item.checks]).lower()
+    return all(term in text for term in terms)
+
+
+def checklist_page(*, repository, show: str = "all", query: str = "") -> dict:
+    """``checklists_for_repository`` filtered for the checklist page: the items of one tab
+    (``show``: all, failing, review, waived, done, or na for the items that do not apply) whose
+    title, key, category, status or check ids contain every word of ``query``.
+
+    Each category gets ``shown`` (the entries to list) and ``collapsed`` (in the "all" tab, the
+    passing entries, folded away); ``counts`` has the number of matching items per tab."""
+    show = show if show in SHOW_CHOICES else "all"
+    terms = query.lower().split()
+    data = checklists_for_repository(repository=repository)
+    counts = dict.fromkeys([*(key for key, _ in TABS), "na"], 0)
+    for checklist in data["checklists"]:
+        for category in checklist["categories"]:
+            matching = [entry for entry in category["items"] if _matches(entry, terms)]
+            for entry in matching:
+                counts[entry["group"]] += 1
+            if show == "all":
+                category["shown"] = [e for e in matching if e["group"] not in ("na", "done")]
+                category["collapsed"] = [e for e in matching if e["group"] == "done"]
+            else:
+                category["shown"] = [e for e in matching if e["group"] == show]
+                category["collapsed"] = []
+    counts["all"] = sum(n for key, n in counts.items() if key not in ("all", "na"))
+    tabs = [{"key": key, "label": label, "count": counts[key], "current": key == show} for key, label in TABS]
+    shown_any = any(
+        category["shown"] or category["collapsed"]
+        for checklist in data["checklists"]
+        for category in checklist["categories"]
+    )
+    return {
+        **data,
+        "show": show,
+        "query": query,
+        # What the tab links add to keep the search.
+        "query_param": f"&q={quote(query)}" if query else "",
+        "counts": counts,
+        "tabs": tabs,
+        "shown_any": shown_any,
+    }
 
 
 def _underlying(item, facts, slug, now) -> str:

@@ -14,7 +14,7 @@ from readiness.checklists.errors import ChecklistError
 from readiness.checklists.forms import AttestForm, NoteForm, WaiverForm
 from readiness.checklists.selectors.history import item_history as item_events
 from readiness.checklists.selectors.history import weekly_trends_for_repository
-from readiness.checklists.selectors.items import checklist_item_entry, checklists_for_repository
+from readiness.checklists.selectors.items import checklist_item_entry, checklist_page
 from readiness.checklists.selectors.templates import template_get_for_team, template_list_for_team
 from readiness.checklists.selectors.waivers import waiver_active
 from readiness.checklists.services import applied as applied_services
@@ -25,6 +25,7 @@ from readiness.repos.access import repository_view
 from readiness.teams.models import Role
 
 HISTORY_LIMIT = 100
+DETAIL_EVENTS = 10  # the latest events shown in an item's details (the history page has them all)
 
 
 def _perms(membership) -> dict:
@@ -37,26 +38,42 @@ def _perms(membership) -> dict:
 
 @repository_view()
 def repository_checklists(request, membership, repository):
-    data = checklists_for_repository(repository=repository)
-    trends = weekly_trends_for_repository(repository=repository)
-    for checklist in data["checklists"]:
-        checklist["sparkline"] = sparkline_svg(trends.get(checklist["template"].pk, []), width=160, height=32)
+    """The page: scores, then the items of one tab (?show=) matching a search (?q=), each a row
+    whose details (evidence, fix, sources, history, actions) load when opened (``item_detail``).
+    htmx asks for a part by its target: the score cards or the item list."""
+    target = request.htmx.target if request.htmx else None
+    data = checklist_page(
+        repository=repository,
+        show=request.GET.get("show", "all"),
+        query=request.GET.get("q", "")[:200],
+    )
     context = {
         "team": membership.team,
         "membership": membership,
         "repository": repository,
         "run": data["run"],
         "checklists": data["checklists"],
-        "templates": template_list_for_team(team=membership.team).exclude(
-            slug__in=[c["template"].slug for c in data["checklists"]]
-        ),
-        "today": timezone.localdate(),
-        "waiver_latest": records.waiver_latest_expiry(team=membership.team),
-        # Item action URLs start with it.
+        "show": data["show"],
+        "query": data["query"],
+        "counts": data["counts"],
+        "tabs": data["tabs"],
+        "query_param": data["query_param"],
+        "shown_any": data["shown_any"],
+        # Item URLs start with it.
         "checklists_url": checklist_url(membership.team.slug, repository.slug),
-        "badge_url": _badge_url(request, data["checklists"]),
         **_perms(membership),
     }
+    if target == "checklist-items":
+        return render(request, "checklists/_items_swap.html", context)
+    trends = weekly_trends_for_repository(repository=repository)
+    for checklist in data["checklists"]:
+        checklist["sparkline"] = sparkline_svg(trends.get(checklist["template"].pk, []), width=160, height=32)
+    if target == "checklist-scores":  # the score cards again, after an item changed
+        return render(request, "checklists/_scores.html", context)
+    context["templates"] = template_list_for_team(team=membership.team).exclude(
+        slug__in=[c["template"].slug for c in data["checklists"]]
+    )
+    context["badge_url"] = _badge_url(request, data["checklists"])
     if request.htmx:
         return render(request, "checklists/_checklists.html", context)
     return render(request, "checklists/repository_checklists.html", context)
@@ -71,43 +88,84 @@ def _badge_url(request, checklists) -> str:
     return ""
 
 
-def _item_response(request, membership, repository, template_slug, item_key, *, undo=False, error=""):
-    """htmx: the re-rendered item row; otherwise back to the page at the item."""
+def _item_context(membership, repository, template_slug, item_key, **extra) -> dict:
+    checklist, entry = checklist_item_entry(
+        repository=repository, template_slug=template_slug, item_key=item_key
+    )
+    return {
+        "team": membership.team,
+        "repository": repository,
+        "checklist": checklist,
+        "entry": entry,
+        "events": item_events(
+            repository=repository, template_slug=template_slug, item_key=item_key, limit=DETAIL_EVENTS
+        ),
+        "events_limit": DETAIL_EVENTS,
+        "checklists_url": checklist_url(membership.team.slug, repository.slug),
+        "today": timezone.localdate(),
+        "waiver_latest": records.waiver_latest_expiry(team=membership.team),
+        **_perms(membership),
+        **extra,
+    }
+
+
+def _item_response(
+    request, membership, repository, template_slug, item_key, *, undo=False, error="", field=""
+):
+    """htmx: the item's row again, opened, focus on it (or on the field in error); otherwise back to
+    the page at the item."""
     if not request.htmx:
         if error:
             messages.error(request, error)
         return redirect(
             checklist_url(membership.team.slug, repository.slug, f"item-{template_slug}-{item_key}")
         )
-    checklist, entry = checklist_item_entry(
-        repository=repository, template_slug=template_slug, item_key=item_key
+    context = _item_context(
+        membership,
+        repository,
+        template_slug,
+        item_key,
+        show_undo=undo,
+        error=error,
+        error_field=field,
+        submitted=request.POST,
+        expanded=True,
+        focus=True,
     )
-    context = {
-        "team": membership.team,
-        "repository": repository,
-        "checklist": checklist,
-        "entry": entry,
-        "show_undo": undo,
-        "checklists_url": checklist_url(membership.team.slug, repository.slug),
-        "error": error,
-        "today": timezone.localdate(),
-        "waiver_latest": records.waiver_latest_expiry(team=membership.team),
-        **_perms(membership),
-    }
     response = render(request, "checklists/_item.html", context, status=400 if error else 200)
     # The checklist's score changed: the page listens for this event to refresh its score line.
     response["HX-Trigger"] = "checklist-changed"
     return response
 
 
+@repository_view()
+def item_detail(request, membership, repository, template_slug, item_key):
+    """One item's details: evidence with the offending lines, fixes and their diffs, sources, the
+    latest events and the actions. htmx: the part a row loads when opened; otherwise a page."""
+    context = _item_context(membership, repository, template_slug, item_key, expanded=True)
+    if request.htmx:
+        return render(request, "checklists/_item_detail.html", context)
+    return render(request, "checklists/item_detail.html", context)
+
+
 def _item_view(
-    *, min_role: str, refusal: str, act, form_class=None, invalid: str = "", undo: bool = False, confirm=None
+    *,
+    min_role: str,
+    refusal: str,
+    act,
+    form_class=None,
+    invalid: str = "",
+    undo: bool = False,
+    confirm=None,
+    field: str = "",
 ):
     """The one skeleton of every item action: role, form, service call, the item row back.
 
     ``act(repository=, template_slug=, item_key=, user=, data=)`` calls the service; a
     ChecklistError it raises is shown on the item (400 with htmx). A destructive action passes
-    ``confirm(request, repository, template_slug, item_key)``, the page its GET answers."""
+    ``confirm(request, repository, template_slug, item_key)``, the page its GET answers.
+    ``field``: the form an error belongs to (evidence_url, waiver, note), opened and focused with
+    what was typed."""
 
     @repository_view(methods=["GET", "POST"] if confirm else ["POST"], min_role=min_role, refusal=refusal)
     def view(request, membership, repository, template_slug, item_key):
@@ -118,7 +176,7 @@ def _item_view(
         if form_class is not None:
             form = form_class(request.POST)
             if not form.is_valid():
-                return _item_response(*where, error=invalid)
+                return _item_response(*where, error=invalid, field=field)
             data = form.cleaned_data
         try:
             act(
@@ -129,7 +187,7 @@ def _item_view(
                 data=data,
             )
         except ChecklistError as exc:
-            return _item_response(*where, error=str(exc))
+            return _item_response(*where, error=str(exc), field=field)
         return _item_response(*where, undo=undo)
 
     view.__name__ = view.__qualname__ = f"item{act.__name__}"
@@ -187,6 +245,7 @@ item_attest = _item_view(
     form_class=AttestForm,
     invalid="Invalid evidence link.",
     undo=True,
+    field="evidence_url",
 )
 item_undo = _item_view(min_role=Role.ENGINEER, refusal="Viewers cannot tick items.", act=_undo)
 item_waive = _item_view(
@@ -195,6 +254,7 @@ item_waive = _item_view(
     act=_waive,
     form_class=WaiverForm,
     invalid="A waiver needs a reason and an expiry date.",
+    field="waiver",
 )
 item_revoke = _item_view(
     min_role=Role.LEAD, refusal="Only team leads can end waivers.", act=_revoke, confirm=_confirm_revoke
@@ -205,6 +265,7 @@ item_note = _item_view(
     act=_note,
     form_class=NoteForm,
     invalid="A note cannot be empty.",
+    field="note",
 )
 
 
