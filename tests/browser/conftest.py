@@ -34,13 +34,6 @@ def browser():
 
 
 @pytest.fixture
-def screenshots(tmp_path):
-    """Where a test saves its screenshots: its own temporary folder, never docs/screenshots/ (the
-    README's pictures are taken by `make screenshots`)."""
-    return tmp_path
-
-
-@pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()

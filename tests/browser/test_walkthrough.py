@@ -14,9 +14,7 @@ def celery_worker():
         yield worker
 
 
-def test_login_analyze_and_watch_the_run_finish(
-    page, live_server, celery_worker, sample_repo_dir, screenshots
-):
+def test_login_analyze_and_watch_the_run_finish(page, live_server, celery_worker, sample_repo_dir, tmp_path):
     member = MembershipFactory(role="lead", team__name="Payments team", team__slug="payments")
     RepositoryFactory(
         team=member.team, name="sample-service", slug="sample-service", url=str(sample_repo_dir)
@@ -37,6 +35,5 @@ def test_login_analyze_and_watch_the_run_finish(
     page.get_by_text("Automated checks").first.wait_for()
     assert page.locator(".scorecard .score").count() > 1
     assert page.locator("#run-panel[hx-trigger]").count() == 0  # polling stopped
-
-    page.screenshot(path=str(screenshots / "repository.png"))
+    page.screenshot(path=str(tmp_path / "repository.png"))
     assert page.console_errors == []
