@@ -11,6 +11,8 @@ RUN_ENV := DEBUG=true READINESS_ALLOW_LOCAL_SOURCES=true PORT=$(PORT) SITE_URL=h
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/readiness
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL)
+# `makemigrations --check` needs settings, not a server: the test settings on an in-memory SQLite.
+CHECK_ENV := DJANGO_SETTINGS_MODULE=tests.settings TEST_DATABASE_URL=sqlite://:memory: LOG_LEVEL=WARNING
 
 .PHONY: run test lint fmt bench load faults fuzz clean
 
@@ -35,10 +37,14 @@ test: $(VENV)/.dev-installed
 	$(TEST_ENV) $(PY) -m tests.check_services
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
+# The same checks as .pre-commit-config.yaml, over the whole tree (settings in pyproject.toml).
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/vulture
+	$(VENV)/bin/mypy
+	$(CHECK_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 fmt: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check --fix .

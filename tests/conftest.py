@@ -6,6 +6,38 @@ import pytest
 SAMPLE_SERVICE = Path(__file__).resolve().parent.parent / "readiness" / "demo" / "sample-service"
 
 
+@pytest.fixture(scope="session")
+def _test_database_always_dropped():
+    """Torn down after pytest-django's own teardown: drops the test database if that left it (see
+    tests/databases.py); set up first, sweeping the databases of killed runs."""
+    from django.conf import settings
+
+    from tests import databases
+
+    database = settings.DATABASES["default"]
+    if "postgresql" not in database["ENGINE"]:
+        yield
+        return
+    databases.drop_orphans(database)
+    yield
+    databases.drop(database, database["TEST"]["NAME"])
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(_test_database_always_dropped, django_db_setup):
+    """pytest-django's, whose drop then finds nobody connected (it only warns when it fails)."""
+    yield
+    from django.conf import settings
+    from django.db import connections
+
+    from tests import databases
+
+    database = settings.DATABASES["default"]
+    if "postgresql" in database["ENGINE"]:
+        connections.close_all()
+        databases.disconnect(database, database["NAME"])
+
+
 @pytest.fixture
 def sample_repo_dir(tmp_path) -> Path:
     """A copy of the shipped sample service, as a local folder source."""

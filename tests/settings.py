@@ -1,6 +1,8 @@
 """Test settings: the real PostgreSQL and Redis of this machine (see Makefile's TEST_* variables)."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -10,13 +12,20 @@ os.environ["DATABASE_URL"] = os.environ.get(
     "TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/readiness"
 )
 os.environ["CELERY_BROKER_URL"] = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-os.environ.setdefault("READINESS_VAR_DIR", tempfile.mkdtemp(prefix="readiness-test-var-"))
+if "READINESS_VAR_DIR" not in os.environ:
+    # Ours, so removed when this process ends (child processes inherit it and leave it alone).
+    os.environ["READINESS_VAR_DIR"] = tempfile.mkdtemp(prefix="readiness-test-var-")
+    atexit.register(shutil.rmtree, os.environ["READINESS_VAR_DIR"], ignore_errors=True)
 
 from readiness.settings import *  # noqa: F403
 
 READINESS_ALLOW_LOCAL_SOURCES = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# An empty folder that exists: WhiteNoise warns about a missing STATIC_ROOT at every request handler
+# it builds (the tests serve static files through the finders, as `runserver` does).
+STATIC_ROOT = VAR_DIR / "staticfiles"  # noqa: F405
+STATIC_ROOT.mkdir(exist_ok=True)
 # One test database per pytest process, so parallel runs on one machine cannot wipe each other's rows.
 DATABASES["default"]["TEST"] = {"NAME": f"test_readiness_{os.getpid()}"}  # noqa: F405
 SECURE_SSL_REDIRECT = False  # the test client speaks plain http

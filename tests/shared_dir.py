@@ -2,8 +2,8 @@
 
 ``READINESS_SHARED_DIR`` names it; otherwise the nearest ``shared/`` folder holding ``checks.md`` in
 an ancestor of this checkout (``<parent>/shared`` for the main checkout, ``<grandparent>/shared`` for
-a worktree under ``wt/``). No absolute path is assumed, so a test that needs it skips with the
-reason when it truly is absent.
+a worktree under ``wt/``). No absolute path is assumed. When it is absent the tests that need it do
+not skip: their module fails to load with the message below, so a green run always compared.
 """
 
 from __future__ import annotations
@@ -11,7 +11,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
+HOW = (
+    "the tests compare with the team's shared folder (checks.md, seeds/, corpus/awesome-compose/): "
+    "put it beside the checkout as ../shared (CI copies it there) or set READINESS_SHARED_DIR"
+)
 
 
 def shared_dir() -> Path | None:
@@ -26,6 +32,13 @@ def shared_dir() -> Path | None:
 
 
 SHARED = shared_dir()
-# A path that does not exist when there is no shared folder, so `is_dir()` checks skip cleanly.
-SHARED_OR_MISSING = SHARED if SHARED is not None else REPO / "shared-not-found"
-MISSING_REASON = "no shared/ folder with checks.md in an ancestor of the checkout (set READINESS_SHARED_DIR)"
+
+
+def shared_path(*parts: str) -> Path:
+    """``SHARED / parts``; fails the importing test module, saying what is missing and how to get it."""
+    if SHARED is None:
+        pytest.fail(f"no shared/ folder with checks.md in an ancestor of {REPO}: {HOW}", pytrace=False)
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"{path} does not exist: {HOW}", pytrace=False)
+    return path

@@ -165,7 +165,7 @@ def _pyproject_names(text: str) -> set[str]:
 
 def _package_json_names(text: str) -> set[str]:
     data = json.loads(text)
-    names = set()
+    names: set[str] = set()
     for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies"):
         section = data.get(key) if isinstance(data, dict) else None
         if isinstance(section, dict):
@@ -194,7 +194,7 @@ def _dependencies(project: Project) -> dict[str, set[str]]:
 
 
 def _base_image_stacks(project: Project) -> set[str]:
-    stacks = set()
+    stacks: set[str] = set()
     for dockerfile in project.dockerfiles:
         for stage in dockerfile.stages:
             if stage.parent is not None:

@@ -10,7 +10,11 @@ from collections.abc import Callable
 
 from .model import CheckMeta, CheckResult, Severity
 
-CheckFunction = Callable[["Project"], CheckResult]  # noqa: F821 - Project lives in project.py
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+if TYPE_CHECKING:
+    from .project import Project
+
+CheckFunction = Callable[["Project"], CheckResult]
 
 _CHECKS: dict[str, tuple[CheckMeta, CheckFunction]] = {}
 

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from .errors import HostNotAllowed
+
+if TYPE_CHECKING:
+    from readiness.probes.guard import AddressPolicy
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 JudgeHost = Callable[[str, int], Sequence[IPAddress]]
 
 
-def guard_judge(policy: object | None = None) -> JudgeHost:
+def guard_judge(policy: AddressPolicy | None = None) -> JudgeHost:
     """A judge backed by the probes guard with ``policy`` (an AddressPolicy; default: deny private)."""
     # Imported here: the guard pulls in httpx, which validating a URL's text does not need.
     from readiness.probes import guard

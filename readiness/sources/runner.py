@@ -237,7 +237,7 @@ class Git:
             marker = self._home / f"git-{proc.pid}{PGID_SUFFIX}"
             marker.write_text(str(proc.pid))
             # Our own output files count too: a hostile server can make git print without end.
-            outputs = [err] if stdout is not None else [err, out]
+            outputs: list[IO[bytes]] = [err] if stdout is not None else [err, out]
             try:
                 self._wait(proc, watch, outputs)
             finally:

@@ -12,10 +12,10 @@ from django.urls import reverse
 
 from readiness.checklists.sources import shipped_documents, source_excerpt
 from readiness.checklists.template_format import load_builtin_templates
-from tests.shared_dir import SHARED_OR_MISSING
+from tests.shared_dir import shared_path
 
 REPO = Path(__file__).resolve().parents[2]
-SEEDS = SHARED_OR_MISSING / "seeds"
+SEEDS = shared_path("seeds")
 sys.path.insert(0, str(REPO / "tools"))
 from ship_sources import sections_of  # noqa: E402
 
@@ -44,8 +44,6 @@ def test_only_cited_sections_are_shipped():
 
 
 def test_the_shipped_lines_are_the_documents_own():
-    if not SEEDS.is_dir():
-        pytest.skip(f"{SEEDS} not found (set READINESS_SHARED_DIR)")
     for document in shipped_documents().values():
         (path,) = sorted(SEEDS.glob(f"{document.id}_*.txt"))
         text = path.read_text(encoding="utf-8")

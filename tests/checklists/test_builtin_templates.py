@@ -15,10 +15,10 @@ from readiness.checklists.template_format import (
     validate_check_ids,
 )
 from readiness.checklists.template_markdown import clean_title, template_from_markdown, template_to_markdown
-from tests.shared_dir import SHARED_OR_MISSING
+from tests.shared_dir import shared_path
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = SHARED_OR_MISSING
+SHARED = shared_path()
 SEED_IDS = ("000", "001", "002", "003", "004")
 COMPLETE_SLUG = "production-readiness-complete"
 
@@ -35,9 +35,7 @@ def _normalise(text: str) -> str:
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, str]:
     """Check id -> category, from the tables of checks.md."""
-    path = SHARED / "checks.md"
-    if not path.exists():
-        pytest.skip(f"{path} not found (set READINESS_SHARED_DIR)")
+    path = shared_path("checks.md")
     rows = dict(_CATALOG_ROW.findall(path.read_text(encoding="utf-8")))
     assert len(rows) > 40, "the catalog regex no longer matches checks.md"
     return rows
@@ -49,8 +47,7 @@ def seed_lines() -> dict[str, list[tuple[str, str | None]]]:
     seeds = {}
     for doc in SEED_IDS:
         paths = sorted((SHARED / "seeds").glob(f"{doc}_*.txt"))
-        if not paths:
-            pytest.skip(f"seed {doc} not found under {SHARED / 'seeds'}")
+        assert paths, f"seed {doc} not found under {SHARED / 'seeds'}"
         lines, heading, in_fence = [], None, False
         for line in paths[0].read_text(encoding="utf-8").splitlines():
             if _FENCE.match(line):

@@ -25,9 +25,9 @@ from readiness.checklists.template_markdown import (
     template_to_markdown,
 )
 from readiness.checklists.template_schema import MAX_TEMPLATE_BYTES, MAX_TITLE_CHARS
-from tests.shared_dir import SHARED_OR_MISSING
+from tests.shared_dir import shared_path
 
-SEEDS = SHARED_OR_MISSING / "seeds"
+SEEDS = shared_path("seeds")
 
 VALID = """\
 slug: example
@@ -175,8 +175,7 @@ def test_validate_check_ids_lists_unknown_ids():
 
 def _seed(doc: str) -> str:
     paths = sorted(SEEDS.glob(f"{doc}_*.txt"))
-    if not paths:
-        pytest.skip(f"seed {doc} not found under {SEEDS}")
+    assert paths, f"seed {doc} not found under {SEEDS}"
     return paths[0].read_text(encoding="utf-8")
 
 

@@ -10,9 +10,9 @@ import pytest
 from readiness.engine import compose_syntax as syntax
 from readiness.engine.compose import load_compose
 from readiness.engine.compose_interpolate import InterpolationError, interpolate
-from tests.shared_dir import SHARED_OR_MISSING
+from tests.shared_dir import shared_path
 
-CORPUS = SHARED_OR_MISSING / "corpus" / "awesome-compose"
+CORPUS = shared_path("corpus", "awesome-compose")
 
 
 def load(text: str, rel: str = "docker-compose.yml", files: dict[str, str] | None = None):
@@ -376,7 +376,6 @@ def corpus_files() -> list[Path]:
     return sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yml", ".yaml") and "compose" in p.name)
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"{CORPUS} is not available")
 def test_every_awesome_compose_file_loads():
     files = corpus_files()
     assert files

@@ -1,13 +1,10 @@
 """Every Dockerfile of the awesome-compose corpus parses, and every check runs over the corpus."""
 
-import pytest
-
 from readiness.engine import analyze
 from readiness.engine.dockerfile import parse_dockerfile
-from tests.shared_dir import SHARED_OR_MISSING
+from tests.shared_dir import shared_path
 
-CORPUS = SHARED_OR_MISSING / "corpus" / "awesome-compose"
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not present at {CORPUS}")
+CORPUS = shared_path("corpus", "awesome-compose")
 
 
 def corpus_dockerfiles():

@@ -17,10 +17,10 @@ from dockerfile_parse import DockerfileParser
 
 from readiness.engine.discover import is_dockerfile_name
 from readiness.engine.dockerfile import _logical_lines
+from tests.shared_dir import shared_path
 
 REPO = Path(__file__).resolve().parents[2]
-CORPORA = [REPO.parent / "shared" / "corpus" / "awesome-compose", Path("/work/shared/corpus/awesome-compose")]
-ROOTS = [REPO / "tests" / "engine" / "fixtures", next((c for c in CORPORA if c.is_dir()), None)]
+ROOTS = [REPO / "tests" / "engine" / "fixtures", shared_path("corpus", "awesome-compose")]
 
 
 def reference(text: str) -> list[dict]:
@@ -34,7 +34,7 @@ def reference(text: str) -> list[dict]:
 
 def texts() -> list[str]:
     found = []
-    for root in filter(None, ROOTS):
+    for root in ROOTS:
         for path in sorted(root.rglob("*")):
             if path.is_file() and not path.is_symlink() and is_dockerfile_name(path.name):
                 raw = path.read_bytes()

@@ -10,7 +10,7 @@ from readiness.engine import CheckResult, Evidence, ScanReport, Status, analyze
 from readiness.engine.lint import LintFinding, LintReport
 from readiness.engine.output.sarif import NO_FILE_URI, render_sarif
 from readiness.engine.registry import all_ids
-from tests.shared_dir import SHARED_OR_MISSING
+from tests.shared_dir import shared_path
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +116,9 @@ def test_hadolint_findings_are_a_second_run(validator):
     assert run["results"][0]["properties"] == {"readinessCheck": "health.uptime"}
 
 
-CORPUS = SHARED_OR_MISSING / "corpus" / "awesome-compose"
+CORPUS = shared_path("corpus", "awesome-compose")
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not present at {CORPUS}")
 def test_a_real_scan_is_valid_sarif(validator):
     sarif = json.loads(render_sarif(analyze(CORPUS / "nginx-flask-mysql")))
     assert list(validator.iter_errors(sarif)) == []

@@ -21,11 +21,11 @@ from readiness.engine import compose_schema, safe_yaml
 from readiness.engine.config import CONFIG_SCHEMA
 from readiness.engine.discover import is_compose_candidate
 from readiness.engine.schema_validator import SchemaUnsupported, Validator, best_match
+from tests.shared_dir import shared_path
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "engine" / "fixtures"
-CORPORA = [REPO.parent / "shared" / "corpus" / "awesome-compose", Path("/work/shared/corpus/awesome-compose")]
-CORPUS = next((path for path in CORPORA if path.is_dir()), None)
+CORPUS = shared_path("corpus", "awesome-compose")
 SCHEMA = json.loads((compose_schema.SCHEMAS / "compose-spec.json").read_text())
 
 ours = Validator(SCHEMA)
@@ -33,7 +33,7 @@ reference = jsonschema.Draft202012Validator(SCHEMA)
 
 
 def compose_documents() -> list[tuple[str, dict]]:
-    roots = [FIXTURES] + ([CORPUS] if CORPUS else [])
+    roots = [FIXTURES, CORPUS]
     documents = []
     for root in roots:
         for path in sorted(root.rglob("*")):

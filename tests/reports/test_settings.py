@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -48,10 +49,11 @@ def _settings_in_child(**env) -> str:
         "import readiness.settings as s;"
         f"print(*[getattr(s, n) for n in {names.split()!r}], sorted(s.ANYMAIL.items()))"
     )
-    base = {"PATH": os.environ["PATH"], "SECRET_KEY": "x", "READINESS_VAR_DIR": "/tmp/rd-settings-test"}
-    result = subprocess.run(
-        [sys.executable, "-c", code], env={**base, **env}, cwd=ROOT, capture_output=True, text=True
-    )
+    with tempfile.TemporaryDirectory(prefix="rd-settings-test-") as var:
+        base = {"PATH": os.environ["PATH"], "SECRET_KEY": "x", "READINESS_VAR_DIR": var}
+        result = subprocess.run(
+            [sys.executable, "-c", code], env={**base, **env}, cwd=ROOT, capture_output=True, text=True
+        )
     return result.stdout.strip() or result.stderr.strip().splitlines()[-1]
 
 

@@ -55,7 +55,7 @@ def _readiness_run(report: ScanReport, docs_url: str | None, comparison: Compari
     new = {id(finding.evidence) for finding in comparison.new} if comparison else set()
     metas = [meta for meta, _ in all_checks()]
     rule_index = {meta.id: index for index, meta in enumerate(metas)}
-    results = []
+    results: list[dict] = []
     for result in report.results:
         level = RESULT_LEVEL.get(result.status)
         if level is None:
