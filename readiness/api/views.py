@@ -20,6 +20,8 @@ from readiness.checklists.errors import ChecklistError
 from readiness.checklists.services import records as checklist_records
 from readiness.repos import selectors as repo_selectors
 from readiness.repos import services as repo_services
+from readiness.repos import sourcing
+from readiness.repos.backfill import BACKFILL_DEFAULT, BackfillError, backfill_progress, backfill_request
 from readiness.repos.models import RunStatus, Trigger
 
 PER_PAGE_DEFAULT = 50
@@ -48,6 +50,18 @@ def _int_param(
     if value < minimum or (maximum is not None and value > maximum):
         raise BadParameter(f"{name} must be from {minimum}" + (f" to {maximum}." if maximum else " up."))
     return value
+
+
+def _json_field(request, name: str, *, default):
+    """``name`` of a JSON object body; ``default`` without a body (or a body that is not JSON by
+    its Content-Type), None (a 400 for the caller) for a JSON body that is not an object."""
+    if not request.body or request.content_type != "application/json":
+        return default
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body.get(name, default) if isinstance(body, dict) else None
 
 
 def _repository(request, team_slug, repo_slug):
@@ -105,15 +119,47 @@ def run_create(request, team_slug, repo_slug):
     if not access.can_trigger:
         return api_error(403, "Viewers cannot start analyses.")
     token = request.api_principal
-    try:
-        run = repo_services.analysis_request(
-            repository=repository, trigger=Trigger.API, user=token.user, api_token=token
+    ref = _json_field(request, "ref", default="")
+    if not isinstance(ref, str):
+        return api_error(
+            400, 'Send no body, or JSON like {"ref": "v1.2.0"} (a branch, a tag or a full commit id).'
         )
+    try:
+        if ref:
+            ref = sourcing.source_check_ref(repository, ref)  # a name the server lacks is a 400
+        run = repo_services.analysis_request(
+            repository=repository, trigger=Trigger.API, user=token.user, api_token=token, ref=ref
+        )
+    except sourcing.SourceError as exc:
+        return api_error(400, str(exc))
     except repo_services.RepositoryArchived as exc:
         return api_error(409, str(exc))
     body = payloads.run_payload(run)
     response = JsonResponse(body, status=202)
     response["Location"] = body["url"]
+    return response
+
+
+@api_view("GET", "POST")
+@api_token_required
+def backfill(request, team_slug, repo_slug):
+    """POST: analyse the last ``count`` commits of the tracked branch (202). GET: how far it got."""
+    access, repository = _repository(request, team_slug, repo_slug)
+    if request.method == "GET":
+        return JsonResponse(payloads.backfill_payload(backfill_progress(repository=repository)))
+    if not access.can_trigger:
+        return api_error(403, "Viewers cannot start analyses.")
+    count = _json_field(request, "count", default=BACKFILL_DEFAULT)
+    token = request.api_principal
+    try:
+        backfill_request(repository=repository, count=count, user=token.user, api_token=token)
+    except BackfillError as exc:
+        return api_error(400, f'{exc} Send JSON like {{"count": {BACKFILL_DEFAULT}}}.')
+    except repo_services.RepositoryArchived as exc:
+        return api_error(409, str(exc))
+    repository.refresh_from_db(fields=["backfill"])
+    response = JsonResponse(payloads.backfill_payload(backfill_progress(repository=repository)), status=202)
+    response["Location"] = request.build_absolute_uri(request.path)
     return response
 
 

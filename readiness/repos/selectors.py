@@ -45,7 +45,8 @@ def run_get(*, repository, run_id: int) -> AnalysisRun:
 
 
 def run_latest(*, repository) -> AnalysisRun | None:
-    return repository.runs.newest_first().first()
+    """The latest run of the tracked branch's head (runs of other refs and backfills are history)."""
+    return repository.runs.of_head().newest_first().first()
 
 
 def run_latest_succeeded(*, repository) -> AnalysisRun | None:

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from readiness.checklists.models import ChecklistSnapshot
 from readiness.checklists.selectors import compare as selectors
 from readiness.checklists.selectors.exports import comparison_csv, comparison_markdown
-from readiness.checklists.services.states import checklist_snapshots_for_run
+from readiness.checklists.services.states import checklist_snapshots_for_run, in_trend
 from readiness.repos.access import repository_view
 from readiness.repos.models import AnalysisRun
 
@@ -33,7 +33,8 @@ def _pick_run(repository, run_id, day):
 def _snapshot(run, template) -> ChecklistSnapshot:
     snapshot = ChecklistSnapshot.objects.filter(run=run, template=template).first()
     if snapshot is None:  # a run from before the template was applied: computed as of the run, then kept
-        snapshot = checklist_snapshots_for_run(run=run, templates=[template])[0]
+        # (a run of another branch, tag or commit is computed only: it stays out of the trend)
+        snapshot = checklist_snapshots_for_run(run=run, templates=[template], keep=in_trend(run))[0]
     return snapshot
 
 
