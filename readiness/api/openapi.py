@@ -512,19 +512,22 @@ PATHS = {
         "get": {
             "operationId": "compareRuns",
             "summary": "Before/after comparison of two successful runs, per category and overall",
+            "description": "Each side is a run id (before, after) or a commit, full or a prefix of at "
+            "least 4 hex digits (before_commit, after_commit): its latest successful run, 404 when "
+            "it has none.",
             "parameters": [
                 *PATH_PARAMS,
+                {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                 {
-                    "name": "before",
+                    "name": "before_commit",
                     "in": "query",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
+                    "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{4,64}$"},
                 },
                 {
-                    "name": "after",
+                    "name": "after_commit",
                     "in": "query",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
+                    "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{4,64}$"},
                 },
             ],
             "responses": {

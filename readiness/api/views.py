@@ -17,6 +17,7 @@ from readiness.api.levels import LEVELS
 from readiness.api.openapi import openapi_description
 from readiness.api.sarif import run_sarif as render_run_sarif
 from readiness.checklists.errors import ChecklistError
+from readiness.checklists.selectors.compare import run_of_commit
 from readiness.checklists.services import records as checklist_records
 from readiness.repos import selectors as repo_selectors
 from readiness.repos import services as repo_services
@@ -50,6 +51,9 @@ def _int_param(
     if value < minimum or (maximum is not None and value > maximum):
         raise BadParameter(f"{name} must be from {minimum}" + (f" to {maximum}." if maximum else " up."))
     return value
+
+
+COMMIT_PARAM = re.compile(r"[0-9a-fA-F]{4,64}")
 
 
 def _json_field(request, name: str, *, default):
@@ -263,17 +267,29 @@ def gate(request, team_slug, repo_slug):
 @api_token_required
 def compare(request, team_slug, repo_slug):
     _access, repository = _repository(request, team_slug, repo_slug)
-    try:
-        before_id = _int_param(request, "before")
-        after_id = _int_param(request, "after")
-    except BadParameter as exc:
-        return api_error(400, str(exc))
-    before, conflict = _succeeded_run(repository, before_id)
-    if conflict:
-        return conflict
-    after, conflict = _succeeded_run(repository, after_id)
-    if conflict:
-        return conflict
+    wanted = {}  # side -> ("commit", prefix) or ("run", id); every parameter checked first (400)
+    for side in ("before", "after"):
+        commit = request.GET.get(f"{side}_commit")
+        if commit:  # a commit instead of a run id: its latest successful run
+            if not COMMIT_PARAM.fullmatch(commit):
+                return api_error(400, f"{side}_commit must be 4 to 64 hex digits, not {commit[:40]!r}.")
+            wanted[side] = ("commit", commit)
+            continue
+        try:
+            wanted[side] = ("run", _int_param(request, side))
+        except BadParameter as exc:
+            return api_error(400, f"{exc} Or give {side}_commit.")
+    sides = {}
+    for side, (kind, value) in wanted.items():
+        if kind == "commit":
+            sides[side] = run_of_commit(repository=repository, commit=value)
+            if sides[side] is None:
+                return api_error(404, f"No successful run of commit {value[:64]!r} in this repository.")
+            continue
+        sides[side], conflict = _succeeded_run(repository, value)
+        if conflict:
+            return conflict
+    before, after = sides["before"], sides["after"]
     comparison = selectors.runs_compare(before=before, after=after)
     return JsonResponse(
         {"before": payloads.run_payload(before), "after": payloads.run_payload(after), **comparison}

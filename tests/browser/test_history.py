@@ -69,4 +69,12 @@ def test_an_engineer_backfills_history_and_compares_before_and_after(page, live_
     before = page.locator("#before option:checked").inner_text()
     after = page.locator("#after option:checked").inner_text()
     assert history.commits[0][:7] in before and history.commits[-1][:7] in after
+    # Any two commits, by their ids: the URL keeps them.
+    page.get_by_text("Compare two commits instead").click()
+    page.get_by_label("Before (commit)").fill(history.commits[1][:8])
+    page.get_by_label("After (commit)").fill(history.commits[0][:8])
+    page.get_by_role("button", name="Compare commits").click()
+    page.wait_for_url(f"**after_commit={history.commits[0][:8]}**")
+    first, second = (runs.get(commit_sha=history.commits[n]).pk for n in (1, 0))
+    page.get_by_role("heading", name=f"run #{first} → run #{second}").wait_for()
     assert page.console_errors == [] or all("400" in e for e in page.console_errors)

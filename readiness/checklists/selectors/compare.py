@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 from django.db.models import QuerySet
@@ -22,6 +23,18 @@ def runs_for_compare(*, repository) -> QuerySet[AnalysisRun]:
     """Every succeeded run (head, branch, tag, commit, backfilled), newest first in history order:
     a backfilled commit sits at its commit date."""
     return AnalysisRun.objects.filter(repository=repository).history_newest_first()
+
+
+COMMIT_PREFIX = re.compile(r"[0-9a-f]{4,64}")
+
+
+def run_of_commit(*, repository, commit: str) -> AnalysisRun | None:
+    """The latest succeeded run (history order) whose commit starts with ``commit`` (4 to 64 hex
+    digits, any case); None when there is none, or when ``commit`` is not such a prefix."""
+    commit = commit.strip().lower()
+    if not COMMIT_PREFIX.fullmatch(commit):
+        return None
+    return runs_for_compare(repository=repository).filter(commit_sha__startswith=commit).first()
 
 
 def run_on_or_before(*, repository, when: datetime) -> AnalysisRun | None:

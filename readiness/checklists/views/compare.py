@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.http import Http404, HttpResponse
@@ -15,7 +16,12 @@ from readiness.repos.access import repository_view
 from readiness.repos.models import AnalysisRun
 
 
-def _pick_run(repository, run_id, day):
+def _pick_run(repository, run_id, day, commit=""):
+    """The run a side of the comparison names: a run id (404 when not this repository's succeeded
+    run), a commit (full or a prefix; None when no succeeded run analysed it) or a day (the run
+    current at its end)."""
+    if commit:
+        return selectors.run_of_commit(repository=repository, commit=commit)
     if run_id:
         try:
             return selectors.runs_for_compare(repository=repository).get(pk=int(run_id))
@@ -28,6 +34,9 @@ def _pick_run(repository, run_id, day):
             raise Http404 from None
         return selectors.run_at_end_of_day(repository=repository, day=parsed)
     return None
+
+
+FULL_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def _snapshot(run, template) -> ChecklistSnapshot:
@@ -44,9 +53,18 @@ def compare(request, membership, repository):
     slug = request.GET.get("template")
     applied = next((a for a in applied_list if a.template.slug == slug), None) if slug else None
     applied = applied or next((a for a in applied_list if a.primary), None)
-    before = _pick_run(repository, request.GET.get("before"), request.GET.get("before_date"))
-    after = _pick_run(repository, request.GET.get("after"), request.GET.get("after_date"))
-    if before is None and after is None:
+    commits = {side: request.GET.get(f"{side}_commit", "").strip()[:64] for side in ("before", "after")}
+    before = _pick_run(
+        repository, request.GET.get("before"), request.GET.get("before_date"), commits["before"]
+    )
+    after = _pick_run(repository, request.GET.get("after"), request.GET.get("after_date"), commits["after"])
+    # A commit nobody analysed yet: said on the page, with a button to analyse it.
+    unanalysed = [
+        {"side": side, "commit": commit, "full": bool(FULL_COMMIT.fullmatch(commit.lower()))}
+        for side, commit, run in (("before", commits["before"], before), ("after", commits["after"], after))
+        if commit and run is None
+    ]
+    if before is None and after is None and not unanalysed:
         before, after = selectors.default_compare_runs(repository=repository)
     comparison = None
     if applied is not None and before is not None and after is not None:
@@ -77,6 +95,9 @@ def compare(request, membership, repository):
         "after": after,
         "runs": runs,
         "comparison": comparison,
+        "commits": commits,
+        "unanalysed": unanalysed,
+        "can_analyze": membership.can_edit and not repository.is_archived,
         "markdown": comparison_markdown(comparison, repository=repository, template=applied.template)
         if comparison
         else "",
