@@ -165,6 +165,11 @@ def test_backfill_analyses_the_last_commits_and_gives_a_trend_and_a_before_after
     assert before.score < after.score
     # The current score is the head run's.
     assert selectors.run_latest_succeeded(repository=repo).pk == after.pk
+    # The repository page's run history reads newest commit first.
+    page = client.get(url("repository_detail", repo)).content.decode()
+    table = page[page.index("Run history") :]
+    positions = [table.index(sha[:10]) for sha in repo.history.commits[2:10][::-1]]
+    assert positions == sorted(positions)
 
 
 def test_backfill_does_not_analyse_a_commit_twice(repo, django_capture_on_commit_callbacks):
