@@ -78,8 +78,13 @@ SCHEMAS = {
             "repository": {"type": "string"},
             "status": {"enum": ["queued", "running", "succeeded", "failed"]},
             "finished": {"type": "boolean"},
-            "trigger": {"type": "string"},
+            "trigger": {"enum": ["manual", "webhook", "schedule", "api", "backfill"]},
+            "ref": {
+                "type": ["string", "null"],
+                "description": "The branch, tag or commit asked for; null for the tracked branch's head.",
+            },
             "commit_sha": NULLABLE_STR,
+            "commit_date": {"type": ["string", "null"], "format": "date-time"},
             "score": SCORE,
             "error": NULLABLE_STR,
             "queued_at": {"type": ["string", "null"], "format": "date-time"},
@@ -88,6 +93,22 @@ SCHEMAS = {
             "url": {"type": "string", "format": "uri"},
             "sarif_url": {"type": "string", "format": "uri"},
             "html_url": {"type": "string", "format": "uri"},
+        },
+    },
+    "Backfill": {
+        "type": "object",
+        "required": ["state", "done", "runs"],
+        "properties": {
+            "state": {"enum": ["listing", "queued", "failed", None]},
+            "count": {"type": ["integer", "null"]},
+            "error": NULLABLE_STR,
+            "requested_at": {"type": ["string", "null"], "format": "date-time"},
+            "total": {"type": "integer"},
+            "finished": {"type": "integer"},
+            "succeeded": {"type": "integer"},
+            "failed": {"type": "integer"},
+            "done": {"type": "boolean"},
+            "runs": {"type": "array", "items": _ref("Run")},
         },
     },
     "Repository": {
@@ -305,18 +326,82 @@ PATHS = {
     "/api/v1/teams/{team}/repos/{repo}/runs": {
         "post": {
             "operationId": "startAnalysis",
-            "summary": "Queue an analysis (joins one already queued)",
-            "description": "Team tokens may start analyses; personal tokens need the engineer or lead role.",
+            "summary": "Queue an analysis of the tracked branch, or of a branch, tag or commit",
+            "description": "Team tokens may start analyses; personal tokens need the engineer or lead "
+            "role. Without a body the tracked branch's head is analysed (joining a run already "
+            'queued for it). With {"ref": ...} that branch, tag or full commit id is: a name the '
+            "repository does not have is refused at once (400); such a run is history, not the "
+            "repository's current score.",
             "parameters": PATH_PARAMS,
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "ref": {
+                                    "type": "string",
+                                    "maxLength": 255,
+                                    "description": "A branch, a tag (refs/heads/ and refs/tags/ "
+                                    "accepted) or a full 40-character commit id.",
+                                }
+                            },
+                        }
+                    }
+                },
+            },
             "responses": {
                 "202": {
                     **_json(_ref("Run"), "Queued; poll the run's url."),
                     "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
                 },
+                "400": _resp("BadRequest"),
                 "403": _json(_ref("Error"), "A viewer's personal token."),
+                "409": _json(_ref("Error"), "The repository is archived."),
                 **AUTH_ERRORS,
             },
         }
+    },
+    "/api/v1/teams/{team}/repos/{repo}/backfill": {
+        "get": {
+            "operationId": "getBackfill",
+            "summary": "How far the last history analysis (backfill) got",
+            "parameters": PATH_PARAMS,
+            "responses": {"200": _json(_ref("Backfill"), "Its state and runs."), **AUTH_ERRORS},
+        },
+        "post": {
+            "operationId": "startBackfill",
+            "summary": "Analyse the last N commits of the tracked branch (history and trend at once)",
+            "description": "Lists the commits in the background, then queues one run per commit "
+            "(oldest first; a commit analysed already is not analysed again). Each run sits at its "
+            "commit's date in trends and comparisons. Asking again while the commits are being "
+            "listed is the same request.",
+            "parameters": PATH_PARAMS,
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "count": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "202": {
+                    **_json(_ref("Backfill"), "Asked; poll this URL until done is true."),
+                    "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+                },
+                "400": _resp("BadRequest"),
+                "403": _json(_ref("Error"), "A viewer's personal token."),
+                "409": _json(_ref("Error"), "The repository is archived."),
+                **AUTH_ERRORS,
+            },
+        },
     },
     "/api/v1/teams/{team}/repos/{repo}/waivers": {
         "post": {
@@ -427,19 +512,22 @@ PATHS = {
         "get": {
             "operationId": "compareRuns",
             "summary": "Before/after comparison of two successful runs, per category and overall",
+            "description": "Each side is a run id (before, after) or a commit, full or a prefix of at "
+            "least 4 hex digits (before_commit, after_commit): its latest successful run, 404 when "
+            "it has none.",
             "parameters": [
                 *PATH_PARAMS,
+                {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 1}},
                 {
-                    "name": "before",
+                    "name": "before_commit",
                     "in": "query",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
+                    "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{4,64}$"},
                 },
                 {
-                    "name": "after",
+                    "name": "after_commit",
                     "in": "query",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
+                    "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{4,64}$"},
                 },
             ],
             "responses": {

@@ -29,7 +29,9 @@ def run_payload(run) -> dict:
         "status": run.status,
         "finished": run.is_finished,
         "trigger": run.trigger,
+        "ref": run.ref or None,
         "commit_sha": run.commit_sha or None,
+        "commit_date": _iso(run.commit_date),
         "score": run.score,
         "error": run.error or None,
         "queued_at": _iso(run.queued_at),
@@ -39,6 +41,17 @@ def run_payload(run) -> dict:
         "sarif_url": absolute(reverse("api:run_sarif", kwargs=kwargs)),
         "html_url": absolute(reverse("run_detail", kwargs=kwargs)),
     }
+
+
+def backfill_payload(progress: dict | None) -> dict:
+    """A backfill's progress (readiness.repos.backfill.backfill_progress) with its runs."""
+    if progress is None:
+        return {"state": None, "count": None, "done": True, "total": 0, "finished": 0, "runs": []}
+    fields = ("state", "count", "error", "requested_at", "total", "finished", "succeeded", "failed", "done")
+    body = {key: progress[key] for key in fields}
+    body["error"] = body["error"] or None
+    body["runs"] = [run_payload(run) for run in progress["runs"]]
+    return body
 
 
 def repository_payload(repository) -> dict:

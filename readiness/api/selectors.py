@@ -175,6 +175,7 @@ def gate_base_run(*, repository, run: AnalysisRun, new_since: str) -> AnalysisRu
     if new_since.isdigit():
         return earlier.filter(pk=int(new_since)).first()
     if new_since == repository.branch:
+        earlier = earlier.of_head()  # runs of the branch's head, not of other refs or backfills
         before = earlier.filter(finished_at__lte=run.finished_at) if run.finished_at else earlier
         return before.order_by("-finished_at", "-id").first()
     return earlier.filter(commit_sha__startswith=new_since.lower()).order_by("-finished_at", "-id").first()

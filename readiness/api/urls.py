@@ -12,6 +12,7 @@ urlpatterns = [
     path("openapi.json", views.openapi, name="openapi"),
     path("repos", views.repository_list, name="repository_list"),
     path(f"{REPO}/runs", views.run_create, name="run_create"),
+    path(f"{REPO}/backfill", views.backfill, name="backfill"),
     path(f"{REPO}/waivers", views.waiver_create, name="waiver_create"),
     path(f"{REPO}/runs/<int:run_id>", views.run_detail, name="run_detail"),
     path(f"{REPO}/runs/<int:run_id>/sarif", views.run_sarif, name="run_sarif"),

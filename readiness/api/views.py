@@ -17,9 +17,12 @@ from readiness.api.levels import LEVELS
 from readiness.api.openapi import openapi_description
 from readiness.api.sarif import run_sarif as render_run_sarif
 from readiness.checklists.errors import ChecklistError
+from readiness.checklists.selectors.compare import run_of_commit
 from readiness.checklists.services import records as checklist_records
 from readiness.repos import selectors as repo_selectors
 from readiness.repos import services as repo_services
+from readiness.repos import sourcing
+from readiness.repos.backfill import BACKFILL_DEFAULT, BackfillError, backfill_progress, backfill_request
 from readiness.repos.models import RunStatus, Trigger
 
 PER_PAGE_DEFAULT = 50
@@ -48,6 +51,21 @@ def _int_param(
     if value < minimum or (maximum is not None and value > maximum):
         raise BadParameter(f"{name} must be from {minimum}" + (f" to {maximum}." if maximum else " up."))
     return value
+
+
+COMMIT_PARAM = re.compile(r"[0-9a-fA-F]{4,64}")
+
+
+def _json_field(request, name: str, *, default):
+    """``name`` of a JSON object body; ``default`` without a body (or a body that is not JSON by
+    its Content-Type), None (a 400 for the caller) for a JSON body that is not an object."""
+    if not request.body or request.content_type != "application/json":
+        return default
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body.get(name, default) if isinstance(body, dict) else None
 
 
 def _repository(request, team_slug, repo_slug):
@@ -105,15 +123,47 @@ def run_create(request, team_slug, repo_slug):
     if not access.can_trigger:
         return api_error(403, "Viewers cannot start analyses.")
     token = request.api_principal
-    try:
-        run = repo_services.analysis_request(
-            repository=repository, trigger=Trigger.API, user=token.user, api_token=token
+    ref = _json_field(request, "ref", default="")
+    if not isinstance(ref, str):
+        return api_error(
+            400, 'Send no body, or JSON like {"ref": "v1.2.0"} (a branch, a tag or a full commit id).'
         )
+    try:
+        if ref:
+            ref = sourcing.source_check_ref(repository, ref)  # a name the server lacks is a 400
+        run = repo_services.analysis_request(
+            repository=repository, trigger=Trigger.API, user=token.user, api_token=token, ref=ref
+        )
+    except sourcing.SourceError as exc:
+        return api_error(400, str(exc))
     except repo_services.RepositoryArchived as exc:
         return api_error(409, str(exc))
     body = payloads.run_payload(run)
     response = JsonResponse(body, status=202)
     response["Location"] = body["url"]
+    return response
+
+
+@api_view("GET", "POST")
+@api_token_required
+def backfill(request, team_slug, repo_slug):
+    """POST: analyse the last ``count`` commits of the tracked branch (202). GET: how far it got."""
+    access, repository = _repository(request, team_slug, repo_slug)
+    if request.method == "GET":
+        return JsonResponse(payloads.backfill_payload(backfill_progress(repository=repository)))
+    if not access.can_trigger:
+        return api_error(403, "Viewers cannot start analyses.")
+    count = _json_field(request, "count", default=BACKFILL_DEFAULT)
+    token = request.api_principal
+    try:
+        backfill_request(repository=repository, count=count, user=token.user, api_token=token)
+    except BackfillError as exc:
+        return api_error(400, f'{exc} Send JSON like {{"count": {BACKFILL_DEFAULT}}}.')
+    except repo_services.RepositoryArchived as exc:
+        return api_error(409, str(exc))
+    repository.refresh_from_db(fields=["backfill"])
+    response = JsonResponse(payloads.backfill_payload(backfill_progress(repository=repository)), status=202)
+    response["Location"] = request.build_absolute_uri(request.path)
     return response
 
 
@@ -217,17 +267,29 @@ def gate(request, team_slug, repo_slug):
 @api_token_required
 def compare(request, team_slug, repo_slug):
     _access, repository = _repository(request, team_slug, repo_slug)
-    try:
-        before_id = _int_param(request, "before")
-        after_id = _int_param(request, "after")
-    except BadParameter as exc:
-        return api_error(400, str(exc))
-    before, conflict = _succeeded_run(repository, before_id)
-    if conflict:
-        return conflict
-    after, conflict = _succeeded_run(repository, after_id)
-    if conflict:
-        return conflict
+    wanted = {}  # side -> ("commit", prefix) or ("run", id); every parameter checked first (400)
+    for side in ("before", "after"):
+        commit = request.GET.get(f"{side}_commit")
+        if commit:  # a commit instead of a run id: its latest successful run
+            if not COMMIT_PARAM.fullmatch(commit):
+                return api_error(400, f"{side}_commit must be 4 to 64 hex digits, not {commit[:40]!r}.")
+            wanted[side] = ("commit", commit)
+            continue
+        try:
+            wanted[side] = ("run", _int_param(request, side))
+        except BadParameter as exc:
+            return api_error(400, f"{exc} Or give {side}_commit.")
+    sides = {}
+    for side, (kind, value) in wanted.items():
+        if kind == "commit":
+            sides[side] = run_of_commit(repository=repository, commit=value)
+            if sides[side] is None:
+                return api_error(404, f"No successful run of commit {value[:64]!r} in this repository.")
+            continue
+        sides[side], conflict = _succeeded_run(repository, value)
+        if conflict:
+            return conflict
+    before, after = sides["before"], sides["after"]
     comparison = selectors.runs_compare(before=before, after=after)
     return JsonResponse(
         {"before": payloads.run_payload(before), "after": payloads.run_payload(after), **comparison}

@@ -16,6 +16,7 @@ from readiness.dashboard import selectors
 from readiness.endpoints.selectors import endpoint_cards
 from readiness.pipeline.registration import repository_register
 from readiness.repos.access import repository_view
+from readiness.repos.backfill import BACKFILL_DEFAULT, BACKFILL_MAX, backfill_progress
 from readiness.repos.forms import RepositoryForm
 from readiness.repos.lifecycle import RepositoryNameTaken
 from readiness.repos.reachability import reachability_request
@@ -81,6 +82,11 @@ def repository_detail(request, membership, repository):
     context["runs_page"] = page
     # The live side beside the configuration: each endpoint's state, sparkline and incidents.
     context.update(endpoint_cards(repository=repository), can_edit=context["can_analyze"])
+    context.update(
+        backfill=backfill_progress(repository=repository),
+        backfill_max=BACKFILL_MAX,
+        backfill_default=BACKFILL_DEFAULT,
+    )
     return render(request, "repos/repository_detail.html", context)
 
 

@@ -70,7 +70,7 @@ def analysis_execute(*, run_id: int, takeover: bool = False) -> ExecuteOutcome:
     work_dir.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryDirectory(prefix=run_dir_prefix(run.pk), dir=work_dir) as tmp:
-            source = materialize_source(run.repository, Path(tmp))
+            source = materialize_source(run.repository, Path(tmp), ref=run.ref)
             report = analyze(
                 source.path,
                 health=health_facts_for_repository(run.repository),
@@ -80,7 +80,13 @@ def analysis_execute(*, run_id: int, takeover: bool = False) -> ExecuteOutcome:
                 skip_expiry_limit=timezone.localdate() + timedelta(days=run.repository.team.waiver_max_days),
             )
             attach_diffs(source.path, report)  # each fix's diff, read while the files exist
-        run_store_report(run, report, source.commit_sha, notes=_healthcheck_notes(run.repository, report))
+        run_store_report(
+            run,
+            report,
+            source.commit_sha,
+            notes=_healthcheck_notes(run.repository, report),
+            commit_date=source.committed_at,
+        )
         checklist_run_finished(run=run)
     except SourceError as exc:
         if exc.transient:

@@ -44,6 +44,9 @@ class Repository(models.Model):
     # Archived: hidden from the team's lists, dashboards, reports and schedules; its history is
     # kept and a lead restores it (readiness/repos/lifecycle.py).
     archived_at = models.DateTimeField(null=True, blank=True)
+    # The last "analyse the last N commits" request and how far it got (readiness/repos/backfill.py):
+    # {"state": "listing" | "queued" | "failed", "count", "requested_at", "runs": [ids], "error"}.
+    backfill = models.JSONField(default=dict, blank=True)
 
     objects = RepositoryQuerySet.as_manager()
 
@@ -78,6 +81,15 @@ class Trigger(models.TextChoices):
     WEBHOOK = "webhook", "Push webhook"
     SCHEDULE = "schedule", "Schedule"
     API = "api", "API"
+    BACKFILL = "backfill", "Backfill"
+
+
+# Where a run sits in the repository's history (AnalysisRun.history_time, in SQL): a backfilled
+# commit at its commit date, every other run when it finished.
+HISTORY_AT = models.Case(
+    models.When(trigger=Trigger.BACKFILL, commit_date__isnull=False, then=models.F("commit_date")),
+    default=models.F("finished_at"),
+)
 
 
 class AnalysisRunQuerySet(models.QuerySet):
@@ -90,9 +102,25 @@ class AnalysisRunQuerySet(models.QuerySet):
     def succeeded(self):
         return self.filter(status=RunStatus.SUCCEEDED)
 
+    def of_head(self):
+        """Runs of the tracked branch's head at the time (no ``ref`` asked): the ones that make a
+        repository's current score. Runs of a given branch, tag or commit (backfills included) are
+        history and comparisons only."""
+        return self.filter(ref="")
+
     def finished_newest_first(self):
-        """Succeeded runs, the one that finished last first: the run whose results count."""
-        return self.succeeded().order_by("-finished_at", "-id")
+        """Succeeded head runs, the one that finished last first: the run whose results count."""
+        return self.succeeded().of_head().order_by("-finished_at", "-id")
+
+    def history_newest_first(self):
+        """Succeeded runs of every kind in history order (``history_at``, the run's
+        ``history_time``: a backfilled commit sits at its commit date, other runs when they
+        finished), newest first."""
+        return (
+            self.succeeded()
+            .annotate(history_at=HISTORY_AT)
+            .order_by(models.F("history_at").desc(nulls_last=True), "-finished_at", "-id")
+        )
 
     def latest_succeeded(self, *, at=None):
         """The succeeded run that finished last (by ``at``, when given), or None."""
@@ -103,7 +131,7 @@ class AnalysisRunQuerySet(models.QuerySet):
 
     def of_outer_repository(self):
         """For subqueries annotating repositories: the runs of ``OuterRef("pk")``, newest first."""
-        return self.filter(repository=models.OuterRef("pk")).newest_first()
+        return self.filter(repository=models.OuterRef("pk")).of_head().newest_first()
 
 
 class AnalysisRun(models.Model):
@@ -114,6 +142,11 @@ class AnalysisRun(models.Model):
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     commit_sha = models.CharField(max_length=64, blank=True, default="")
+    # What was asked: "" for the tracked branch's head, else a branch, tag or full commit id
+    # (readiness.sources.validate_ref); a backfill asks for each commit by its id.
+    ref = models.CharField(max_length=255, blank=True, default="")
+    # The analysed commit's committer date (git runs): where the run sits in the repository's history.
+    commit_date = models.DateTimeField(null=True, blank=True)
     engine_version = models.CharField(max_length=32, blank=True, default="")
     score = models.FloatField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -152,6 +185,19 @@ class AnalysisRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_STATUSES
+
+    @property
+    def is_pinned(self) -> bool:
+        """A run of a given branch, tag or commit rather than the tracked branch's head."""
+        return bool(self.ref)
+
+    @property
+    def history_time(self):
+        """Where the run sits in the repository's history: its commit's date for a backfilled
+        commit, else when it finished."""
+        if self.trigger == Trigger.BACKFILL and self.commit_date is not None:
+            return self.commit_date
+        return self.finished_at
 
     @property
     def duration_s(self) -> float | None:

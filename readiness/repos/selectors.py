@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import Count, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
-from readiness.repos.models import AnalysisRun, Repository, ScoreSnapshot
+from readiness.repos.models import HISTORY_AT, AnalysisRun, Repository, ScoreSnapshot
 
 
 def repository_list_for_team(*, team) -> QuerySet[Repository]:
@@ -45,7 +46,8 @@ def run_get(*, repository, run_id: int) -> AnalysisRun:
 
 
 def run_latest(*, repository) -> AnalysisRun | None:
-    return repository.runs.newest_first().first()
+    """The latest run of the tracked branch's head (runs of other refs and backfills are history)."""
+    return repository.runs.of_head().newest_first().first()
 
 
 def run_latest_succeeded(*, repository) -> AnalysisRun | None:
@@ -53,7 +55,9 @@ def run_latest_succeeded(*, repository) -> AnalysisRun | None:
 
 
 def run_list(*, repository) -> QuerySet[AnalysisRun]:
-    return repository.runs.newest_first()
+    """Every run in history order, newest first: a backfilled commit at its commit date (queued or
+    not), other runs when they finished (unfinished ones when they were queued)."""
+    return repository.runs.annotate(at=Coalesce(HISTORY_AT, "queued_at")).order_by("-at", "-id")
 
 
 def scorecard_for_run(*, run: AnalysisRun | None) -> dict | None:

@@ -69,6 +69,7 @@ def analysis_request(
     user=None,
     api_token=None,
     schedule_slot=None,
+    ref: str = "",
 ) -> AnalysisRun:
     """Create a queued run and its outbox row in one transaction (the broker is told on commit).
 
@@ -80,6 +81,9 @@ def analysis_request(
 
     ``schedule_slot`` (a schedule's firing time) makes scheduled requests idempotent: one run per
     repository and slot, however many beats or deliveries fire it.
+
+    ``ref`` (already checked: ``sourcing.source_check_ref``) asks for a branch, tag or commit
+    instead of the tracked branch's head; such a request joins a queued run of the same ref only.
     """
     message = None
     with transaction.atomic():
@@ -91,14 +95,14 @@ def analysis_request(
             fired = repository.runs.filter(schedule_slot=schedule_slot).first()
             if fired is not None:
                 return fired
-        pending = repository.runs.filter(status=RunStatus.QUEUED).first()
+        pending = repository.runs.filter(status=RunStatus.QUEUED, ref=ref).first()
         if pending is not None:
             if schedule_slot is not None and pending.schedule_slot is None:
                 pending.schedule_slot = schedule_slot  # this slot is served by the queued run
                 pending.save(update_fields=["schedule_slot"])
             return pending
         run = AnalysisRun.objects.create(
-            repository=repository, trigger=trigger, requested_by=user, schedule_slot=schedule_slot
+            repository=repository, trigger=trigger, requested_by=user, schedule_slot=schedule_slot, ref=ref
         )
         if api_token is not None:  # CI through the API: the token is the actor (its owner, if personal)
             activity_record(
@@ -112,7 +116,11 @@ def analysis_request(
             )
         elif user is not None:  # people's triggers; pushes and schedules would drown the log
             activity_record(
-                team=repository.team, actor=user, verb="run.triggered", target=repository.name, obj=run
+                team=repository.team,
+                actor=user,
+                verb="run.triggered",
+                target=f"{repository.name} at {ref}" if ref else repository.name,
+                obj=run,
             )
         message = _enqueue_on_commit(run.pk)
     run.queued_offline = message is not None and message.published is False
@@ -200,7 +208,9 @@ class RunTakenOver(Exception):
 
 
 @transaction.atomic
-def run_store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str] = ()) -> None:
+def run_store_report(
+    run: AnalysisRun, report, commit_sha: str, notes: list[str] = (), commit_date=None
+) -> None:
     """Results, scores and the final status in one transaction: all of them or none. Only the
     attempt that holds the run writes (a fencing check on the attempt number)."""
     holder = AnalysisRun.objects.select_for_update().filter(
@@ -240,6 +250,7 @@ def run_store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str]
     run.status = RunStatus.SUCCEEDED
     run.score = report.score
     run.commit_sha = commit_sha
+    run.commit_date = commit_date
     run.engine_version = ENGINE_VERSION
     run.finished_at = timezone.now()
     run.lease_expires_at = None
@@ -250,6 +261,7 @@ def run_store_report(run: AnalysisRun, report, commit_sha: str, notes: list[str]
         "status",
         "score",
         "commit_sha",
+        "commit_date",
         "engine_version",
         "finished_at",
         "lease_expires_at",

@@ -9,6 +9,7 @@ out of its root).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -17,7 +18,7 @@ from django.conf import settings
 from readiness.core.crypto import DecryptionError, decrypt
 from readiness.core.egress import address_policy
 from readiness.sources.errors import FetchError
-from readiness.sources.git import fetch_repository
+from readiness.sources.git import check_ref, fetch_repository, list_commits
 from readiness.sources.hosts import guard_judge
 
 # Failures worth another attempt later; the rest (auth, not found, refused URL...) are final.
@@ -37,6 +38,7 @@ class MaterializedSource:
     path: Path
     commit_sha: str
     skipped: list[tuple[str, str]]
+    committed_at: datetime | None = None  # the commit's committer date (git sources)
 
 
 def local_path_of(url: str) -> Path | None:
@@ -69,7 +71,9 @@ def fetch_options() -> dict:
     }
 
 
-def materialize_source(repository, work_dir: Path) -> MaterializedSource:
+def materialize_source(repository, work_dir: Path, *, ref: str = "") -> MaterializedSource:
+    """The repository's files in ``work_dir``: its tracked branch's head, or ``ref`` (a branch, tag
+    or full commit id) when given."""
     local = local_path_of(repository.url)
     if local is not None:
         if not settings.READINESS_ALLOW_LOCAL_SOURCES:
@@ -79,6 +83,8 @@ def materialize_source(repository, work_dir: Path) -> MaterializedSource:
         if not local.is_dir():
             raise SourceError(f"The folder {local} does not exist or is not a directory.")
         if not _is_git_repository(local):
+            if ref:
+                raise SourceError(NOT_GIT)
             root = local / repository.subfolder if repository.subfolder else local
             if not root.is_dir():
                 raise SourceError(f"The folder {repository.subfolder!r} does not exist in {local}.")
@@ -94,8 +100,65 @@ def materialize_source(repository, work_dir: Path) -> MaterializedSource:
             dest_dir=dest,
             timeout_s=settings.GIT_FETCH_TIMEOUT,
             max_bytes=settings.GIT_FETCH_MAX_BYTES,
+            ref=ref or None,
             **fetch_options(),
         )
     except FetchError as exc:
         raise SourceError(str(exc), transient=exc.kind in TRANSIENT_FETCH_ERRORS) from None
-    return MaterializedSource(path=dest, commit_sha=result.commit_sha, skipped=result.skipped)
+    return MaterializedSource(
+        path=dest,
+        commit_sha=result.commit_sha,
+        skipped=result.skipped,
+        committed_at=_when(result.committed_at),
+    )
+
+
+NOT_GIT = "This repository is a local folder, not git: it has no branches, tags or commits to choose."
+REF_CHECK_TIMEOUT_S = 10
+
+
+def _when(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _is_plain_folder(repository) -> bool:
+    local = local_path_of(repository.url)
+    return local is not None and local.is_dir() and not _is_git_repository(local)
+
+
+def source_check_ref(repository, ref: str) -> str:
+    """The ref as it will be fetched (a full commit id lower-cased, a name without its refs/...
+    prefix), after asking the server whether it has a branch or tag of that name (a few seconds
+    at most). SourceError with a readable message when it is invalid or unknown."""
+    if _is_plain_folder(repository):
+        raise SourceError(NOT_GIT)
+    try:
+        _kind, name = check_ref(
+            url=repository.url,
+            ref=ref,
+            token=repository_token(repository),
+            timeout_s=REF_CHECK_TIMEOUT_S,
+            **fetch_options(),
+        )
+    except FetchError as exc:
+        raise SourceError(str(exc), transient=exc.kind in TRANSIENT_FETCH_ERRORS) from None
+    return name
+
+
+def source_list_commits(repository, count: int) -> list[tuple[str, datetime, str]]:
+    """The last ``count`` commits of the tracked branch, newest first: (sha, date, subject)."""
+    if _is_plain_folder(repository):
+        raise SourceError(NOT_GIT)
+    try:
+        commits = list_commits(
+            url=repository.url,
+            branch=repository.branch,
+            count=count,
+            token=repository_token(repository),
+            timeout_s=settings.GIT_FETCH_TIMEOUT,
+            max_bytes=settings.GIT_FETCH_MAX_BYTES,
+            **fetch_options(),
+        )
+    except FetchError as exc:
+        raise SourceError(str(exc), transient=exc.kind in TRANSIENT_FETCH_ERRORS) from None
+    return [(c.sha, _when(c.committed_at), c.subject) for c in commits]

@@ -6,6 +6,7 @@ import logging
 from celery import shared_task
 
 from readiness.core.logging import log_changes
+from readiness.core.outbox import outbox_task
 from readiness.repos import services
 
 logger = logging.getLogger(__name__)
@@ -29,3 +30,13 @@ def reachability_check_task(repository_id: int) -> None:
     from readiness.repos.reachability import reachability_check
 
     reachability_check(repository_id=repository_id)
+
+
+# The backfill's outbox row is the request (readiness/core/outbox.py); listing the commits clones
+# them (no file contents), then each commit's run goes through the analysis outbox.
+@shared_task(name="repos.backfill", acks_late=True, reject_on_worker_lost=True)
+@outbox_task()
+def backfill_task(repository_id: int) -> None:
+    from readiness.repos.backfill import backfill_execute
+
+    backfill_execute(repository_id=repository_id)

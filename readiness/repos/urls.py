@@ -12,6 +12,11 @@ urlpatterns = [
     path("t/<slug:team_slug>/r/<slug:repo_slug>/analyze/", views.analysis_start, name="analysis_start"),
     path("t/<slug:team_slug>/r/<slug:repo_slug>/runs/<int:run_id>/", views.run_detail, name="run_detail"),
     path(
+        "t/<slug:team_slug>/r/<slug:repo_slug>/backfill/",
+        views.repository_backfill,
+        name="repository_backfill",
+    ),
+    path(
         "t/<slug:team_slug>/r/<slug:repo_slug>/settings/",
         views_settings.repository_settings,
         name="repository_settings",

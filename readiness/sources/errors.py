@@ -7,6 +7,7 @@ FETCH_ERROR_KINDS = frozenset(
         "auth_failed",
         "not_found",
         "branch_missing",
+        "ref_missing",
         "host_not_allowed",
         "timeout",
         "too_large",

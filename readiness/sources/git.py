@@ -15,17 +15,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnose import classify
+from .diagnose import classify, last_error_line
 from .errors import FetchError
 from .export import write_blobs
 from .hosts import JudgeHost
-from .names import validate_branch, validate_subfolder
+from .names import validate_branch, validate_ref, validate_subfolder
 from .runner import TOKEN_USER, Git, basic_credentials, hardened_config, tree_size
 from .urls import ValidatedURL, validate_repo_url
 from .wanted import WantedPredicate, is_wanted, select
@@ -42,6 +43,14 @@ class FetchResult:
     files_written: list[str]  # relative to dest_dir, "/" separated
     skipped: list[tuple[str, str]]  # (path, reason)
     bytes_fetched: int  # size of the temporary object store when the fetch ended
+    committed_at: int | None = None  # the commit's committer date, seconds since the epoch
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    committed_at: int  # committer date, seconds since the epoch
+    subject: str
 
 
 def fetch_repository(
@@ -60,9 +69,12 @@ def fetch_repository(
     max_files: int = 5000,
     wanted: WantedPredicate | None = None,
     judge_host: JudgeHost | None = None,
+    ref: str | None = None,
 ) -> FetchResult:
     """Write the wanted files of ``branch`` (under ``subfolder``) into ``dest_dir`` as regular files.
 
+    ``ref`` (a branch, a tag or a full commit id; see ``validate_ref``) is fetched instead of
+    ``branch``'s head when given; a ref the repository does not have is FetchError "ref_missing".
     ``dest_dir`` must be missing or empty; paths in it are relative to ``subfolder``. On failure it
     is left empty and FetchError (RepoURLError for refused input) is raised.
     """
@@ -74,6 +86,7 @@ def fetch_repository(
         judge_host=judge_host,
     )
     branch = validate_branch(branch)
+    wanted_ref = validate_ref(ref) if ref else None
     folder = validate_subfolder(subfolder)
     dest, created = _claim_destination(Path(dest_dir))
     try:
@@ -81,8 +94,12 @@ def fetch_repository(
         # killed mid-fetch leaves nothing outside it (readiness/sources/workdir.py cleans it).
         base = Path(dest_dir).parent
         with _git_session(target, token, timeout_s, max_bytes, base=base) as (git, scratch):
-            repo = clone_bare(git, scratch, url=target.url, branch=branch, has_token=bool(token))
-            sha = _commit_sha(git, scratch, repo)
+            if wanted_ref is None:
+                repo = clone_bare(git, scratch, url=target.url, branch=branch, has_token=bool(token))
+                sha = _commit_sha(git, scratch, repo)
+            else:
+                repo, sha = _clone_ref(git, scratch, url=target.url, ref=wanted_ref, has_token=bool(token))
+                branch = wanted_ref[1]  # the name error messages speak of
             listing = _run_ok(git, ["ls-tree", "-r", "-z", "--full-tree", sha], scratch, repo, branch, token)
             selection = select(listing, folder=folder, wanted=wanted or is_wanted, max_files=max_files)
             if folder and not selection.folder_seen:
@@ -101,7 +118,11 @@ def fetch_repository(
                 len(skipped),
             )
             return FetchResult(
-                commit_sha=sha, files_written=written, skipped=skipped, bytes_fetched=tree_size(repo)
+                commit_sha=sha,
+                files_written=written,
+                skipped=skipped,
+                bytes_fetched=tree_size(repo),
+                committed_at=_commit_time(git, scratch, repo, sha),
             )
     except BaseException:
         _clear(dest, created)
@@ -139,10 +160,154 @@ def check_reachable(
         raise FetchError("branch_missing", f"The branch {branch!r} does not exist in the repository")
 
 
-def clone_bare(git: Git, scratch: Path, *, url: str, branch: str, has_token: bool) -> Path:
-    """Shallow, blob-less, bare clone of one branch; ``--`` ends options so a URL is never one."""
+def check_ref(
+    *,
+    url: str,
+    ref: str,
+    token: str | None = None,
+    allow_local: bool = False,
+    allow_ssh: bool = False,
+    allow_http_hosts: Collection[str] = (),
+    timeout_s: float = 20,
+    judge_host: JudgeHost | None = None,
+) -> tuple[str, str]:
+    """Validate ``ref`` and, for a branch or tag name, check with ``git ls-remote`` that the
+    repository has it (FetchError "ref_missing" otherwise). A commit id cannot be checked without
+    fetching: it is only validated. Returns ``validate_ref``'s answer."""
+    kind, name = validate_ref(ref)
+    target = validate_repo_url(
+        url,
+        allow_local=allow_local,
+        allow_ssh=allow_ssh,
+        allow_http_hosts=allow_http_hosts,
+        judge_host=judge_host,
+    )
+    if kind == "commit":
+        return kind, name
+    wanted = [f"refs/heads/{name}", f"refs/tags/{name}"]
+    with _git_session(target, token, timeout_s, max_bytes=50 * MiB) as (git, scratch):
+        result = git.run(["ls-remote", "--heads", "--tags", "--", target.url, *wanted], cwd=scratch)
+        if result.returncode:
+            raise classify(result.stderr, has_token=bool(token), branch=name)
+    refs = {line.split("\t", 1)[-1] for line in result.stdout.decode("utf-8", "replace").splitlines()}
+    if not refs & set(wanted):
+        raise FetchError("ref_missing", _missing_message(kind, name))
+    return kind, name
+
+
+def list_commits(
+    *,
+    url: str,
+    branch: str,
+    count: int,
+    token: str | None = None,
+    allow_local: bool = False,
+    allow_ssh: bool = False,
+    allow_http_hosts: Collection[str] = (),
+    timeout_s: float = 120,
+    max_bytes: int = 200 * MiB,
+    judge_host: JudgeHost | None = None,
+) -> list[CommitInfo]:
+    """The last ``count`` commits of ``branch`` along its first parents, newest first: a shallow
+    clone of commits and trees (no file contents), then ``git log``."""
+    if not 1 <= count <= 1000:
+        raise ValueError("count must be from 1 to 1000")
+    target = validate_repo_url(
+        url,
+        allow_local=allow_local,
+        allow_ssh=allow_ssh,
+        allow_http_hosts=allow_http_hosts,
+        judge_host=judge_host,
+    )
+    branch = validate_branch(branch)
+    with _git_session(target, token, timeout_s, max_bytes) as (git, scratch):
+        repo = clone_bare(git, scratch, url=target.url, branch=branch, has_token=bool(token), depth=count)
+        args = ["log", "--first-parent", f"--max-count={count}", "--format=%H %ct %s", "HEAD", "--"]
+        out = _run_ok(git, args, scratch, repo, branch, token)
+    commits = []
+    for line in out.decode("utf-8", "replace").splitlines():
+        sha, _, rest = line.partition(" ")
+        seconds, _, subject = rest.partition(" ")
+        if sha and seconds.isdigit():
+            commits.append(CommitInfo(sha=sha, committed_at=int(seconds), subject=subject[:200]))
+    return commits
+
+
+def _missing_message(kind: str, name: str) -> str:
+    if kind == "commit":
+        return f"The commit {name[:12]} is not in the repository (or not reachable from its branches)"
+    hint = " (give a commit by its full 40-character id)" if re.fullmatch(r"[0-9a-fA-F]{4,39}", name) else ""
+    return f"The repository has no branch or tag named {name!r}{hint}"
+
+
+def _clone_ref(
+    git: Git, scratch: Path, *, url: str, ref: tuple[str, str], has_token: bool
+) -> tuple[Path, str]:
+    """A bare, blob-less, one-commit repository of ``ref`` and its commit id. A name goes through
+    ``clone --branch`` (branches and tags alike); a commit id is fetched by itself (servers allow
+    it for reachable commits: GitHub, GitLab, and git with uploadpack.allowReachableSHA1InWant)."""
+    kind, name = ref
+    if kind == "name":
+        try:
+            repo = clone_bare(git, scratch, url=url, branch=name, has_token=has_token)
+        except FetchError as exc:
+            if exc.kind == "branch_missing":
+                raise FetchError("ref_missing", _missing_message(kind, name)) from None
+            raise
+        return repo, _commit_sha(git, scratch, repo)
     repo = scratch / "repo.git"
-    args = ["clone", "--bare", "--quiet", "--depth=1", "--single-branch", f"--branch={branch}", "--no-tags"]
+    for args in (
+        ["init", "--bare", "--quiet", "--template=", "--", str(repo)],
+        ["config", "core.repositoryformatversion", "1"],
+        ["config", "extensions.partialClone", "origin"],
+        ["config", "remote.origin.url", url],
+        ["config", "remote.origin.promisor", "true"],
+        ["config", "remote.origin.partialCloneFilter", "blob:none"],
+    ):
+        result = git.run(args, cwd=scratch, git_dir=None if args[0] == "init" else repo)
+        if result.returncode:
+            raise FetchError("git_error", f"git failed: {last_error_line(result.stderr)}")
+    fetch = ["fetch", "--quiet", "--depth=1", "--no-tags", "--no-write-fetch-head", "--filter=blob:none"]
+    fetch += ["--recurse-submodules=no", "origin", name]
+    result = git.run(fetch, cwd=scratch, git_dir=repo, watch=scratch)
+    if result.returncode:
+        if _UNKNOWN_OBJECT.search(result.stderr):
+            raise FetchError("ref_missing", _missing_message(kind, name))
+        raise classify(result.stderr, has_token=has_token, branch=name)
+    check = git.run(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}"],
+        cwd=scratch,
+        git_dir=repo,
+    )
+    if check.returncode:
+        raise FetchError("ref_missing", _missing_message(kind, name))
+    return repo, check.stdout.decode("ascii").strip()
+
+
+_UNKNOWN_OBJECT = re.compile(
+    r"not our ref|couldn't find remote ref|no such remote ref|unadvertised object|bad object", re.IGNORECASE
+)
+
+
+def _commit_time(git: Git, scratch: Path, repo: Path, sha: str) -> int | None:
+    result = git.run(["show", "-s", "--format=%ct", "--end-of-options", sha], cwd=scratch, git_dir=repo)
+    text = result.stdout.decode("ascii", "replace").strip()
+    return int(text) if result.returncode == 0 and text.isdigit() else None
+
+
+def clone_bare(git: Git, scratch: Path, *, url: str, branch: str, has_token: bool, depth: int = 1) -> Path:
+    """Shallow, blob-less, bare clone of one branch (or tag); ``--`` ends options so a URL is
+    never one."""
+    repo = scratch / "repo.git"
+    args = [
+        "clone",
+        "--bare",
+        "--quiet",
+        f"--depth={depth}",
+        "--single-branch",
+        f"--branch={branch}",
+        "--no-tags",
+    ]
     # No template: no sample hooks or other files copied into the repository.
     args += ["--filter=blob:none", "--template=", "--", url, str(repo)]
     result = git.run(args, cwd=scratch, watch=scratch)

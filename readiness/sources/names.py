@@ -27,6 +27,31 @@ def validate_branch(branch: str) -> str:
     return branch
 
 
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_REF_PREFIXES = ("refs/heads/", "refs/tags/")
+
+
+def validate_ref(ref: str) -> tuple[str, str]:
+    """A branch, tag or commit typed by a user: ``("commit", sha)`` for a full commit id (40 or 64
+    hex digits, any case), ``("name", name)`` for a branch or tag name (``refs/heads/`` and
+    ``refs/tags/`` prefixes dropped). Raises RepoURLError for anything git could read as an option
+    or would refuse as a ref name."""
+    if not isinstance(ref, str) or not ref.strip():
+        raise RepoURLError("Enter a branch, a tag or a commit")
+    ref = ref.strip()
+    if _COMMIT.fullmatch(ref.lower()):
+        return "commit", ref.lower()
+    name = ref
+    for prefix in _REF_PREFIXES:
+        if name.startswith(prefix):
+            name = name.removeprefix(prefix)
+            break
+    try:
+        return "name", validate_branch(name)
+    except RepoURLError:
+        raise RepoURLError(f"{ref[:80]!r} is not a valid branch, tag or commit") from None
+
+
 def validate_subfolder(subfolder: str) -> str:
     """Return the subfolder as ``a/b`` (no leading or trailing slash; "" for the whole repository)."""
     if subfolder in ("", "/", "."):

@@ -33,6 +33,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "repository.deleted": ("Repository deleted", "deleted the repository {target}"),
     "webhook.secret_rotated": ("Webhook secret rotated", "rotated the webhook secret of {target}"),
     "run.triggered": ("Analysis started", "started an analysis of {target}"),
+    "run.backfill": ("History analysis requested", "asked to analyse the last {count} commits of {target}"),
     "run.triggered_api": (
         "Analysis started through the API",
         "started an analysis of {target} through the API",

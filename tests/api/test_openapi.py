@@ -96,6 +96,11 @@ def scenario(world):
         "queued": AnalysisRun.objects.create(repository=world.repo),
         "foreign": make_scored_run(world.other_repo),
     }
+    from readiness.repos.lifecycle import repository_archive
+
+    world.archived_repo = repository_archive(
+        repository=RepositoryFactory(team=world.team, name="old-service")
+    )
     low_repo = RepositoryFactory(team=world.team, name="low-service")
     runs["low"] = make_scored_run(low_repo, score=3.0)
     world.low_repo = low_repo
@@ -138,6 +143,17 @@ def _cases(w):
         (P + "/runs", "post", "403", base(r) + "/runs", viewer),
         (P + "/runs", "post", "401", base(r) + "/runs", None),
         (P + "/runs", "post", "404", base(other) + "/runs", team),
+        (P + "/runs", "post", "400", base(r) + "/runs", (team, {"ref": "--upload-pack=x"})),
+        (P + "/runs", "post", "409", base(w.archived_repo) + "/runs", team),
+        (P + "/backfill", "get", "200", base(r) + "/backfill", team),
+        (P + "/backfill", "get", "401", base(r) + "/backfill", None),
+        (P + "/backfill", "get", "404", base(other) + "/backfill", team),
+        (P + "/backfill", "post", "202", base(r) + "/backfill", (team, {"count": 3})),
+        (P + "/backfill", "post", "400", base(r) + "/backfill", (team, {"count": 51})),
+        (P + "/backfill", "post", "403", base(r) + "/backfill", viewer),
+        (P + "/backfill", "post", "401", base(r) + "/backfill", None),
+        (P + "/backfill", "post", "404", base(other) + "/backfill", team),
+        (P + "/backfill", "post", "409", base(w.archived_repo) + "/backfill", team),
         (P + "/waivers", "post", "201", base(r) + "/waivers", w.waiver_ok),
         (P + "/waivers", "post", "400", base(r) + "/waivers", w.waiver_too_long),
         (P + "/waivers", "post", "403", base(r) + "/waivers", team),

@@ -100,6 +100,68 @@ def make_repo(
     return Repo(path=bare, commit=git("rev-parse", "HEAD", cwd=work), branch=branch)
 
 
+@dataclass
+class History:
+    path: Path  # the bare repository
+    commits: list[str]  # oldest first
+    branch: str
+
+
+def make_history(
+    root: Path,
+    name: str,
+    commits: list[dict[str, str | None]],
+    *,
+    branch: str = "main",
+    start: int = 1_767_225_600,  # 2026-01-01T00:00:00Z
+    step: int = 86_400,
+    tags: dict[str, int] | None = None,
+    branches: dict[str, dict[str, str]] | None = None,
+) -> History:
+    """A bare repository ``root/<name>.git`` whose ``branch`` has one commit per entry of
+    ``commits`` (oldest first; each maps paths to new contents, None removes the file), a day
+    apart from ``start`` (committer and author dates). ``tags`` name commits by index; each of
+    ``branches`` forks from the last commit with its own files."""
+    work = root / f"{name}.work"
+    work.mkdir(parents=True)
+    git("init", "--quiet", f"--initial-branch={branch}", cwd=work)
+    shas = []
+
+    def commit(files: dict[str, str | None], when: int, message: str) -> str:
+        for rel, text in files.items():
+            path = work / rel
+            if text is None:
+                git("rm", "--quiet", "--", rel, cwd=work)
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            git("add", "--", rel, cwd=work)
+        date = f"@{when} +0000"
+        result = subprocess.run(
+            ["git", "commit", "--quiet", "--allow-empty", "-m", message],
+            cwd=work,
+            env={**CLEAN_GIT_ENV, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date},
+            capture_output=True,
+            check=True,
+        )
+        assert result.returncode == 0
+        return git("rev-parse", "HEAD", cwd=work)
+
+    for n, files in enumerate(commits):
+        shas.append(commit(files, start + n * step, f"commit {n}"))
+    for tag, index in (tags or {}).items():
+        git("tag", tag, shas[index], cwd=work)
+    for other, files in (branches or {}).items():
+        git("checkout", "--quiet", "-b", other, cwd=work)
+        commit(files, start + len(commits) * step, f"on {other}")
+        git("checkout", "--quiet", branch, cwd=work)
+    bare = root / f"{name}.git"
+    git("clone", "--quiet", "--bare", str(work), str(bare))
+    git("config", "uploadpack.allowFilter", "true", cwd=bare)
+    git("config", "uploadpack.allowAnySHA1InWant", "true", cwd=bare)
+    return History(path=bare, commits=shas, branch=branch)
+
+
 def make_raw_tree_repo(root: Path, name: str, entry_names: list[str], content: bytes) -> Repo:
     """A repository whose root tree has entries git itself would refuse to create (``..``, ``.git``).
 

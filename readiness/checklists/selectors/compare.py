@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 from django.db.models import QuerySet
@@ -19,11 +20,25 @@ BAD = {"fail", "error", "todo", "due"}
 
 
 def runs_for_compare(*, repository) -> QuerySet[AnalysisRun]:
-    return AnalysisRun.objects.filter(repository=repository).finished_newest_first()
+    """Every succeeded run (head, branch, tag, commit, backfilled), newest first in history order:
+    a backfilled commit sits at its commit date."""
+    return AnalysisRun.objects.filter(repository=repository).history_newest_first()
+
+
+COMMIT_PREFIX = re.compile(r"[0-9a-f]{4,64}")
+
+
+def run_of_commit(*, repository, commit: str) -> AnalysisRun | None:
+    """The latest succeeded run (history order) whose commit starts with ``commit`` (4 to 64 hex
+    digits, any case); None when there is none, or when ``commit`` is not such a prefix."""
+    commit = commit.strip().lower()
+    if not COMMIT_PREFIX.fullmatch(commit):
+        return None
+    return runs_for_compare(repository=repository).filter(commit_sha__startswith=commit).first()
 
 
 def run_on_or_before(*, repository, when: datetime) -> AnalysisRun | None:
-    return runs_for_compare(repository=repository).filter(finished_at__lte=when).first()
+    return runs_for_compare(repository=repository).filter(history_at__lte=when).first()
 
 
 def run_at_end_of_day(*, repository, day) -> AnalysisRun | None:
@@ -32,15 +47,16 @@ def run_at_end_of_day(*, repository, day) -> AnalysisRun | None:
 
 
 def default_compare_runs(*, repository) -> tuple[AnalysisRun | None, AnalysisRun | None]:
-    """The latest run against the one a week earlier (or, failing that, the earliest one)."""
-    after = runs_for_compare(repository=repository).first()
+    """The current run (the latest of the tracked branch's head) against the one a week earlier in
+    history (a backfilled commit counts at its commit date), or failing that the earliest one."""
+    after = AnalysisRun.objects.filter(repository=repository).finished_newest_first().first()
+    after = after or runs_for_compare(repository=repository).first()
     if after is None:
         return None, None
-    before = run_on_or_before(repository=repository, when=after.finished_at - timedelta(days=7))
+    runs = runs_for_compare(repository=repository).exclude(pk=after.pk)
+    before = runs.filter(history_at__lte=after.history_time - timedelta(days=7)).first()
     if before is None:
-        before = (
-            runs_for_compare(repository=repository).exclude(pk=after.pk).order_by("finished_at", "id").first()
-        )
+        before = runs.order_by("history_at", "finished_at", "id").first()
     return before, after
 
 

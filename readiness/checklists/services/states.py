@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot
 from readiness.checklists.selectors.states import checklist_state_from_facts, facts_for_repository
-from readiness.repos.models import AnalysisRun, Repository, RunStatus
+from readiness.repos.models import AnalysisRun, Repository, RunStatus, Trigger
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +52,14 @@ def checklist_states_refresh_expired(*, team=None, now: datetime | None = None, 
     return len(repository_ids)
 
 
-def checklist_snapshots_for_run(*, run: AnalysisRun, templates=None) -> list[ChecklistSnapshot]:
-    """Store each applied checklist's scores as of the run's end (idempotent per run and template)."""
+def checklist_snapshots_for_run(
+    *, run: AnalysisRun, templates=None, keep: bool = True
+) -> list[ChecklistSnapshot]:
+    """Store each applied checklist's scores as of the run's place in history (idempotent per run
+    and template): its end, or a backfilled commit's date (the trend puts it there). ``keep=False``
+    computes them without storing (a run of another branch, tag or commit: not part of the trend)."""
     repository = run.repository
-    at = run.finished_at or timezone.now()
+    at = run.history_time or timezone.now()
     if templates is None:
         templates = [
             a.template
@@ -65,6 +69,20 @@ def checklist_snapshots_for_run(*, run: AnalysisRun, templates=None) -> list[Che
     snapshots = []
     for template in templates:
         state = checklist_state_from_facts(template=template, facts=facts, now=at)
+        if not keep:
+            snapshots.append(
+                ChecklistSnapshot(
+                    run=run,
+                    template=template,
+                    repository=repository,
+                    template_slug=template.slug,
+                    data=state,
+                    overall=state["overall"],
+                    level=state["level"],
+                    taken_at=at,
+                )
+            )
+            continue
         snapshot, _ = ChecklistSnapshot.objects.get_or_create(
             run=run,
             template=template,
@@ -81,6 +99,11 @@ def checklist_snapshots_for_run(*, run: AnalysisRun, templates=None) -> list[Che
     return snapshots
 
 
+def in_trend(run: AnalysisRun) -> bool:
+    """The trend follows the tracked branch: its head's runs and its backfilled commits."""
+    return not run.ref or run.trigger == Trigger.BACKFILL
+
+
 def checklist_run_finished(*, run: AnalysisRun) -> None:
     """After a run is stored: its checklist snapshots, and the live states.
 
@@ -89,7 +112,8 @@ def checklist_run_finished(*, run: AnalysisRun) -> None:
     try:
         if run.status != RunStatus.SUCCEEDED:
             return
-        checklist_snapshots_for_run(run=run)
+        if in_trend(run):  # a run of another branch, tag or commit stays out of the trend
+            checklist_snapshots_for_run(run=run)
         checklist_states_refresh(repository=run.repository)
     except Exception:
         logger.exception("checklist update after run %s failed", run.pk)

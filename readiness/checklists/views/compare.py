@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.http import Http404, HttpResponse
@@ -10,12 +11,17 @@ from django.shortcuts import render
 from readiness.checklists.models import ChecklistSnapshot
 from readiness.checklists.selectors import compare as selectors
 from readiness.checklists.selectors.exports import comparison_csv, comparison_markdown
-from readiness.checklists.services.states import checklist_snapshots_for_run
+from readiness.checklists.services.states import checklist_snapshots_for_run, in_trend
 from readiness.repos.access import repository_view
 from readiness.repos.models import AnalysisRun
 
 
-def _pick_run(repository, run_id, day):
+def _pick_run(repository, run_id, day, commit=""):
+    """The run a side of the comparison names: a run id (404 when not this repository's succeeded
+    run), a commit (full or a prefix; None when no succeeded run analysed it) or a day (the run
+    current at its end)."""
+    if commit:
+        return selectors.run_of_commit(repository=repository, commit=commit)
     if run_id:
         try:
             return selectors.runs_for_compare(repository=repository).get(pk=int(run_id))
@@ -30,10 +36,14 @@ def _pick_run(repository, run_id, day):
     return None
 
 
+FULL_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
 def _snapshot(run, template) -> ChecklistSnapshot:
     snapshot = ChecklistSnapshot.objects.filter(run=run, template=template).first()
     if snapshot is None:  # a run from before the template was applied: computed as of the run, then kept
-        snapshot = checklist_snapshots_for_run(run=run, templates=[template])[0]
+        # (a run of another branch, tag or commit is computed only: it stays out of the trend)
+        snapshot = checklist_snapshots_for_run(run=run, templates=[template], keep=in_trend(run))[0]
     return snapshot
 
 
@@ -43,9 +53,18 @@ def compare(request, membership, repository):
     slug = request.GET.get("template")
     applied = next((a for a in applied_list if a.template.slug == slug), None) if slug else None
     applied = applied or next((a for a in applied_list if a.primary), None)
-    before = _pick_run(repository, request.GET.get("before"), request.GET.get("before_date"))
-    after = _pick_run(repository, request.GET.get("after"), request.GET.get("after_date"))
-    if before is None and after is None:
+    commits = {side: request.GET.get(f"{side}_commit", "").strip()[:64] for side in ("before", "after")}
+    before = _pick_run(
+        repository, request.GET.get("before"), request.GET.get("before_date"), commits["before"]
+    )
+    after = _pick_run(repository, request.GET.get("after"), request.GET.get("after_date"), commits["after"])
+    # A commit nobody analysed yet: said on the page, with a button to analyse it.
+    unanalysed = [
+        {"side": side, "commit": commit, "full": bool(FULL_COMMIT.fullmatch(commit.lower()))}
+        for side, commit, run in (("before", commits["before"], before), ("after", commits["after"], after))
+        if commit and run is None
+    ]
+    if before is None and after is None and not unanalysed:
         before, after = selectors.default_compare_runs(repository=repository)
     comparison = None
     if applied is not None and before is not None and after is not None:
@@ -76,6 +95,9 @@ def compare(request, membership, repository):
         "after": after,
         "runs": runs,
         "comparison": comparison,
+        "commits": commits,
+        "unanalysed": unanalysed,
+        "can_analyze": membership.can_edit and not repository.is_archived,
         "markdown": comparison_markdown(comparison, repository=repository, template=applied.template)
         if comparison
         else "",
