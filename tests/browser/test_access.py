@@ -2,7 +2,6 @@
 and a destructive action that asks first."""
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,6 @@ from tests.factories import MembershipFactory, TeamFactory
 from tests.oidc_provider.fixtures import CALLBACK
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -40,18 +37,17 @@ def test_sign_in_through_the_identity_provider_in_a_browser(page, live_server, s
     # (No console check here: the provider's page has no favicon, a 404 that is not ours.)
 
 
-def test_a_tampered_token_shows_the_refusal_page_in_a_browser(page, live_server, sso_live):
+def test_a_tampered_token_shows_the_refusal_page_in_a_browser(page, live_server, sso_live, tmp_path):
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_role("button", name="Log in with Acme SSO").click()
     page.get_by_label("User").fill("tamper-mallory")
     page.get_by_role("button", name="Sign in at Acme").click()
     page.get_by_role("heading", name="Single sign-on failed").wait_for()
     assert "signature does not match" in page.content()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "sso-refused.png"))
+    page.screenshot(path=str(tmp_path / "sso-refused.png"))
 
 
-def test_removing_a_member_asks_first(page, live_server):
+def test_removing_a_member_asks_first(page, live_server, tmp_path):
     lead = MembershipFactory(role="lead", team__slug="ops", team__name="Ops")
     bob = MembershipFactory(team=lead.team, role="engineer", user__username="bob")
     page.goto(f"{live_server.url}/accounts/login/")
@@ -62,14 +58,14 @@ def test_removing_a_member_asks_first(page, live_server):
     page.get_by_role("link", name="Remove bob").click()
     page.get_by_role("heading", name="Remove bob?").wait_for()
     assert Membership.objects.filter(pk=bob.pk).exists()  # nothing happened yet
-    page.screenshot(path=str(SCREENSHOTS / "confirm-remove.png"))
+    page.screenshot(path=str(tmp_path / "confirm-remove.png"))
     page.get_by_role("button", name="Remove bob").click()
     page.get_by_text("Removed bob.").wait_for()
     assert not Membership.objects.filter(pk=bob.pk).exists()
     assert page.console_errors == []
 
 
-def test_the_activity_log_and_the_waivers_page_read_as_sentences(page, live_server):
+def test_the_activity_log_and_the_waivers_page_read_as_sentences(page, live_server, tmp_path):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -105,8 +101,8 @@ def test_the_activity_log_and_the_waivers_page_read_as_sentences(page, live_serv
     page.goto(f"{live_server.url}/t/ops/activity/")
     page.get_by_text("lea changed the role of bob: role Engineer → Lead.").wait_for()
     page.get_by_text("lea invited erin@example.com as Viewer.").wait_for()
-    page.screenshot(path=str(SCREENSHOTS / "activity.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "activity.png"), full_page=True)
     page.goto(f"{live_server.url}/t/ops/waivers/")
     page.get_by_text("ends within 14 days").wait_for()
-    page.screenshot(path=str(SCREENSHOTS / "waivers.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "waivers.png"), full_page=True)
     assert page.console_errors == []

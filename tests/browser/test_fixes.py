@@ -1,8 +1,6 @@
 """The automatic fix of a finding, shown as a diff on the repository page and the checklist, copied
 with its button in real headless Chromium (static/js/copy.js: no inline script under the CSP)."""
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -15,10 +13,8 @@ from .test_checklists import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
-
-def test_the_fix_is_shown_as_a_diff_and_copied(page, live_server, sample_repo_dir):
+def test_the_fix_is_shown_as_a_diff_and_copied(page, live_server, sample_repo_dir, tmp_path):
     member = MembershipFactory(role="engineer", team__slug="payments")
     repository = repository_register(team=member.team, name="sample-service", url=str(sample_repo_dir))
     run = AnalysisRun.objects.create(repository=repository)
@@ -43,7 +39,7 @@ def test_the_fix_is_shown_as_a_diff_and_copied(page, live_server, sample_repo_di
     # The clipboard write goes through the browser process: slow on a busy machine.
     expect(button).to_have_attribute("data-copied", "true", timeout=20_000)
     assert page.evaluate("navigator.clipboard.readText()") == fix["diff"]
-    autofix.screenshot(path=str(SCREENSHOTS / "fix-diff.png"))
+    autofix.screenshot(path=str(tmp_path / "fix-diff.png"))
 
     # The checklist item of the check shows the same fix, with its own button.
     page.goto(f"{live_server.url}/t/payments/r/sample-service/checklists/")

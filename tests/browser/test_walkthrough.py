@@ -1,15 +1,11 @@
 """A new user's first minutes: log in, open the repository, analyze it, watch it finish, read scores."""
 
-from pathlib import Path
-
 import pytest
 
 from tests.factories import MembershipFactory, RepositoryFactory
 from tests.workers import running_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -18,7 +14,7 @@ def celery_worker():
         yield worker
 
 
-def test_login_analyze_and_watch_the_run_finish(page, live_server, celery_worker, sample_repo_dir):
+def test_login_analyze_and_watch_the_run_finish(page, live_server, celery_worker, sample_repo_dir, tmp_path):
     member = MembershipFactory(role="lead", team__name="Payments team", team__slug="payments")
     RepositoryFactory(
         team=member.team, name="sample-service", slug="sample-service", url=str(sample_repo_dir)
@@ -39,7 +35,5 @@ def test_login_analyze_and_watch_the_run_finish(page, live_server, celery_worker
     page.get_by_text("Automated checks").first.wait_for()
     assert page.locator(".scorecard .score").count() > 1
     assert page.locator("#run-panel[hx-trigger]").count() == 0  # polling stopped
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "repository.png"))
+    page.screenshot(path=str(tmp_path / "repository.png"))
     assert page.console_errors == []
