@@ -134,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "readiness.core.context_processors.version",
                 "readiness.sso.context_processors.sso",
+                "readiness.teams.context_processors.team_nav",
             ],
         },
     },

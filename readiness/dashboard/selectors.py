@@ -143,6 +143,80 @@ def _heat_cell(category_id: str, title: str, score: float | None) -> dict:
     return {"id": category_id, "title": title, "text": f"{score:.1f}", "css": css}
 
 
+REGRESSION_DAYS = 7
+
+
+def dashboard_summary(*, team, now: datetime | None = None) -> dict:
+    """The cards above the dashboard's table: the team's score, its level distribution, the
+    repositories that got worse in the last week and the endpoints that are down. Four queries,
+    whatever the team's size."""
+    now = now or timezone.now()
+    summary = team_summaries(teams=[team])[0]
+    names = {
+        pk: (name, slug)
+        for pk, name, slug in Repository.objects.filter(team=team).values_list("pk", "name", "slug")
+    }
+    endpoints = endpoint_counts_for_repositories(names)
+    down = sorted(
+        ((counts["down"], *names[rid]) for rid, counts in endpoints.items() if counts["down"]),
+        key=lambda row: (-row[0], row[1].lower()),
+    )
+    regressions = team_regressions(team=team, since=now - timedelta(days=REGRESSION_DAYS))
+    scored = summary["count"] - summary["levels"]["none"] if summary["count"] else 0
+    return {
+        "count": summary["count"],
+        "mean": summary["mean"],
+        "lowest": summary["lowest"],
+        "levels": [{"level": lvl, "count": n} for lvl, n in summary["levels"].items()],
+        "with_level": scored,
+        "regressions": regressions,
+        "regression_days": REGRESSION_DAYS,
+        "endpoints_down": sum(n for n, _, _ in down),
+        "endpoints_total": sum(c["total"] for c in endpoints.values()),
+        "down_repositories": [{"down": n, "name": name, "slug": slug} for n, name, slug in down],
+    }
+
+
+def team_regressions(*, team, since: datetime) -> list[dict]:
+    """Repositories whose primary checklist scores lower now than at their last snapshot before
+    ``since``, or sits at a lower level: the biggest drop first (one query)."""
+    before = ChecklistSnapshot.objects.filter(
+        repository=OuterRef("repository_id"), template_slug=OuterRef("template__slug"), taken_at__lt=since
+    ).order_by("-taken_at", "-id")
+    rows = (
+        AppliedChecklist.objects.filter(repository__team=team, primary=True)
+        .annotate(
+            before_overall=Subquery(before.values("overall")[:1]),
+            before_level=Subquery(before.values("level")[:1]),
+        )
+        .values_list(
+            "repository__name", "repository__slug", "overall", "level", "before_overall", "before_level"
+        )
+    )
+    rank = {"gold": 3, "silver": 2, "bronze": 1}
+    found = []
+    for name, slug, overall, level, before_overall, before_level in rows:
+        if overall is None or before_overall is None:
+            continue
+        dropped = round(overall, 1) < round(before_overall, 1)
+        demoted = rank.get(level or "", 0) < rank.get(before_level or "", 0)
+        if dropped or demoted:
+            found.append(
+                {
+                    "name": name,
+                    "slug": slug,
+                    "before": round(before_overall, 1),
+                    "after": round(overall, 1),
+                    "delta": round(overall - before_overall, 1),
+                    "level_before": before_level or "none",
+                    "level_after": level or "none",
+                    "demoted": demoted,
+                }
+            )
+    found.sort(key=lambda r: (r["delta"], r["name"].lower()))
+    return found
+
+
 def team_summaries(*, teams: list) -> list[dict]:
     """Per team: repository count, mean primary score, level counts, the lowest scoring few."""
     by_team: dict[int, dict] = {

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from readiness.checklists.badge import sparkline_svg
 from readiness.checklists.services.states import checklist_states_refresh_expired
 from readiness.dashboard import selectors
+from readiness.dashboard.charts import level_bar_svg
 from readiness.endpoints.selectors import endpoint_cards
 from readiness.pipeline.registration import repository_register
 from readiness.repos.access import repository_view
@@ -90,15 +91,39 @@ def repository_detail(request, membership, repository):
     return render(request, "repos/repository_detail.html", context)
 
 
+# Sortable columns: (sort key, the direction a first click sorts by). Failing first: a click on
+# Score or Level puts the lowest first; Last run puts the newest first.
+SORTABLE = {"name": "name", "score": "score", "level": "level", "run": "run"}
+DEFAULT_SORT = "score"
+
+
+def sort_headers(params, current: str) -> dict:
+    """Per sortable column: the URL that sorts by it (the other filters kept, back to page 1), and
+    its aria-sort state. A second click on the sorted column reverses it."""
+    headers = {}
+    for column, first in SORTABLE.items():
+        if current == first and f"-{first}" in selectors.SORTS:
+            target, state = f"-{first}", "ascending"
+        elif current == f"-{first}":
+            target, state = first, "descending"
+        else:
+            target, state = first, ("descending" if current == first else "")
+        query = params.copy()
+        query["sort"] = target
+        headers[column] = {"query": query.urlencode(), "state": state}
+    return headers
+
+
 @team_view()
 def dashboard(request, membership):
     team = membership.team
     checklist_states_refresh_expired(team=team)
+    sort = request.GET.get("sort", DEFAULT_SORT)
     filters = {
         "q": request.GET.get("q", "").strip()[:100],
         "level": request.GET.get("level", ""),
         "run_status": request.GET.get("run", ""),
-        "sort": request.GET.get("sort", "name"),
+        "sort": sort if sort in selectors.SORTS else DEFAULT_SORT,
     }
     ids = selectors.dashboard_repository_ids(team=team, **filters)
     page = Paginator(ids, DASHBOARD_PER_PAGE).get_page(request.GET.get("page"))
@@ -115,17 +140,22 @@ def dashboard(request, membership):
         "rows": data["rows"],
         "categories": data["categories"],
         "filters": filters,
+        "filtered": bool(filters["q"] or filters["level"] or filters["run_status"]),
         "query": params.urlencode(),
+        "headers": sort_headers(params, filters["sort"]),
         "levels": selectors.LEVEL_FILTERS,
         "run_filters": selectors.RUN_FILTERS,
         "sorts": [
+            ("score", "Score, lowest first"),
+            ("-score", "Score, highest first"),
+            ("level", "Level, lowest first"),
+            ("-level", "Level, highest first"),
             ("name", "Name"),
-            ("-score", "Score, high first"),
-            ("score", "Score, low first"),
-            ("-level", "Level, high first"),
-            ("run", "Last run"),
+            ("run", "Last run, newest first"),
         ],
     }
     if request.htmx:
         return render(request, "checklists/_dashboard_table.html", context)
+    summary = selectors.dashboard_summary(team=team)
+    context.update(summary=summary, level_bar=level_bar_svg(summary["levels"]))
     return render(request, "checklists/dashboard.html", context)

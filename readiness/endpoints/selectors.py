@@ -33,6 +33,17 @@ def endpoint_list_for_repository(*, repository):
     return Endpoint.objects.filter(repository=repository).order_by("kind", "name")
 
 
+def endpoint_list_for_team(*, team) -> list[Endpoint]:
+    """Every endpoint of the team's repositories, failing first: down, not probed yet, up, then
+    the disabled ones; within a state by repository and name (one query)."""
+    rank = {State.DOWN: 0, State.UNKNOWN: 1, State.UP: 2}
+    endpoints = Endpoint.objects.filter(repository__team=team).select_related("repository")
+    return sorted(
+        endpoints,
+        key=lambda e: (not e.enabled, rank.get(e.state, 1), e.repository.name.lower(), e.name.lower()),
+    )
+
+
 def endpoint_get(*, repository, endpoint_id: int) -> Endpoint:
     return get_object_or_404(Endpoint, repository=repository, pk=endpoint_id)
 

@@ -19,6 +19,22 @@ READ_ONLY = "Viewers can look at endpoints but not change or probe them."
 PROBE_NOW_RATE = (10, 60)
 
 
+@team_view()
+def team_endpoints(request, membership):
+    """All the team's health endpoints on one page, failing first."""
+    endpoints = selectors.endpoint_list_for_team(team=membership.team)
+    enabled = [e for e in endpoints if e.enabled]
+    counts = {state: sum(1 for e in enabled if e.state == state) for state in ("down", "unknown", "up")}
+    context = {
+        "team": membership.team,
+        "membership": membership,
+        "endpoints": endpoints,
+        "counts": counts,
+        "disabled": len(endpoints) - len(enabled),
+    }
+    return render(request, "endpoints/team_endpoints.html", context)
+
+
 def _endpoint(membership, kwargs) -> dict:
     """The repository of the URL, then its endpoint (404 before any role is judged)."""
     scoped = repository_scope(membership, kwargs)

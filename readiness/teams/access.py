@@ -46,6 +46,7 @@ def team_view(
         @functools.wraps(view)
         def checked(request, team_slug, **kwargs):
             membership = membership_get(user=request.user, team_slug=team_slug)
+            request.membership = membership  # the site layout's team navigation (context_processors)
             scoped = scope(membership, kwargs) if scope is not None else {}
             if not role_at_least(membership, roles[request.method] if roles else min_role):
                 raise PermissionDenied(refusal)

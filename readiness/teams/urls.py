@@ -1,8 +1,9 @@
 from django.urls import path
 
-from readiness.teams import views_audit, views_members
+from readiness.teams import views_audit, views_members, views_settings
 
 urlpatterns = [
+    path("t/<slug:team_slug>/settings/", views_settings.team_settings, name="team_settings"),
     path("t/<slug:team_slug>/members/", views_members.members, name="members"),
     path("t/<slug:team_slug>/members/invite/", views_members.member_invite, name="member_invite"),
     path(

@@ -110,7 +110,7 @@ def test_query_count_is_the_same_with_50_and_500_repositories(client, template):
     count_small, html_small = dashboard_queries(client, small)
     count_large, html_large = dashboard_queries(client, large)
     assert count_small == count_large
-    assert count_small <= 12
+    assert count_small <= 16  # the table, the summary cards (4), the team switcher (1)
     assert b"50 repositories" in html_small and b"500 repositories" in html_large
     assert member_large.team == large
 
@@ -121,8 +121,8 @@ def test_dashboard_shows_score_level_heat_map_sparkline_and_run(client, template
     client.force_login(MembershipFactory(team=team).user)
     html = client.get(reverse("dashboard:team", args=[team.slug])).content.decode()
     assert "svc-0000" in html and "svc-0002" in html
-    assert '<td class="heat heat-poor" title="Security">4.0</td>' in html
-    assert '<td class="heat heat-good" title="Build">9.5</td>' in html
+    assert '<td class="heat heat-poor" title="Security" data-label="Security">4.0</td>' in html
+    assert '<td class="heat heat-good" title="Build" data-label="Build">9.5</td>' in html
     assert html.count('<svg class="spark"') == 3
     assert 'class="level level-gold"' in html
     assert "f00dfee" in html and "status-succeeded" in html
@@ -136,13 +136,15 @@ def test_search_filter_sort_and_pages(client, template):
     seed(team, 30, template)
     client.force_login(MembershipFactory(team=team).user)
     url = reverse("dashboard:team", args=[team.slug])
-    assert "svc-0026" not in client.get(url).content.decode()  # 25 a page
-    assert "svc-0026" in client.get(url, {"page": 2}).content.decode()
+    assert "svc-0026" not in client.get(url, {"sort": "name"}).content.decode()  # 25 a page
+    assert "svc-0026" in client.get(url, {"sort": "name", "page": 2}).content.decode()
     found = client.get(url, {"q": "0007"}).content.decode()
     assert "svc-0007" in found and "svc-0008" not in found and "1 repository" in found
     gold = client.get(url, {"level": "gold"}).content.decode()
+    gold = gold[gold.index('id="dashboard-table"') :]  # the summary cards above speak of the whole team
     assert "svc-0000" in gold and "svc-0001" not in gold
     best_first = client.get(url, {"sort": "-score"}).content.decode()
+    best_first = best_first[best_first.index('id="dashboard-table"') :]
     assert best_first.index("svc-0010") < best_first.index("svc-0009") < best_first.index("svc-0001")
     partial = client.get(url, {"q": "zzz"}, headers={"HX-Request": "true"})
     assert b"<html" not in partial.content and b"No repository matches" in partial.content
@@ -169,3 +171,51 @@ def test_overview_across_teams_for_a_member_of_several(client, template):
     assert "<strong>3</strong> repositories" in html and "<strong>30</strong> repositories" in html
     assert reverse("dashboard:team", args=[second.slug]) in html
     assert "svc-0000" in html  # lowest scores link to their checklists
+
+
+def test_failing_first_by_default_and_sortable_headers_keep_the_filters(client, template):
+    team = TeamFactory()
+    seed(team, 12, template)
+    client.force_login(MembershipFactory(team=team).user)
+    url = reverse("dashboard:team", args=[team.slug])
+    html = client.get(url, {"q": "svc", "level": "bronze", "page": "1"}).content.decode()
+    html = html[html.index('id="dashboard-table"') :]
+    # Lowest score first without a ?sort=: svc-0002 (2.0) before svc-0006 (6.0) before svc-0010 (10.0).
+    assert html.index("svc-0002") < html.index("svc-0006") < html.index("svc-0010")
+    assert 'aria-sort="ascending"' in html and html.count("aria-sort=") == 1
+    # Each header keeps the search and the level, drops the page, and the sorted one reverses.
+    assert 'href="?q=svc&amp;level=bronze&amp;sort=-score"' in html
+    assert 'href="?q=svc&amp;level=bronze&amp;sort=name"' in html
+    assert 'href="?q=svc&amp;level=bronze&amp;sort=run"' in html
+    reverse_html = client.get(url, {"sort": "-score"}).content.decode()
+    assert 'aria-sort="descending"' in reverse_html and 'href="?sort=score"' in reverse_html
+    assert client.get(url, {"sort": "nonsense"}).status_code == 200  # an unknown sort falls back
+
+
+def test_summary_cards_name_regressions_levels_and_failing_endpoints(client, template):
+    team = TeamFactory()
+    seed(team, 4, template)  # svc-0001 has one endpoint down and one not probed; svc-0003 the same
+    now = timezone.now()
+    worse = Repository.objects.get(team=team, slug="svc-0002")  # 2.0 and bronze now
+    ChecklistSnapshot.objects.filter(repository=worse).update(overall=7.5, level="silver")
+    ChecklistSnapshot.objects.filter(repository__team=team).exclude(repository=worse).update(overall=0.0)
+    ChecklistSnapshot.objects.filter(repository=worse, taken_at__gte=now - timedelta(days=7)).delete()
+    client.force_login(MembershipFactory(team=team).user)
+    html = client.get(reverse("dashboard:team", args=[team.slug])).content.decode()
+    cards = html[html.index('class="stats"') : html.index('class="filters')]
+    assert "Regressions, last 7 days" in cards and "1<small> repository got worse" in cards
+    assert "svc-0002" in cards and "7.5 → 2.0, silver → bronze" in cards
+    assert "3<small> of 4 reach a level" in cards  # gold, silver, bronze, none
+    assert "Gold <strong>1</strong>" in cards and "No level <strong>1</strong>" in cards
+    assert 'aria-label="Repositories by level: Gold 1, Silver 1, Bronze 1, No level 1"' in cards
+    assert "2<small> of 4 down" in cards and "Failing endpoints" in cards
+    assert "Average score" in cards and ">1.5<small>/10" in cards  # (0 + 1 + 2 + 3) / 4
+
+
+def test_summary_cards_when_nothing_got_worse(client, template):
+    team = TeamFactory()
+    seed(team, 2, template)
+    ChecklistSnapshot.objects.filter(repository__team=team).update(overall=0.0, level="")
+    client.force_login(MembershipFactory(team=team).user)
+    html = client.get(reverse("dashboard:team", args=[team.slug])).content.decode()
+    assert "0<small> nothing got worse" in html and "stat stat-ok" in html
