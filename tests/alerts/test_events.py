@@ -15,8 +15,8 @@ from readiness.pipeline.analysis import analysis_execute
 from readiness.repos.models import AnalysisRun, RunStatus
 from tests.factories import (
     AnalysisRunFactory,
-    CheckResultFactory,
     ChecklistTemplateFactory,
+    CheckResultFactory,
     EndpointFactory,
     TemplateItemFactory,
 )
@@ -57,7 +57,7 @@ ROOT = ("Container runs as a non-root user", "Add a USER line after installing."
 
 
 def test_a_score_drop_and_a_newly_failing_check_make_one_message(team_setup, hook, receiver):
-    team, _, repository = team_setup
+    _team, _, repository = team_setup
     finished_run(
         repository, 8.0, {"dockerfile.healthcheck": ("pass", *HEALTH), "dockerfile.user": ("fail", *ROOT)}, 60
     )
@@ -102,7 +102,7 @@ def test_a_drop_under_the_threshold_is_not_an_alert(team_setup, hook):
 
 
 def test_losing_a_level_is_an_alert_even_with_a_small_drop(team_setup, hook):
-    team, lead, repository = team_setup
+    team, _lead, repository = team_setup
     template = TemplateItemFactory(template=ChecklistTemplateFactory(team=team)).template
     AppliedChecklist.objects.create(repository=repository, template=template, primary=True)
     before = finished_run(repository, 8.0, {}, 60)
@@ -122,13 +122,13 @@ def test_losing_a_level_is_an_alert_even_with_a_small_drop(team_setup, hook):
 
 
 def test_a_team_without_channels_records_nothing(team_setup):
-    team, _, repository = team_setup
+    _team, _, repository = team_setup
     finished_run(repository, 8.0, {}, 60)
     assert detect.alerts_run_finished(run=finished_run(repository, 2.0, {}, 1)) == []
 
 
 def test_analyses_failing_in_a_row_are_one_alert_per_streak(team_setup, hook, settings):
-    team, _, repository = team_setup
+    _team, _, repository = team_setup
     settings.READINESS_ALLOW_LOCAL_SOURCES = True
     events = []
     for _ in range(4):  # a real analysis of a folder that does not exist: the pipeline calls alerts
@@ -158,7 +158,7 @@ def down_probes(endpoint, incident, count, start):
 def test_an_endpoint_is_down_after_the_configured_failures_and_recovers_with_its_duration(
     team_setup, hook, receiver
 ):
-    team, _, repository = team_setup
+    _team, _, repository = team_setup
     endpoint = EndpointFactory(repository=repository, name="api-health", state="down")
     start = timezone.now() - timedelta(minutes=20)
     incident = Incident.objects.create(
@@ -205,7 +205,7 @@ def test_a_flapping_endpoint_sends_one_down_up_pair_per_ten_minutes(team_setup, 
 
 
 def test_waivers_ending_soon_and_ended_are_alerts_once(team_setup, hook):
-    team, lead, repository = team_setup
+    team, _lead, repository = team_setup
     today = timezone.localdate()
     item = TemplateItemFactory(template=ChecklistTemplateFactory(team=team), title="Run as non-root")
 
