@@ -428,3 +428,23 @@ def test_rotating_the_keys_reencrypts_channel_urls_and_secrets(team_setup, recei
         decrypt(channel.url_encrypted) == receiver.url("/hook")
         and decrypt(channel.secret_encrypted) == SECRET
     )
+
+
+def test_a_channel_cannot_name_another_teams_repository(client, team_setup, receiver, allow_local):
+    from tests.factories import RepositoryFactory
+
+    team, lead, _ = team_setup
+    foreign = RepositoryFactory()  # another team's
+    client.force_login(lead)
+    response = client.post(
+        reverse("alerts:list", kwargs={"team_slug": team.slug}),
+        {
+            "name": "ops",
+            "kind": "webhook",
+            "url": receiver.url(),
+            "secret": SECRET,
+            "events": ["score_drop"],
+            "repositories": [foreign.pk],
+        },
+    )
+    assert response.status_code == 400 and not Channel.objects.exists()
