@@ -326,6 +326,9 @@ CELERY_BEAT_SCHEDULE = {
     "teams.prune_activity": {"task": "teams.prune_activity", "schedule": 86400.0},
     # Alerts (docs/alerts.md): re-ask for groups whose send was lost.
     "alerts.sweep": {"task": "alerts.sweep", "schedule": 60.0},
+    # Endpoints down (after N failed probes) and back up; waivers ending or ended.
+    "alerts.scan_endpoints": {"task": "alerts.scan_endpoints", "schedule": 15.0},
+    "alerts.scan_waivers": {"task": "alerts.scan_waivers", "schedule": 900.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from readiness.alerts import services
+from readiness.alerts import detect, services
 from readiness.core.outbox import outbox_task
 
 logger = logging.getLogger(__name__)
@@ -31,3 +31,13 @@ def alerts_sweep_task() -> int:
     if asked:
         logger.warning("alerts: %d channel groups were overdue and asked for again", asked)
     return asked
+
+
+@shared_task(name="alerts.scan_endpoints", ignore_result=True)
+def alerts_scan_endpoints_task() -> int:
+    return len(detect.alerts_scan_endpoints())
+
+
+@shared_task(name="alerts.scan_waivers", ignore_result=True)
+def alerts_scan_waivers_task() -> int:
+    return len(detect.alerts_scan_waivers())

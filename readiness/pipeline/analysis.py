@@ -6,7 +6,9 @@ an analysis touches several apps, in order:
 3. the engine analyses the folder and reports results, excerpts, health-check paths, facts and
    the automatic fixes with their diffs; the folder is deleted, nothing reads it afterwards;
 4. repos stores results, scores and facts, with the notes endpoints writes about health checks;
-5. checklists writes the run's snapshots and refreshes live states (never failing the run).
+5. checklists writes the run's snapshots and refreshes live states (never failing the run);
+6. alerts records what got worse (a score drop, a lost level, checks newly failing, analyses that
+   keep failing) for the team's channels (never failing the run either).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from readiness.alerts.detect import alerts_run_finished
 from readiness.checklists.services.states import checklist_run_finished
 from readiness.endpoints.healthchecks import healthcheck_notes
 from readiness.endpoints.selectors import health_facts_for_repository
@@ -98,9 +101,13 @@ def analysis_execute(*, run_id: int, takeover: bool = False) -> ExecuteOutcome:
         )
     except RunTakenOver:
         logger.warning("run %s was taken over by another worker; this attempt's results dropped", run.pk)
+        return ExecuteOutcome(run=run)
     except DatabaseError:
         raise
     except Exception:
         logger.exception("analysis of run %s failed", run.pk)
         run_fail(run, INTERNAL_ERROR_MESSAGE)
+    run.refresh_from_db()
+    if run.is_finished:
+        alerts_run_finished(run=run)  # logs and swallows its own errors
     return ExecuteOutcome(run=run)

@@ -18,7 +18,7 @@ from readiness.alerts.tasks import alert_send_task
 from readiness.core.crypto import decrypt
 from readiness.core.models import OutboxMessage, OutboxState
 from readiness.teams.models import ActivityEvent
-from tests.alerts.conftest import SLACK_HOST, TEAMS_HOST
+from tests.alerts.conftest import DISCORD_HOST, SLACK_HOST, TEAMS_HOST
 
 pytestmark = pytest.mark.django_db
 
@@ -390,3 +390,61 @@ def test_apprise_cannot_reach_the_network_outside_the_guard():
     transport.install()
     with pytest.raises(requests.RequestException, match="only send inside"):
         slack.requests.post("https://hooks.slack.com/services/x")
+
+
+def test_discord_gets_markdown_content(team_setup, vendors):
+    team, _, repository = team_setup
+    channel = services.channel_create(
+        team=team,
+        name="discord",
+        kind="discord",
+        url="https://discord.com/api/webhooks/4242/t0ken",
+        events=["score_drop"],
+    )
+    assert "t0ken" not in channel.url_hint
+    services.alert_events_record(events=[event(team, repository)])
+    assert send_due(channel, repository, later_s=200).sent == 1
+    (request,) = vendors[DISCORD_HOST].requests
+    assert request["path"].startswith("/api/webhooks/4242/t0ken")
+    content = json.loads(request["body"])["content"]
+    assert content.startswith("payments: score 8.0 → 6.5")
+    assert (
+        "**score 8.0 → 6.5**" in content
+        and "[Open in Readiness](http://testserver/t/ops/r/payments/checklists/)" in content
+    )
+
+
+def test_rotating_the_keys_reencrypts_channel_urls_and_secrets(team_setup, receiver, allow_local, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    team, _, _ = team_setup
+    channel = webhook(team, receiver)
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *settings.FIELD_ENCRYPTION_KEYS]
+    call_command("rotate_encryption_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]  # the old key dropped
+    channel.refresh_from_db()
+    assert (
+        decrypt(channel.url_encrypted) == receiver.url("/hook")
+        and decrypt(channel.secret_encrypted) == SECRET
+    )
+
+
+def test_a_channel_cannot_name_another_teams_repository(client, team_setup, receiver, allow_local):
+    from tests.factories import RepositoryFactory
+
+    team, lead, _ = team_setup
+    foreign = RepositoryFactory()  # another team's
+    client.force_login(lead)
+    response = client.post(
+        reverse("alerts:list", kwargs={"team_slug": team.slug}),
+        {
+            "name": "ops",
+            "kind": "webhook",
+            "url": receiver.url(),
+            "secret": SECRET,
+            "events": ["score_drop"],
+            "repositories": [foreign.pk],
+        },
+    )
+    assert response.status_code == 400 and not Channel.objects.exists()

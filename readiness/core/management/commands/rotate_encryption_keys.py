@@ -9,6 +9,8 @@ from readiness.core.crypto import rotate
 ENCRYPTED_FIELDS = [
     ("repos.Repository", "token_encrypted"),
     ("repos.Repository", "webhook_secret_encrypted"),
+    ("alerts.Channel", "url_encrypted"),
+    ("alerts.Channel", "secret_encrypted"),
 ]
 
 
