@@ -39,7 +39,8 @@ def settings_page(request, membership, repository, *, status=200, **forms):
             reverse("webhook", kwargs={"webhook_id": repository.webhook_id})
         ),
         "new_webhook_secret": forms.get("new_webhook_secret"),
-        "rename_form": forms.get("rename_form") or RenameForm(repository=repository),
+        "rename_form": forms.get("rename_form")
+        or RenameForm(repository=repository, initial={"name": repository.name}),
     }
     return render(request, "repos/repository_settings.html", context, status=status)
 

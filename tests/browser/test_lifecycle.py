@@ -28,6 +28,9 @@ def test_a_lead_archives_restores_renames_and_deletes_a_repository(page, live_se
     page.goto(f"{live_server.url}/t/ops/r/billing/settings/")
     page.get_by_role("link", name="Archive billing").click()
     page.get_by_role("heading", name="Archive billing?").wait_for()
+    button = page.get_by_role("button", name="Archive billing")
+    colours = button.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+    assert colours[0] != colours[1], colours
     assert Repository.objects.get(slug="billing").archived_at is None  # asking changed nothing
     page.get_by_role("button", name="Archive billing").click()
     page.get_by_role("heading", name="Archived repositories").wait_for()
@@ -44,6 +47,7 @@ def test_a_lead_archives_restores_renames_and_deletes_a_repository(page, live_se
     # Rename: a taken name is refused in place, then a free one is taken.
     repository_register(team=lead.team, name="payments", url="https://example.com/payments.git")
     page.goto(f"{live_server.url}/t/ops/r/billing/settings/")
+    assert page.get_by_label("New name").input_value() == "billing"  # the current name, to edit
     page.get_by_label("New name").fill("Payments")
     page.get_by_role("button", name="Rename").click()
     page.get_by_text("already has a repository named “Payments”").wait_for()
@@ -55,6 +59,9 @@ def test_a_lead_archives_restores_renames_and_deletes_a_repository(page, live_se
     # Delete: the wrong name deletes nothing; the right one does.
     page.get_by_role("link", name="Delete billing-api…").click()
     page.get_by_role("heading", name="Delete billing-api?").wait_for()
+    button = page.get_by_role("button", name="Delete billing-api")
+    colours = button.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+    assert colours[0] != colours[1], colours  # the label is readable on its background
     page.get_by_label("Type the repository's name to confirm").fill("billing")
     page.get_by_role("button", name="Delete billing-api").click()
     page.get_by_text("Type “billing-api” exactly to delete it.").wait_for()
