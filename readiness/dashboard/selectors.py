@@ -245,3 +245,78 @@ def team_summaries(*, teams: list) -> list[dict]:
         entry["levels"] = {lvl: entry["levels"].get(lvl, 0) for lvl in ("gold", "silver", "bronze", "none")}
         summaries.append(entry)
     return summaries
+
+
+def team_trend(*, team, weeks: int = 12, now: datetime | None = None) -> dict:
+    """The team's score week by week: at the end of each of the last ``weeks`` weeks, the average
+    and the lowest of the scores its repositories' primary checklists had then (each repository's
+    last snapshot so far, carried forward), over the repositories that had one; the current week
+    ends now, with the live scores the rest of the page shows. Weeks before any snapshot have no
+    point. Two queries."""
+    now = now or timezone.now()
+    start = now - timedelta(weeks=weeks)
+    primary, live = {}, {}
+    for rid, slug, overall in AppliedChecklist.objects.filter(
+        repository__team=team, primary=True
+    ).values_list("repository_id", "template__slug", "overall"):
+        primary[rid], live[rid] = slug, overall
+    points: dict[int, list] = defaultdict(list)
+    for rid, slug, taken_at, overall in (
+        ChecklistSnapshot.objects.filter(repository__team=team, taken_at__gte=start)
+        .order_by("taken_at", "id")
+        .values_list("repository_id", "template_slug", "taken_at", "overall")
+    ):
+        if primary.get(rid) == slug:
+            points[rid].append((taken_at, overall))
+    per_repository = []
+    for rid in primary:
+        weekly = weekly_points(points.get(rid, []), weeks=weeks, now=now)
+        weekly[-1] = live[rid]  # this week ends now: the scores the table and the cards show
+        per_repository.append(weekly)
+    rows = []
+    for i in range(weeks):
+        values = [w[i] for w in per_repository if w[i] is not None]
+        week_end = min(start + timedelta(weeks=i + 1), now)
+        rows.append(
+            {
+                "end": week_end,
+                "count": len(values),
+                "mean": round(sum(values) / len(values), 1) if values else None,
+                "lowest": round(min(values), 1) if values else None,
+            }
+        )
+    return {"start": start, "end": now, "weeks": rows}
+
+
+def repository_trend(*, repository, weeks: int = 12, now: datetime | None = None) -> dict:
+    """The primary checklist's score at each run of the last ``weeks`` weeks (every snapshot, not
+    one a week), starting with the score it had when the window opened. Three queries."""
+    now = now or timezone.now()
+    start = now - timedelta(weeks=weeks)
+    applied = (
+        AppliedChecklist.objects.filter(repository=repository, primary=True)
+        .values_list("template__slug", "template__title")
+        .first()
+    )
+    if applied is None:
+        return {"start": start, "end": now, "points": [], "title": ""}
+    slug, title = applied
+    snapshots = ChecklistSnapshot.objects.filter(
+        repository=repository, template_slug=slug, overall__isnull=False
+    )
+    rows = list(
+        snapshots.filter(taken_at__gte=start)
+        .order_by("taken_at", "id")
+        .values_list("taken_at", "overall", "run_id")
+    )
+    # The score carried into the window (the last snapshot before it), unless a run opens it.
+    before = (
+        snapshots.filter(taken_at__lt=start).order_by("-taken_at", "-id").values_list("overall", "run_id")[:1]
+    )
+    points = [
+        {"at": start, "score": overall, "run_id": run_id, "carried": True} for overall, run_id in before
+    ]
+    points += [
+        {"at": at, "score": overall, "run_id": run_id, "carried": False} for at, overall, run_id in rows
+    ]
+    return {"start": start, "end": now, "points": points, "title": title}
