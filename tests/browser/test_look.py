@@ -136,7 +136,8 @@ def test_navigation_cards_sorting_and_url_filters(browser, live_server, role, wi
     expect(page.locator(".trend-card .legend")).to_contain_text("Lowest repository, now 1.0")
     page.locator(".trend-card summary").click()
     expect(page.locator(".trend-card details table tbody tr")).to_have_count(6)
-    expect(page.get_by_role("list", name="Heat map legend: category scores out of 10")).to_contain_text("poor")
+    legend = page.get_by_role("list", name="Heat map legend: category scores out of 10")
+    expect(legend).to_contain_text("poor")
 
     rows = page.locator("#dashboard-table tbody tr")
     expect(rows).to_have_count(8)
