@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/readiness
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 TEST_ENV := TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: run test lint fmt bench load faults fuzz clean
+.PHONY: run test lint fmt bench load faults fuzz screenshots clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ faults: $(VENV)/.dev-installed
 # 100,000 Hypothesis inputs across the parsers of user input (make test runs a short profile).
 fuzz: $(VENV)/.dev-installed
 	$(TEST_ENV) HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/fuzz $(PYTEST_ARGS)
+
+# The README's screenshots from the demo (seed_demo plus a few repositories with a history) in a
+# throwaway SQLite database, at 1280 px with Debian's Chromium, into docs/screenshots/.
+screenshots: $(VENV)/.dev-installed
+	$(PY) tools/screenshots.py $(SCREENSHOTS_ARGS)
 
 clean:
 	rm -rf var staticfiles
