@@ -7,7 +7,20 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -248,41 +261,54 @@ def team_summaries(*, teams: list) -> list[dict]:
 
 
 def team_trend(*, team, weeks: int = 12, now: datetime | None = None) -> dict:
-    """The team's score week by week: at the end of each of the last ``weeks`` weeks, the average
-    and the lowest of the scores its repositories' primary checklists had then (each repository's
-    last snapshot so far, carried forward), over the repositories that had one; the current week
-    ends now, with the live scores the rest of the page shows. Weeks before any snapshot have no
-    point. Two queries."""
+    """The team's score week by week: for each of the last ``weeks`` weeks, the average and the
+    lowest of the scores its runs got that week (primary checklists' snapshots), and the number of
+    repositories analysed; the current week ends now, with the live scores the cards and the table
+    show. A week without a run has no point. Two aggregate queries, whatever the team's size or
+    the number of runs."""
     now = now or timezone.now()
     start = now - timedelta(weeks=weeks)
-    primary, live = {}, {}
-    for rid, slug, overall in AppliedChecklist.objects.filter(
-        repository__team=team, primary=True
-    ).values_list("repository_id", "template__slug", "overall"):
-        primary[rid], live[rid] = slug, overall
-    points: dict[int, list] = defaultdict(list)
-    for rid, slug, taken_at, overall in (
-        ChecklistSnapshot.objects.filter(repository__team=team, taken_at__gte=start)
-        .order_by("taken_at", "id")
-        .values_list("repository_id", "template_slug", "taken_at", "overall")
-    ):
-        if primary.get(rid) == slug:
-            points[rid].append((taken_at, overall))
-    per_repository = []
-    for rid in primary:
-        weekly = weekly_points(points.get(rid, []), weeks=weeks, now=now)
-        weekly[-1] = live[rid]  # this week ends now: the scores the table and the cards show
-        per_repository.append(weekly)
+    week = Case(
+        *[
+            When(
+                taken_at__gte=start + timedelta(weeks=i),
+                taken_at__lt=start + timedelta(weeks=i + 1),
+                then=Value(i),
+            )
+            for i in range(weeks - 1)
+        ],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+    by_week = {
+        row["week"]: row
+        for row in ChecklistSnapshot.objects.filter(
+            repository__team=team,
+            taken_at__gte=start,
+            taken_at__lt=start + timedelta(weeks=weeks - 1),
+            overall__isnull=False,
+            # The primary checklist's snapshots only (any version of its template).
+            repository__checklists__primary=True,
+            template_slug=F("repository__checklists__template__slug"),
+        )
+        .annotate(week=week)
+        .order_by()
+        .values("week")
+        .annotate(mean=Avg("overall"), lowest=Min("overall"), count=Count("repository_id", distinct=True))
+    }
+    by_week[weeks - 1] = AppliedChecklist.objects.filter(
+        repository__team=team, primary=True, overall__isnull=False
+    ).aggregate(mean=Avg("overall"), lowest=Min("overall"), count=Count("repository_id"))
     rows = []
     for i in range(weeks):
-        values = [w[i] for w in per_repository if w[i] is not None]
-        week_end = min(start + timedelta(weeks=i + 1), now)
+        row = by_week.get(i) or {}
+        present = row.get("mean") is not None
         rows.append(
             {
-                "end": week_end,
-                "count": len(values),
-                "mean": round(sum(values) / len(values), 1) if values else None,
-                "lowest": round(min(values), 1) if values else None,
+                "end": min(start + timedelta(weeks=i + 1), now),
+                "count": row.get("count", 0) if present else 0,
+                "mean": round(row["mean"], 1) if present else None,
+                "lowest": round(row["lowest"], 1) if present else None,
             }
         )
     return {"start": start, "end": now, "weeks": rows}

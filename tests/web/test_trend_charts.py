@@ -79,26 +79,30 @@ def snapshot(repository, template, *, at, overall):
 
 
 @pytest.mark.django_db
-def test_team_trend_carries_scores_forward_and_ends_with_the_live_ones(template):
+def test_team_trend_averages_each_weeks_runs_and_ends_with_the_live_scores(template):
     member = MembershipFactory()
     now = timezone.now()
     a = RepositoryFactory(team=member.team)
     b = RepositoryFactory(team=member.team)
-    never = RepositoryFactory(team=member.team)  # no snapshot: joins in the current week only
+    never = RepositoryFactory(team=member.team)  # never analysed: no score, left out
     AppliedChecklist.objects.create(repository=a, template=template, primary=True, overall=8.0)
     AppliedChecklist.objects.create(repository=b, template=template, primary=True, overall=2.0)
     AppliedChecklist.objects.create(repository=never, template=template, primary=True, overall=None)
+    other = ChecklistTemplate.objects.create(slug="other", title="Other")
+    AppliedChecklist.objects.create(repository=a, template=other, primary=False, overall=0.0)
     snapshot(a, template, at=now - timedelta(weeks=9, days=3), overall=4.0)
-    snapshot(a, template, at=now - timedelta(weeks=2, days=3), overall=8.0)
-    snapshot(b, template, at=now - timedelta(weeks=5, days=3), overall=6.0)
+    snapshot(a, other, at=now - timedelta(weeks=9, days=3), overall=0.0)  # not the primary checklist
+    snapshot(a, template, at=now - timedelta(weeks=5, days=3), overall=5.0)
+    snapshot(b, template, at=now - timedelta(weeks=5, days=2), overall=6.0)
+    snapshot(a, template, at=now - timedelta(weeks=5, days=1), overall=7.0)
     snapshot(RepositoryFactory(), template, at=now - timedelta(weeks=5), overall=0.0)  # another team's
     weeks = team_trend(team=member.team, now=now)["weeks"]
-    assert [w["mean"] for w in weeks] == [None, None, 4.0, 4.0, 4.0, 4.0, 5.0, 5.0, 5.0, 7.0, 7.0, 5.0]
-    assert [w["lowest"] for w in weeks][-4:] == [4.0, 6.0, 6.0, 2.0]  # b dropped to 2.0 (live)
-    assert [w["count"] for w in weeks][1:4] == [0, 1, 1] and weeks[-1]["end"] == now
+    assert [w["mean"] for w in weeks] == [None, None, 4.0, None, None, None, 6.0, None, None, None, None, 5.0]
+    assert [(weeks[i]["lowest"], weeks[i]["count"]) for i in (2, 6, 11)] == [(4.0, 1), (5.0, 2), (2.0, 2)]
+    assert weeks[-1]["end"] == now
 
     chart = team_trend_chart(team_trend(team=member.team, now=now))
-    assert chart["svg"].count("<circle") == 20  # ten weeks with a score, two series
+    assert chart["svg"].count("<circle") == 6  # three weeks with runs, two series
     assert chart["now"] == {"mean": 5.0, "lowest": 2.0}
     assert chart["label"] == "Team score over 12 weeks: average from 4.0 to 5.0, lowest from 4.0 to 2.0"
 
