@@ -14,7 +14,7 @@ TEST_ENV := TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_U
 # `makemigrations --check` needs settings, not a server: the test settings on an in-memory SQLite.
 CHECK_ENV := DJANGO_SETTINGS_MODULE=tests.settings TEST_DATABASE_URL=sqlite://:memory: LOG_LEVEL=WARNING
 
-.PHONY: run test lint fmt bench load faults fuzz clean
+.PHONY: run test lint fmt bench load faults fuzz screenshots clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,11 @@ faults: $(VENV)/.dev-installed
 # 100,000 Hypothesis inputs across the parsers of user input (make test runs a short profile).
 fuzz: $(VENV)/.dev-installed
 	$(TEST_ENV) HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/fuzz $(PYTEST_ARGS)
+
+# The README's screenshots from the demo (seed_demo plus a few repositories with a history) in a
+# throwaway SQLite database, at 1280 px with Debian's Chromium, into docs/screenshots/.
+screenshots: $(VENV)/.dev-installed
+	$(PY) tools/screenshots.py $(SCREENSHOTS_ARGS)
 
 clean:
 	rm -rf var staticfiles

@@ -7,7 +7,20 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -246,3 +259,91 @@ def team_summaries(*, teams: list) -> list[dict]:
         entry["levels"] = {lvl: entry["levels"].get(lvl, 0) for lvl in ("gold", "silver", "bronze", "none")}
         summaries.append(entry)
     return summaries
+
+
+def team_trend(*, team, weeks: int = 12, now: datetime | None = None) -> dict:
+    """The team's score week by week: for each of the last ``weeks`` weeks, the average and the
+    lowest of the scores its runs got that week (primary checklists' snapshots), and the number of
+    repositories analysed; the current week ends now, with the live scores the cards and the table
+    show. A week without a run has no point. Two aggregate queries, whatever the team's size or
+    the number of runs."""
+    now = now or timezone.now()
+    start = now - timedelta(weeks=weeks)
+    week = Case(
+        *[
+            When(
+                taken_at__gte=start + timedelta(weeks=i),
+                taken_at__lt=start + timedelta(weeks=i + 1),
+                then=Value(i),
+            )
+            for i in range(weeks - 1)
+        ],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+    by_week = {
+        row["week"]: row
+        for row in ChecklistSnapshot.objects.filter(
+            repository__team=team,
+            taken_at__gte=start,
+            taken_at__lt=start + timedelta(weeks=weeks - 1),
+            overall__isnull=False,
+            # The primary checklist's snapshots only (any version of its template).
+            repository__checklists__primary=True,
+            template_slug=F("repository__checklists__template__slug"),
+        )
+        .annotate(week=week)
+        .order_by()
+        .values("week")
+        .annotate(mean=Avg("overall"), lowest=Min("overall"), count=Count("repository_id", distinct=True))
+    }
+    by_week[weeks - 1] = AppliedChecklist.objects.filter(
+        repository__team=team, primary=True, overall__isnull=False
+    ).aggregate(mean=Avg("overall"), lowest=Min("overall"), count=Count("repository_id"))
+    rows = []
+    for i in range(weeks):
+        row = by_week.get(i) or {}
+        present = row.get("mean") is not None
+        rows.append(
+            {
+                "end": min(start + timedelta(weeks=i + 1), now),
+                "count": row.get("count", 0) if present else 0,
+                "mean": round(row["mean"], 1) if present else None,
+                "lowest": round(row["lowest"], 1) if present else None,
+            }
+        )
+    return {"start": start, "end": now, "weeks": rows}
+
+
+def repository_trend(*, repository, weeks: int = 12, now: datetime | None = None) -> dict:
+    """The primary checklist's score at each run of the last ``weeks`` weeks (every snapshot, not
+    one a week), starting with the score it had when the window opened. Three queries."""
+    now = now or timezone.now()
+    start = now - timedelta(weeks=weeks)
+    applied = (
+        AppliedChecklist.objects.filter(repository=repository, primary=True)
+        .values_list("template__slug", "template__title")
+        .first()
+    )
+    if applied is None:
+        return {"start": start, "end": now, "points": [], "title": ""}
+    slug, title = applied
+    snapshots = ChecklistSnapshot.objects.filter(
+        repository=repository, template_slug=slug, overall__isnull=False
+    )
+    rows = list(
+        snapshots.filter(taken_at__gte=start)
+        .order_by("taken_at", "id")
+        .values_list("taken_at", "overall", "run_id")
+    )
+    # The score carried into the window (the last snapshot before it), unless a run opens it.
+    before = (
+        snapshots.filter(taken_at__lt=start).order_by("-taken_at", "-id").values_list("overall", "run_id")[:1]
+    )
+    points = [
+        {"at": start, "score": overall, "run_id": run_id, "carried": True} for overall, run_id in before
+    ]
+    points += [
+        {"at": at, "score": overall, "run_id": run_id, "carried": False} for at, overall, run_id in rows
+    ]
+    return {"start": start, "end": now, "points": points, "title": title}

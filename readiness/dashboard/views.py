@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from readiness.checklists.badge import sparkline_svg
 from readiness.checklists.services.states import checklist_states_refresh_expired
 from readiness.dashboard import selectors
-from readiness.dashboard.charts import level_bar_svg
+from readiness.dashboard.charts import level_bar_svg, repository_trend_chart, team_trend_chart
 from readiness.endpoints.selectors import endpoint_cards
 from readiness.pipeline.registration import repository_register
 from readiness.repos.access import repository_view
@@ -88,6 +88,7 @@ def repository_detail(request, membership, repository):
         backfill_max=BACKFILL_MAX,
         backfill_default=BACKFILL_DEFAULT,
     )
+    context["trend"] = repository_trend_chart(selectors.repository_trend(repository=repository))
     return render(request, "repos/repository_detail.html", context)
 
 
@@ -157,5 +158,9 @@ def dashboard(request, membership):
     if request.htmx:
         return render(request, "checklists/_dashboard_table.html", context)
     summary = selectors.dashboard_summary(team=team)
-    context.update(summary=summary, level_bar=level_bar_svg(summary["levels"]))
+    context.update(
+        summary=summary,
+        level_bar=level_bar_svg(summary["levels"]),
+        trend=team_trend_chart(selectors.team_trend(team=team)),
+    )
     return render(request, "checklists/dashboard.html", context)

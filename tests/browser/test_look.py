@@ -127,6 +127,18 @@ def test_navigation_cards_sorting_and_url_filters(browser, live_server, role, wi
     expect(cards).to_contain_text("6 of 8 reach a level")
     no_sideways_scroll(page, width)
 
+    # The trend chart: on screen whole, its legend in words, its figures one click away.
+    chart = page.locator("svg.trend-chart")
+    expect(chart).to_be_visible()
+    box = chart.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width and box["height"] > 100
+    expect(chart.locator("circle")).to_have_count(6)  # weeks 5 and 2 and now; average and lowest
+    expect(page.locator(".trend-card .legend")).to_contain_text("Lowest repository, now 1.0")
+    page.locator(".trend-card summary").click()
+    expect(page.locator(".trend-card details table tbody tr")).to_have_count(3)
+    legend = page.get_by_role("list", name="Heat map legend: category scores out of 10")
+    expect(legend).to_contain_text("poor")
+
     rows = page.locator("#dashboard-table tbody tr")
     expect(rows).to_have_count(8)
     expect(rows.first).to_contain_text("service-with-a-long-name-00")  # lowest score first
@@ -137,7 +149,8 @@ def test_navigation_cards_sorting_and_url_filters(browser, live_server, role, wi
         expect(page.get_by_role("columnheader", name="Score")).to_have_attribute("aria-sort", "descending")
         expect(rows.first).to_contain_text("service-with-a-long-name-07")
         for header in ("Security", "Operations", "12 weeks", "Last run", "Endpoints"):
-            expect(page.get_by_role("columnheader", name=header)).to_be_in_viewport()
+            box = page.get_by_role("columnheader", name=header).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, header  # not clipped
     else:
         # On a phone the headers give way to cards; the Sort menu sorts (htmx, the URL follows).
         expect(page.locator("table.dashboard thead")).to_be_hidden()

@@ -110,7 +110,7 @@ def test_query_count_is_the_same_with_50_and_500_repositories(client, template):
     count_small, html_small = dashboard_queries(client, small)
     count_large, html_large = dashboard_queries(client, large)
     assert count_small == count_large
-    assert count_small <= 16  # the table, the summary cards (4), the team switcher (1)
+    assert count_small <= 18  # the table, the summary cards (4), the trend (2), the team switcher (1)
     assert b"50 repositories" in html_small and b"500 repositories" in html_large
     assert member_large.team == large
 
