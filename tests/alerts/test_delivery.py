@@ -448,3 +448,24 @@ def test_a_channel_cannot_name_another_teams_repository(client, team_setup, rece
         },
     )
     assert response.status_code == 400 and not Channel.objects.exists()
+
+
+def test_a_lead_changes_the_thresholds(client, team_setup):
+    from readiness.alerts.models import AlertSettings
+
+    team, lead, _ = team_setup
+    client.force_login(lead)
+    url = reverse("alerts:settings", kwargs={"team_slug": team.slug})
+    assert client.get(url).status_code == 200
+    data = {"score_drop": "1.5", "endpoint_failures": "5", "analysis_failures": "2", "group_window_s": "30"}
+    assert client.post(url, data).status_code == 302
+    saved = AlertSettings.objects.get(team=team)
+    assert (saved.score_drop, saved.endpoint_failures, saved.analysis_failures, saved.group_window_s) == (
+        1.5,
+        5,
+        2,
+        30,
+    )
+    entry = ActivityEvent.objects.get(team=team, verb="alert_settings.changed")
+    assert entry.changes["score_drop"] == [0.5, 1.5]
+    assert client.post(url, {**data, "endpoint_failures": "0"}).status_code == 400
