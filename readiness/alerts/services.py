@@ -424,7 +424,8 @@ def _send_group(channel: Channel, repository_id: int, due: list[AlertDelivery], 
             outcome.sent = len(ids)
             return outcome
         if answer.retryable and attempts < MAX_ATTEMPTS:
-            outcome.retry_in = retry_delay(attempts)
+            # A service that says when to come back (429 or 503 with Retry-After) is heard, up to the cap.
+            outcome.retry_in = max(retry_delay(attempts), min(answer.retry_after or 0, RETRY_MAX_S))
             retry_at = now + timedelta(seconds=outcome.retry_in)
             AlertDelivery.objects.filter(pk__in=ids).update(
                 attempts=attempts, due_at=retry_at, answer=answer.summary()

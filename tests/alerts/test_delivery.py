@@ -469,3 +469,12 @@ def test_a_lead_changes_the_thresholds(client, team_setup):
     entry = ActivityEvent.objects.get(team=team, verb="alert_settings.changed")
     assert entry.changes["score_drop"] == [0.5, 1.5]
     assert client.post(url, {**data, "endpoint_failures": "0"}).status_code == 400
+
+
+def test_a_rate_limited_service_is_retried_after_the_time_it_asks(team_setup, receiver, allow_local):
+    team, _, repository = team_setup
+    channel = webhook(team, receiver)
+    receiver.answers, receiver.headers = [(429, b"slow down")], {"Retry-After": "600"}
+    services.alert_events_record(events=[event(team, repository)])
+    outcome = send_due(channel, repository, later_s=200)
+    assert outcome.retry_in == 600 and AlertDelivery.objects.get().status == DeliveryStatus.PENDING
