@@ -478,3 +478,25 @@ def test_a_rate_limited_service_is_retried_after_the_time_it_asks(team_setup, re
     services.alert_events_record(events=[event(team, repository)])
     outcome = send_due(channel, repository, later_s=200)
     assert outcome.retry_in == 600 and AlertDelivery.objects.get().status == DeliveryStatus.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_joining_while_its_group_is_being_sent_is_not_sent_twice(team_setup, receiver, allow_local):
+    from readiness.alerts.models import AlertSettings
+    from readiness.core.outbox import outbox_claim
+
+    team, _, repository = team_setup
+    AlertSettings.objects.create(team=team, group_window_s=0)
+    channel = webhook(team, receiver)
+    services.alert_events_record(events=[event(team, repository)])
+    key = f"alert-send:{channel.pk}:{repository.pk}"
+    row = OutboxMessage.objects.get(dedup_key=key)
+    held = outbox_claim(outbox_id=row.pk)  # worker A is sending the group right now
+    assert held is not None
+    services.alert_events_record(events=[event(team, repository, kind="check_fails", subject="x", title="x")])
+    services.alerts_sweep(now=timezone.now() + timedelta(hours=1))
+    row.refresh_from_db()
+    # Neither the new event nor the sweep gave the row back: no second delivery can take the group.
+    assert row.state == OutboxState.CLAIMED and row.claim_token == held.claim_token
+    assert alert_send_task(channel.pk, repository.pk, outbox_id=row.pk) is None  # a redelivery: taken
+    assert receiver.requests == []
