@@ -95,7 +95,7 @@ def alerts_run_finished(*, run: AnalysisRun, now: datetime | None = None) -> lis
 
 def _run_finished(run: AnalysisRun, now: datetime) -> list[AlertEvent]:
     repository = run.repository
-    if not _teams_listening([repository.team_id]) or not _on_default_branch(run):
+    if repository.is_archived or not _teams_listening([repository.team_id]) or not _on_default_branch(run):
         return []
     settings = _settings([repository.team_id])[repository.team_id]
     run_url = site_url(
@@ -357,6 +357,7 @@ def alerts_scan_waivers(*, today=None, now: datetime | None = None) -> list[Aler
     today = today or timezone.localdate()
     waivers = list(
         Waiver.objects.filter(
+            repository__archived_at__isnull=True,  # an archived repository is not watched
             revoked_at__isnull=True,
             expires_on__gte=today - timedelta(days=EXPIRED_LOOKBACK_DAYS),
             expires_on__lte=today + timedelta(days=REMIND_DAYS),

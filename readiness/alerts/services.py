@@ -233,12 +233,18 @@ def _send_key(channel_id: int, repository_id: int) -> str:
     return f"alert-send:{channel_id}:{repository_id}"
 
 
-def _enqueue_send(channel_id: int, repository_id: int, due_at: datetime, now: datetime) -> None:
+def _enqueue_send(
+    channel_id: int, repository_id: int, due_at: datetime, now: datetime, *, rearm_claimed: bool = True
+) -> None:
+    """Ask for the (channel, repository) send. New events and the sweep pass ``rearm_claimed=False``:
+    while a worker is sending that pair's group, re-arming its row would let a second delivery send
+    the same deliveries again; the sender looks for what joined when it ends (and the sweep after)."""
     outbox_enqueue(
         task="alerts.send",
         args=[channel_id, repository_id],
         dedup_key=_send_key(channel_id, repository_id),
         delay=max(0.0, (due_at - now).total_seconds()),
+        rearm_claimed=rearm_claimed,
     )
 
 
@@ -325,7 +331,7 @@ def _fan_out(events: list[AlertEvent], now: datetime) -> None:
             AlertDelivery(channel_id=channel_id, event=e, repository_id=repository_id, due_at=due)
             for e in group
         ]
-        _enqueue_send(channel_id, repository_id, due, now)
+        _enqueue_send(channel_id, repository_id, due, now, rearm_claimed=False)
     AlertDelivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=500)
 
 
@@ -390,7 +396,7 @@ def alerts_sweep(*, now: datetime | None = None, late: timedelta = timedelta(min
     pairs = list(overdue)
     with transaction.atomic():
         for row in pairs:
-            _enqueue_send(row["channel_id"], row["repository_id"], row["due"], now)
+            _enqueue_send(row["channel_id"], row["repository_id"], row["due"], now, rearm_claimed=False)
     return len(pairs)
 
 
@@ -424,7 +430,8 @@ def _send_group(channel: Channel, repository_id: int, due: list[AlertDelivery], 
             outcome.sent = len(ids)
             return outcome
         if answer.retryable and attempts < MAX_ATTEMPTS:
-            outcome.retry_in = retry_delay(attempts)
+            # A service that says when to come back (429 or 503 with Retry-After) is heard, up to the cap.
+            outcome.retry_in = max(retry_delay(attempts), min(answer.retry_after or 0, RETRY_MAX_S))
             retry_at = now + timedelta(seconds=outcome.retry_in)
             AlertDelivery.objects.filter(pk__in=ids).update(
                 attempts=attempts, due_at=retry_at, answer=answer.summary()

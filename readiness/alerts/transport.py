@@ -50,6 +50,7 @@ class Answer:
     status: int | None = None
     text: str = ""
     retryable: bool = False
+    retry_after: float | None = None  # seconds, from a 429's or 503's Retry-After header
 
     def summary(self) -> str:
         if self.status is None:
@@ -62,9 +63,14 @@ def answer_for(response: ProbeResponse) -> Answer:
     status = response.status_code
     text = response.body.decode("utf-8", errors="replace")
     ok = 200 <= status < 300
+    retry_after = response.headers.get("retry-after", "").strip()
     # A refusal (bad token, removed webhook: 4xx) will not change by itself; a 5xx or 429 may.
     return Answer(
-        ok=ok, status=status, text=text, retryable=not ok and (status >= 500 or status in (408, 429))
+        ok=ok,
+        status=status,
+        text=text,
+        retryable=not ok and (status >= 500 or status in (408, 429)),
+        retry_after=float(retry_after) if retry_after.isdigit() else None,
     )
 
 

@@ -66,11 +66,16 @@ def _republish_after() -> timedelta:
     return timedelta(seconds=settings.OUTBOX_REPUBLISH_AFTER)
 
 
-def outbox_enqueue(*, task: str, args: list, dedup_key: str, delay: float = 0) -> OutboxMessage:
+def outbox_enqueue(
+    *, task: str, args: list, dedup_key: str, delay: float = 0, rearm_claimed: bool = True
+) -> OutboxMessage:
     """Record a request for ``task(*args)``, in the caller's transaction; publish it after commit.
 
     The same ``dedup_key`` is the same request: a pending row stays one row (its due time moves to
     this call's), a claimed or done row goes back to pending (a retry, or work asked for again).
+    ``rearm_claimed=False``: a row being worked on right now is left to its holder, for work that
+    joins a batch in progress (the holder looks for more when it ends; re-arming would let a second
+    delivery take the same batch while the first is still sending it).
     """
     now = timezone.now()
     available_at = now + timedelta(seconds=delay)
@@ -94,6 +99,8 @@ def outbox_enqueue(*, task: str, args: list, dedup_key: str, delay: float = 0) -
                     message, created = OutboxMessage.objects.create(dedup_key=dedup_key, **fields), True
             except IntegrityError:
                 message = OutboxMessage.objects.select_for_update().get(dedup_key=dedup_key)
+        if not created and not rearm_claimed and message.state == OutboxState.CLAIMED:
+            return message
         if not created:
             for name, value in fields.items():
                 setattr(message, name, value)

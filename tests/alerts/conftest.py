@@ -34,6 +34,7 @@ class Recorder(ThreadingHTTPServer):
             self.socket = ssl_context.wrap_socket(self.socket, server_side=True)
         self.requests: list[dict] = []
         self.answers: list[tuple[int, bytes]] = [(200, b"ok")]
+        self.headers: dict[str, str] = {}  # sent with every answer
         self.lock = threading.Lock()
 
     @property
@@ -63,6 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(answer)))
+        for name, value in self.server.headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(answer)
 

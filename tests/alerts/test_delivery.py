@@ -448,3 +448,55 @@ def test_a_channel_cannot_name_another_teams_repository(client, team_setup, rece
         },
     )
     assert response.status_code == 400 and not Channel.objects.exists()
+
+
+def test_a_lead_changes_the_thresholds(client, team_setup):
+    from readiness.alerts.models import AlertSettings
+
+    team, lead, _ = team_setup
+    client.force_login(lead)
+    url = reverse("alerts:settings", kwargs={"team_slug": team.slug})
+    assert client.get(url).status_code == 200
+    data = {"score_drop": "1.5", "endpoint_failures": "5", "analysis_failures": "2", "group_window_s": "30"}
+    assert client.post(url, data).status_code == 302
+    saved = AlertSettings.objects.get(team=team)
+    assert (saved.score_drop, saved.endpoint_failures, saved.analysis_failures, saved.group_window_s) == (
+        1.5,
+        5,
+        2,
+        30,
+    )
+    entry = ActivityEvent.objects.get(team=team, verb="alert_settings.changed")
+    assert entry.changes["score_drop"] == [0.5, 1.5]
+    assert client.post(url, {**data, "endpoint_failures": "0"}).status_code == 400
+
+
+def test_a_rate_limited_service_is_retried_after_the_time_it_asks(team_setup, receiver, allow_local):
+    team, _, repository = team_setup
+    channel = webhook(team, receiver)
+    receiver.answers, receiver.headers = [(429, b"slow down")], {"Retry-After": "600"}
+    services.alert_events_record(events=[event(team, repository)])
+    outcome = send_due(channel, repository, later_s=200)
+    assert outcome.retry_in == 600 and AlertDelivery.objects.get().status == DeliveryStatus.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_joining_while_its_group_is_being_sent_is_not_sent_twice(team_setup, receiver, allow_local):
+    from readiness.alerts.models import AlertSettings
+    from readiness.core.outbox import outbox_claim
+
+    team, _, repository = team_setup
+    AlertSettings.objects.create(team=team, group_window_s=0)
+    channel = webhook(team, receiver)
+    services.alert_events_record(events=[event(team, repository)])
+    key = f"alert-send:{channel.pk}:{repository.pk}"
+    row = OutboxMessage.objects.get(dedup_key=key)
+    held = outbox_claim(outbox_id=row.pk)  # worker A is sending the group right now
+    assert held is not None
+    services.alert_events_record(events=[event(team, repository, kind="check_fails", subject="x", title="x")])
+    services.alerts_sweep(now=timezone.now() + timedelta(hours=1))
+    row.refresh_from_db()
+    # Neither the new event nor the sweep gave the row back: no second delivery can take the group.
+    assert row.state == OutboxState.CLAIMED and row.claim_token == held.claim_token
+    assert alert_send_task(channel.pk, repository.pk, outbox_id=row.pk) is None  # a redelivery: taken
+    assert receiver.requests == []
