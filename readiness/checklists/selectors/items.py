@@ -29,10 +29,11 @@ STATUS_LABELS = {
     "todo": "to do",
     "due": "due again",
     "waived": "waived",
+    "inapplicable": "does not apply",
 }
 
-# The page's tabs: each status belongs to one group. "na" items (their checks do not apply) are
-# hidden unless asked for.
+# The page's tabs: each status belongs to one group. Items that do not apply (their condition does
+# not hold, or none of their checks applies: "na") are hidden unless asked for.
 STATUS_GROUPS = {
     "fail": "failing",
     "error": "failing",
@@ -44,6 +45,7 @@ STATUS_GROUPS = {
     "pass": "done",
     "done": "done",
     "na": "na",
+    "inapplicable": "na",
 }
 TABS = (
     ("all", "All"),
@@ -194,6 +196,7 @@ def _underlying(item, facts, slug, now) -> str:
         attestation=facts["attestations"].get((slug, item.key)),
         waiver=None,
         now=now,
+        repo_facts=facts.get("repository_facts"),
     )
     return state.status
 
