@@ -61,6 +61,8 @@ class TemplateItem(models.Model):
     evidence_required = models.BooleanField(default=False)
     fix = models.TextField(blank=True, default="")
     sources = models.JSONField(default=list, blank=True)
+    # When the item applies (readiness/checklists/applicability.py); null: to every repository.
+    applies_when = models.JSONField(null=True, blank=True, default=None)
 
     class Meta:
         ordering = ["position"]

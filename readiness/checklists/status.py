@@ -7,10 +7,13 @@ Item statuses:
 - ``pending``: an automated item of a repository with no finished analysis yet;
 - ``done``: a manual item ticked (and not expired); ``todo``: never ticked or unticked;
   ``due``: ticked, but longer ago than its re-attestation interval;
-- ``waived``: a lead's waiver is active (it wins over every other status until it expires).
+- ``waived``: a lead's waiver is active (it wins over every other status until it expires);
+- ``inapplicable``: the item's applicability condition does not hold on the repository's facts
+  (readiness/checklists/applicability.py); it wins over everything, waivers included.
 
 For scores (docs/scoring.md, "Checklist scores") ``done`` counts as pass, ``todo`` and ``due`` as
-fail, ``waived`` and ``pending`` are left out like ``na``.
+fail, ``waived``, ``pending`` and ``inapplicable`` are left out like ``na``; ``inapplicable`` items do
+not keep a repository from a level either.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
+from readiness.checklists.applicability import applies
 from readiness.engine.scoring import ScoredItem, score_items
 
 LEVELS = ("bronze", "silver", "gold")
@@ -37,14 +41,17 @@ SCORE_STATUS = {
     "done": "pass",
     "todo": "fail",
     "due": "fail",
+    "inapplicable": "na",
 }
 # Statuses that do not keep a repository from a level.
-LEVEL_NEUTRAL = {"pass", "done", "na", "waived"}
+LEVEL_NEUTRAL = {"pass", "done", "na", "waived", "inapplicable"}
+INAPPLICABLE = "inapplicable"
 # Worst first, for "all"; "any" takes the best.
 _WORST_FIRST = ("error", "fail", "warn", "pass")
 
 
 class ItemSpec(Protocol):
+    # Also read when present: ``applies_when`` (a condition, or None).
     key: str
     category_id: str
     category_title: str
@@ -123,8 +130,12 @@ def item_state(
     attestation: AttestationFact | None,
     waiver: WaiverFact | None,
     now: datetime,
+    repo_facts: Mapping | None = None,
 ) -> ItemState:
-    """The status of one item. ``check_statuses`` is None when the repository has no finished run."""
+    """The status of one item. ``check_statuses`` is None when the repository has no finished run;
+    ``repo_facts``: the engine's facts of that run (None: unknown, every item applies)."""
+    if not applies(getattr(item, "applies_when", None), repo_facts):
+        return ItemState(INAPPLICABLE, INAPPLICABLE, None)
     changes_at = None
     if item.manual or not item.checks:
         underlying, changes_at = manual_status(attestation, item.reattest_days, now)
@@ -156,8 +167,10 @@ def checklist_state(
     attestations: Mapping[str, AttestationFact],
     waivers: Mapping[str, WaiverFact],
     now: datetime,
+    repo_facts: Mapping | None = None,
 ) -> dict:
     """Scores, level and item statuses of one checklist, as stored in snapshots and live states.
+    ``repo_facts``: what the engine reported about the repository, for applicability.
 
     ``{"overall", "level", "categories": {id: {"title", "score"}}, "items": {key: status},
     "waived": n, "valid_until": ISO time or None}``
@@ -170,6 +183,7 @@ def checklist_state(
             attestation=attestations.get(item.key),
             waiver=waivers.get(item.key),
             now=now,
+            repo_facts=repo_facts,
         )
         for item in items
     }

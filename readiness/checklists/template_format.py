@@ -8,14 +8,14 @@ without a database. The format is described in docs/checklists.md; its schema is
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 
 import jsonschema
 import yaml
 
-from .template_schema import MAX_TEMPLATE_BYTES, MAX_YAML_DEPTH, TEMPLATE_SCHEMA
+from .template_schema import CONDITION_SCHEMA, MAX_TEMPLATE_BYTES, MAX_YAML_DEPTH, TEMPLATE_SCHEMA
 
 BUILTIN_PACKAGE = "readiness.checklists"
 BUILTIN_FOLDER = "builtin"
@@ -58,6 +58,8 @@ class Item:
     reattest_days: int | None = None
     evidence_required: bool = False
     fix: str = ""
+    # When the item applies (applicability.py); None: to every repository.
+    applies_when: dict | None = field(default=None, hash=False)
 
     @property
     def automated(self) -> bool:
@@ -131,6 +133,10 @@ def _parse_yaml(text: str) -> object:
 
 
 def _error_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties" and error.schema is CONDITION_SCHEMA:
+        unknown = sorted(set(error.instance) - set(CONDITION_SCHEMA["properties"]))
+        keys = ", ".join(CONDITION_SCHEMA["properties"])
+        return f"{', '.join(map(repr, unknown))}: not a condition; a condition uses {keys}"
     if error.validator != "oneOf":
         return error.message
     # A oneOf failure's own message dumps the whole instance: say what is allowed instead, plus the
@@ -179,6 +185,7 @@ def _item_from_data(data: dict) -> Item:
         reattest_days=data.get("reattest_days"),
         evidence_required=data.get("evidence_required", False),
         fix=data.get("fix", ""),
+        applies_when=data.get("applies_when"),
     )
 
 
@@ -235,6 +242,8 @@ def _one_or_many(values: list[dict]) -> dict | list[dict]:
 
 def _item_to_data(item: Item) -> dict:
     data: dict = {"id": item.id, "title": item.title, "level": item.level}
+    if item.applies_when:
+        data["applies_when"] = item.applies_when
     if item.sources:
         data["source"] = _one_or_many([vars(source) for source in item.sources])
     if item.automated:

@@ -6,6 +6,8 @@ Rules JSON Schema cannot say (unique ids) are checked in ``template_format``.
 
 from __future__ import annotations
 
+from .applicability import DATASTORE_KINDS, FILES, STACKS
+
 # Limits: a template is small data; anything bigger is a mistake or an attack.
 MAX_TEMPLATE_BYTES = 1024 * 1024
 MAX_YAML_DEPTH = 20  # a template nests 7 levels deep
@@ -53,6 +55,42 @@ def _one_or_many(schema: dict) -> dict:
     }
 
 
+def _value_or_list(schema: dict) -> dict:
+    return {
+        "description": "one value or a list of them",
+        "oneOf": [
+            schema,
+            {"type": "array", "minItems": 1, "maxItems": 50, "uniqueItems": True, "items": schema},
+        ],
+    }
+
+
+_CONDITIONS = {"type": "array", "minItems": 1, "maxItems": 20, "items": {"$ref": "#/$defs/condition"}}
+# When an item applies (readiness/checklists/applicability.py): facts the engine reports.
+CONDITION_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "stack": _value_or_list({"enum": list(STACKS)}),
+        "datastore": _value_or_list({"enum": list(DATASTORE_KINDS)}),
+        "file": _value_or_list({"enum": list(FILES)}),
+        "dependency": _value_or_list(
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "pattern": r"^[A-Za-z0-9@][A-Za-z0-9._~/@-]*$",
+            }
+        ),
+        "compose": {"type": "boolean"},
+        "dockerfile": {"type": "boolean"},
+        "any": _CONDITIONS,
+        "all": _CONDITIONS,
+        "not": {"$ref": "#/$defs/condition"},
+    },
+}
+
 _ITEM = {
     "type": "object",
     "additionalProperties": False,
@@ -74,6 +112,7 @@ _ITEM = {
         "reattest_days": {"type": "integer", "minimum": 1, "maximum": 3650},
         "evidence_required": {"type": "boolean"},
         "fix": _TEXT,
+        "applies_when": {"$ref": "#/$defs/condition"},
     },
     # Either automated (checks decide the status) or manual (an engineer ticks it), never both.
     "description": (
@@ -112,6 +151,7 @@ TEMPLATE_SCHEMA: dict = {
     "type": "object",
     "additionalProperties": False,
     "required": ["slug", "title", "version", "categories"],
+    "$defs": {"condition": CONDITION_SCHEMA},
     "properties": {
         "slug": _SLUG,
         "title": _TITLE,

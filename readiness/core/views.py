@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -41,3 +42,13 @@ def metrics(request):
         return HttpResponseForbidden("Forbidden\n", content_type="text/plain")
     body, content_type = prometheus.render(settings.CELERY_BROKER_URL)
     return HttpResponse(body, content_type=content_type)
+
+
+CSRF_REFUSED = (
+    "This form had expired (the page was open across a log-in or log-out). Reload the page and try again."
+)
+
+
+def csrf_failure(request, reason=""):
+    """A form's CSRF token refused: the site's 403 page, saying what to do."""
+    return render(request, "403.html", {"exception": CSRF_REFUSED}, status=403)

@@ -121,6 +121,14 @@ DATASTORE_CLIENTS = {
     "amqplib": "rabbitmq",
     "kafka-python": "kafka",
     "kafkajs": "kafka",
+    # Go modules (the major-version suffix /vN dropped before looking up).
+    "github.com/lib/pq": "postgres",
+    "github.com/jackc/pgx": "postgres",
+    "github.com/redis/go-redis": "redis",
+    "github.com/go-redis/redis": "redis",
+    "github.com/gomodule/redigo": "redis",
+    "github.com/go-sql-driver/mysql": "mysql",
+    "go.mongodb.org/mongo-driver": "mongo",
 }
 MAX_MANIFESTS = 50  # dependency files read per scan, at most
 MAX_DEPENDENCIES = 500  # names kept per stack, at most
@@ -163,6 +171,43 @@ def _pyproject_names(text: str) -> set[str]:
     return {name for spec in specs if isinstance(spec, str) and (name := _python_name(spec))}
 
 
+def _pipfile_names(text: str) -> set[str]:
+    import tomllib
+
+    data = tomllib.loads(text)
+    names = set()
+    for key in ("packages", "dev-packages"):
+        section = data.get(key)
+        if isinstance(section, dict):
+            names.update(name for spec in section if (name := _python_name(spec)))
+    return names
+
+
+_GO_REQUIRE = re.compile(r"^\s*(?:require\s+)?([A-Za-z0-9][A-Za-z0-9._~/-]*)\s+v\S+", re.MULTILINE)
+
+
+def _go_mod_names(text: str) -> set[str]:
+    """Module paths of go.mod's ``require`` lines and blocks (indirect ones too), lower-case."""
+    names = set()
+    in_block = False
+    for line in text.splitlines():
+        line = line.split("//", 1)[0].strip()
+        if in_block:
+            if line.startswith(")"):
+                in_block = False
+            elif match := _GO_REQUIRE.match(line):
+                names.add(match.group(1).lower())
+        elif line.startswith("require") and line.endswith("("):
+            in_block = True
+        elif line.startswith("require ") and (match := _GO_REQUIRE.match(line)):
+            names.add(match.group(1).lower())
+    return names
+
+
+def _client_name(name: str) -> str:
+    return re.sub(r"/v\d+$", "", name)  # a Go module's major version: github.com/jackc/pgx/v5
+
+
 def _package_json_names(text: str) -> set[str]:
     data = json.loads(text)
     names: set[str] = set()
@@ -181,8 +226,12 @@ def _dependencies(project: Project) -> dict[str, set[str]]:
             readers.append(("python", rel, _requirements_names))
         elif name == "pyproject.toml":
             readers.append(("python", rel, _pyproject_names))
+        elif name == "Pipfile":
+            readers.append(("python", rel, _pipfile_names))
         elif name == "package.json":
             readers.append(("node", rel, _package_json_names))
+        elif name == "go.mod":
+            readers.append(("go", rel, _go_mod_names))
     found: dict[str, set[str]] = {}
     for stack, rel, read in readers[:MAX_MANIFESTS]:
         try:
@@ -213,8 +262,9 @@ def stack_facts(project: Project) -> dict:
     - ``datastores``: sorted kinds (postgres, redis, mysql, mongo, ...) run by a compose service's
       image or named by a client library among the dependencies;
     - ``files``: sorted names of NOTABLE_FILES present anywhere (render.yaml, fly.toml, Procfile...);
-    - ``dependencies``: ``{stack: sorted names}`` from requirements*.txt and pyproject.toml
-      (python, PEP 503 normalised) and package.json (node), at most MAX_DEPENDENCIES per stack.
+    - ``dependencies``: ``{stack: sorted names}`` from requirements*.txt, pyproject.toml and
+      Pipfile (python, PEP 503 normalised), package.json (node) and go.mod (go, module paths in
+      lower case), at most MAX_DEPENDENCIES per stack.
     """
     names = {_name(rel) for rel in project.inventory.all_files}
     stacks = {stack for stack, files in STACK_FILES.items() if names.intersection(files)}
@@ -229,7 +279,10 @@ def stack_facts(project: Project) -> dict:
         if (kind := datastore_kind(service, with_memcached=True))
     }
     datastores.update(
-        DATASTORE_CLIENTS[n] for deps in dependencies.values() for n in deps if n in DATASTORE_CLIENTS
+        DATASTORE_CLIENTS[_client_name(n)]
+        for deps in dependencies.values()
+        for n in deps
+        if _client_name(n) in DATASTORE_CLIENTS
     )
     return {
         "stacks": sorted(stacks),

@@ -14,7 +14,7 @@ from readiness.pipeline.registration import repository_register
 from readiness.repos.models import AnalysisRun, RunStatus
 from tests.factories import MembershipFactory
 
-from .test_checklists import TEMPLATE, log_in, open_item
+from .test_checklists import TEMPLATE, item, log_in, open_item
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -70,6 +70,7 @@ def test_tabs_search_and_lazy_details(page, live_server, analysed, role):
     expect(page).to_have_url(re.compile(r"\?show=failing$"))
     expect(rows).to_have_count(failing)
     expect(tab(page, "failing")).to_have_attribute("aria-current", "page")
+    expect(tab(page, "failing")).to_be_focused()  # the swapped list keeps the focus on the tab
     assert set(
         rows.locator("[data-item-status]").evaluate_all("els => els.map(e => e.dataset.itemStatus)")
     ) <= {
@@ -114,7 +115,7 @@ def test_focus_stays_on_the_item_and_errors_show_in_place(page, live_server, ana
     _repository, member = analysed
     log_in(page, live_server, member(role))
     page.goto(f"{live_server.url}/t/payments/r/sample-service/checklists/")
-    row = open_item(page, "platform-secrets")
+    row = open_item(page, "graceful-shutdown")
     row.get_by_role("button", name="Tick as done").click()
     row.locator("[data-item-status=done]").wait_for()
     # The row came back opened, with the focus on its Undo button.
@@ -136,7 +137,7 @@ def test_focus_stays_on_the_item_and_errors_show_in_place(page, live_server, ana
     row.get_by_label("Add a note").fill("Secrets live in the platform's vault")
     row.get_by_role("button", name="Save note").click()
     expect(row.locator(".latest-note")).to_contain_text("platform's vault")
-    assert focused_item_id(page) == f"item-{TEMPLATE}-platform-secrets"
+    assert focused_item_id(page) == f"item-{TEMPLATE}-graceful-shutdown"
     assert row.get_by_role("alert").count() == 0
 
     if role == "lead":
@@ -153,3 +154,60 @@ def test_focus_stays_on_the_item_and_errors_show_in_place(page, live_server, ana
         expect(open_item(page, "non-root-user").locator("details.waive")).to_have_count(0)
     # The one console line is the browser noting the validation error's 400.
     assert [e for e in page.console_errors if "status of 400" not in e] == []
+
+
+@pytest.mark.parametrize("role", ["engineer", "lead"])
+def test_an_ended_session_leads_to_the_login_page_and_back_to_the_item(page, live_server, analysed, role):
+    from django.contrib.sessions.models import Session
+
+    _repository, member = analysed
+    membership = member(role)
+    log_in(page, live_server, membership)
+    page.goto(f"{live_server.url}/t/payments/r/sample-service/checklists/?show=review")
+    row = open_item(page, "backups")
+    Session.objects.all().delete()  # the session ends (expired, or logged out in another tab)
+    row.get_by_label("Evidence link (required)").fill("https://wiki.example.com/restore-drill")
+    row.get_by_role("button", name="Tick as done").click()
+    # The whole page goes to the login page: no login form inside the item.
+    page.wait_for_url(re.compile(r"/accounts/login/\?next="))
+    assert page.locator("li.item").count() == 0
+    page.get_by_label("Username").fill(membership.user.username)
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Log in").click()
+    # Back on the page and tab it was on, at the item.
+    page.wait_for_url(re.compile(rf"/checklists/\?show=review#item-{TEMPLATE}-backups$"))
+    expect(item(page, "backups")).to_be_visible()
+    assert page.console_errors == []
+
+
+def test_a_refusal_shows_on_the_item_in_the_site_s_words(page, live_server, analysed):
+    """The lead opened the waiver form, then lost the lead role: the 403 page's message shows on
+    the item (htmx swaps no error page into it), and the row is unchanged."""
+    _repository, member = analysed
+    lead = member("lead")
+    log_in(page, live_server, lead)
+    page.goto(f"{live_server.url}/t/payments/r/sample-service/checklists/")
+    row = open_item(page, "non-root-user")
+    row.locator("details.waive summary").click()
+    lead.role = "engineer"
+    lead.save(update_fields=["role"])
+    row.get_by_label("Reason").fill("Next sprint")
+    row.get_by_label("Expires on").fill((timezone.localdate() + timedelta(days=7)).isoformat())
+    row.get_by_role("button", name="Grant waiver").click()
+    alert = row.locator(".htmx-error")
+    expect(alert).to_have_text("Only team leads can grant waivers.")
+    expect(alert).to_be_focused()
+    assert row.locator("[data-item-status=fail]").count() == 1
+    # A 404 (the item's repository is gone) says so in the same place.
+    page.goto(f"{live_server.url}/t/payments/r/sample-service/checklists/")
+    row = item(page, "image-healthcheck")
+    page.route(
+        re.compile(r"/checklists/[^/]+/[^/]+/$"),
+        lambda route: route.continue_(url=f"{live_server.url}/t/payments/r/gone/checklists/x/y/"),
+    )
+    row.locator("summary.item-head").click()
+    expect(row.locator(".htmx-error")).to_have_text(
+        "Not found: There is nothing here, or nothing you can see."
+    )
+    # The console has the browser's and htmx's own lines about the 403 and the 404, nothing else.
+    assert [e for e in page.console_errors if not re.search(r"\b40[34]\b", e)] == []

@@ -111,7 +111,7 @@ def test_tick_waive_compare_and_dashboard(page, live_server, celery_worker, samp
 
     # Tick a manual item inline, see the score line update, undo, tick again.
     page.get_by_role("link", name="Checklists, waivers and notes").click()
-    row = open_item(page, "platform-secrets")
+    row = open_item(page, "graceful-shutdown")
     row.get_by_role("button", name="Tick as done").click()
     row.locator("[data-item-status=done]").wait_for()
     row.get_by_role("button", name="Undo").click()

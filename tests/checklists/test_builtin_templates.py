@@ -217,3 +217,28 @@ def test_the_template_modules_import_no_django():
     for name in ("template_schema.py", "template_format.py", "template_markdown.py"):
         source = (package / name).read_text()
         assert not re.search(r"^\s*(from|import)\s+django\b", source, re.MULTILINE), name
+
+
+def test_items_about_one_stack_or_platform_say_when_they_apply(templates):
+    """ChromaDB and hosting-platform (Render.com) items show only where they concern the repository,
+    and a merged item carries the same condition in every template."""
+    complete = templates[COMPLETE_SLUG]
+    by_id = {item.id: item for item in complete.items}
+    assert by_id["chromadb-persistence-verified"].applies_when == {"dependency": "chromadb"}
+    for key in ("persistent-disk", "platform-secrets", "platform-health-check"):
+        assert "render.yaml" in by_id[key].applies_when["file"], key
+    assert by_id["redis-connectivity"].applies_when == {"datastore": ["redis", "valkey", "keydb"]}
+    assert by_id["non-root-user"].applies_when is None  # the practices every service needs: no condition
+    about = re.compile(r"chroma|render\.com|redis|google sheets", re.IGNORECASE)
+    mentions = [i for i in complete.items if about.search(i.title)]
+    assert all(i.applies_when for i in mentions if i.manual and i.id != "shared-cache"), mentions
+    for template in _per_document(templates):
+        for item in template.items:
+            (merged,) = [
+                c
+                for c in complete.items
+                if set(item.sources) <= set(c.sources)
+                and c.automated == item.automated
+                and set(item.checks) <= set(c.checks)
+            ]
+            assert item.applies_when == merged.applies_when, f"{template.slug}/{item.id} -> {merged.id}"

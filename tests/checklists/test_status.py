@@ -139,3 +139,42 @@ def test_state_with_nothing_applicable_has_no_score():
     )
     assert state["overall"] is None
     assert state["categories"]["security"]["score"] is None
+
+
+@dataclass
+class ConditionalSpec(Spec):
+    applies_when: dict | None = None
+
+
+def test_items_that_do_not_apply_are_left_out_of_scores_and_levels():
+    items = [
+        ConditionalSpec("non-root", checks=["dockerfile.non_root_user"]),
+        ConditionalSpec("chroma", manual=True, applies_when={"dependency": "chromadb"}),
+        ConditionalSpec("render", level="silver", manual=True, applies_when={"file": "render.yaml"}),
+    ]
+    facts = {"stacks": ["python"], "dependencies": {"python": ["flask"]}, "files": []}
+    waiver = {"chroma": WaiverFact(date(2026, 4, 1))}
+    state = checklist_state(
+        items,
+        check_statuses={"dockerfile.non_root_user": "pass"},
+        attestations={},
+        waivers=waiver,
+        now=NOW,
+        repo_facts=facts,
+    )
+    # Two unticked manual items would fail; they do not apply, so neither counts, waiver or not.
+    assert state["items"] == {"non-root": "pass", "chroma": "inapplicable", "render": "inapplicable"}
+    assert state["overall"] == 10.0 and state["level"] == "gold" and state["waived"] == 0
+    # Facts unknown (no run yet, or a run from before facts): every item applies.
+    unknown = checklist_state(
+        items, check_statuses={"dockerfile.non_root_user": "pass"}, attestations={}, waivers={}, now=NOW
+    )
+    assert unknown["items"] == {"non-root": "pass", "chroma": "todo", "render": "todo"}
+    assert unknown["level"] == ""
+    with_chroma = {**facts, "dependencies": {"python": ["chromadb"]}}
+    assert (
+        item_state(
+            items[1], check_statuses={}, attestation=None, waiver=None, now=NOW, repo_facts=with_chroma
+        ).status
+        == "todo"
+    )

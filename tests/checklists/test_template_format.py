@@ -382,3 +382,46 @@ def test_template_slugs_in_a_folder_must_be_unique(tmp_path):
     (tmp_path / "b.yml").write_text(VALID)
     with pytest.raises(TemplateError, match=r"^b\.yml: slug: 'example' is used by another template$"):
         load_templates_from(tmp_path)
+
+
+# --- Applicability conditions ------------------------------------------------------------------
+
+_CONDITION_AT = "        level: silver\n"
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (
+            "{stack: pythn}",
+            "categories[0].items[1].applies_when.stack: one value or a list of them; 'pythn' is not one of",
+        ),
+        (
+            "{stacks: python}",
+            "categories[0].items[1].applies_when: 'stacks': not a condition; a condition uses stack,",
+        ),
+        ("{file: render.yml}", "applies_when.file: one value or a list of them; 'render.yml' is not one of"),
+        ("{datastore: [redis, redis]}", "applies_when.datastore: ['redis', 'redis'] has non-unique elements"),
+        ("{compose: maybe}", "applies_when.compose: 'maybe' is not of type 'boolean'"),
+        ("{}", "categories[0].items[1].applies_when: {} should be non-empty"),
+        ("{any: []}", "applies_when.any: [] should be non-empty"),
+        ("{not: {dependency: 'bad name'}}", "applies_when.not.dependency"),
+        ("{any: [{stack: python}, {sttack: go}]}", "applies_when.any[1]: 'sttack': not a condition"),
+        ("chromadb", "categories[0].items[1].applies_when: 'chromadb' is not of type 'object'"),
+    ],
+)
+def test_applicability_errors_name_the_condition_and_what_is_allowed(condition, expected):
+    assert expected in _error(_with(_CONDITION_AT, f"{_CONDITION_AT}        applies_when: {condition}\n"))
+
+
+def test_applicability_conditions_load_and_round_trip():
+    condition = "{any: [{file: render.yaml}, {dependency: [chromadb, Flask_Login]}], not: {compose: true}}"
+    template = load_template(_with(_CONDITION_AT, f"{_CONDITION_AT}        applies_when: {condition}\n"))
+    backups = template.items[1]
+    assert backups.applies_when == {
+        "any": [{"file": "render.yaml"}, {"dependency": ["chromadb", "Flask_Login"]}],
+        "not": {"compose": True},
+    }
+    assert template.items[0].applies_when is None
+    assert load_template(template_to_yaml(template)) == template
+    assert "applies_when:" in template_to_yaml(template) and hash(backups)  # still hashable

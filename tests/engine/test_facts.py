@@ -107,3 +107,23 @@ def test_pyproject_dependencies(tmp_path):
     )
     facts = analyze(tmp_path).facts
     assert facts["dependencies"] == {"python": ["chromadb", "flask", "hypothesis", "pytest", "sqlalchemy"]}
+
+
+def test_go_mod_and_pipfile_dependencies(tmp_path):
+    (tmp_path / "go.mod").write_text(
+        "module example.com/api\n\ngo 1.22\n\n"
+        "require github.com/jackc/pgx/v5 v5.5.0\n"
+        "require (\n\tgithub.com/redis/go-redis/v9 v9.4.0 // cache\n"
+        "\tGithub.com/Gin-Gonic/gin v1.9.1 // indirect\n)\n"
+        "replace example.com/old => ../old\n"
+    )
+    (tmp_path / "Pipfile").write_text(
+        '[packages]\nchromadb = "*"\nFlask_Login = ">=0.6"\n[dev-packages]\npytest = "*"\n'
+    )
+    facts = analyze(tmp_path).facts
+    assert facts["stacks"] == ["go", "python"]
+    assert facts["dependencies"] == {
+        "go": ["github.com/gin-gonic/gin", "github.com/jackc/pgx/v5", "github.com/redis/go-redis/v9"],
+        "python": ["chromadb", "flask-login", "pytest"],
+    }
+    assert facts["datastores"] == ["postgres", "redis"]  # the Go clients name them

@@ -6,12 +6,12 @@ from collections import defaultdict
 from datetime import datetime
 from urllib.parse import quote
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from readiness.checklists import status as item_status
-from readiness.checklists.models import AppliedChecklist, Attestation, ItemNote, Waiver
+from readiness.checklists.models import AppliedChecklist, Attestation, ItemNote, TemplateItem, Waiver
 from readiness.checklists.selectors.states import checklist_state_from_facts, facts_for_repository
 from readiness.engine.scoring import CATEGORY_TITLES
 from readiness.repos.models import CheckResult
@@ -29,10 +29,11 @@ STATUS_LABELS = {
     "todo": "to do",
     "due": "due again",
     "waived": "waived",
+    "inapplicable": "does not apply",
 }
 
-# The page's tabs: each status belongs to one group. "na" items (their checks do not apply) are
-# hidden unless asked for.
+# The page's tabs: each status belongs to one group. Items that do not apply (their condition does
+# not hold, or none of their checks applies: "na") are hidden unless asked for.
 STATUS_GROUPS = {
     "fail": "failing",
     "error": "failing",
@@ -44,6 +45,7 @@ STATUS_GROUPS = {
     "pass": "done",
     "done": "done",
     "na": "na",
+    "inapplicable": "na",
 }
 TABS = (
     ("all", "All"),
@@ -56,41 +58,53 @@ SHOW_CHOICES = {key for key, _ in TABS} | {"na"}
 
 
 def checklists_for_repository(
-    *, repository, now: datetime | None = None, only_slug: str | None = None
+    *,
+    repository,
+    now: datetime | None = None,
+    only_slug: str | None = None,
+    only_key: str | None = None,
+    with_results: bool = True,
 ) -> dict:
     """Every applied checklist of a repository with each item's live status, evidence, fix,
-    attestation, waiver and note count (computed now, not read from the stored state)."""
+    attestation, waiver and note count (computed now, not read from the stored state).
+
+    ``only_slug`` / ``only_key``: one checklist / one item of it (an item's details);
+    ``with_results=False`` leaves out the check results (evidence, fixes), which the list of items
+    does not show (their statuses come from the facts either way)."""
     now = now or timezone.now()
+    items_qs = TemplateItem.objects.all() if only_key is None else TemplateItem.objects.filter(key=only_key)
     applied_qs = (
         AppliedChecklist.objects.filter(repository=repository)
         .select_related("template")
-        .prefetch_related("template__items")
+        .prefetch_related(Prefetch("template__items", queryset=items_qs))
     )
     if only_slug:
         applied_qs = applied_qs.filter(template__slug=only_slug)
     applied_list = list(applied_qs)
     facts = facts_for_repository(repository=repository)
     run = facts["run"]
-    results = {r.check_id: r for r in CheckResult.objects.filter(run=run)} if run else {}
+    results = {}
+    if run and with_results:
+        rows = CheckResult.objects.filter(run=run)
+        if only_key is not None:
+            rows = rows.filter(
+                check_id__in={c for a in applied_list for i in a.template.items.all() for c in i.checks}
+            )
+        results = {r.check_id: r for r in rows}
+    mine = {"repository": repository, **({"item_key": only_key} if only_key is not None else {})}
     current_attestations = {}
     latest = Attestation.objects.filter(
         repository=repository, template_slug=OuterRef("template_slug"), item_key=OuterRef("item_key")
     ).order_by("-id")
-    for a in Attestation.objects.filter(
-        repository=repository, id=Subquery(latest.values("id")[:1])
-    ).select_related("by"):
+    for a in Attestation.objects.filter(**mine, id=Subquery(latest.values("id")[:1])).select_related("by"):
         current_attestations[(a.template_slug, a.item_key)] = a
     waivers = {
         (w.template_slug, w.item_key): w
-        for w in Waiver.objects.filter(repository=repository, revoked_at__isnull=True).select_related(
-            "granted_by"
-        )
+        for w in Waiver.objects.filter(**mine, revoked_at__isnull=True).select_related("granted_by")
     }
     note_counts: dict = defaultdict(int)
     latest_notes: dict = {}
-    for note in (
-        ItemNote.objects.filter(repository=repository).select_related("author").order_by("-created_at", "-id")
-    ):
+    for note in ItemNote.objects.filter(**mine).select_related("author").order_by("-created_at", "-id"):
         ref = (note.template_slug, note.item_key)
         note_counts[ref] += 1
         latest_notes.setdefault(ref, note)
@@ -155,7 +169,7 @@ def checklist_page(*, repository, show: str = "all", query: str = "") -> dict:
     passing entries, folded away); ``counts`` has the number of matching items per tab."""
     show = show if show in SHOW_CHOICES else "all"
     terms = query.lower().split()
-    data = checklists_for_repository(repository=repository)
+    data = checklists_for_repository(repository=repository, with_results=False)
     counts = dict.fromkeys([*(key for key, _ in TABS), "na"], 0)
     for checklist in data["checklists"]:
         for category in checklist["categories"]:
@@ -194,13 +208,14 @@ def _underlying(item, facts, slug, now) -> str:
         attestation=facts["attestations"].get((slug, item.key)),
         waiver=None,
         now=now,
+        repo_facts=facts.get("repository_facts"),
     )
     return state.status
 
 
 def checklist_item_entry(*, repository, template_slug: str, item_key: str) -> tuple[dict, dict]:
     """(the checklist, the item entry) for re-rendering one item row after an action."""
-    data = checklists_for_repository(repository=repository, only_slug=template_slug)
+    data = checklists_for_repository(repository=repository, only_slug=template_slug, only_key=item_key)
     for checklist in data["checklists"]:
         for category in checklist["categories"]:
             for entry in category["items"]:

@@ -19,7 +19,8 @@ from readiness.repos.models import AnalysisRun, CheckResult
 
 def facts_for_repository(*, repository, at: datetime | None = None, run: AnalysisRun | None = None) -> dict:
     """What item statuses are computed from, as of ``at`` (now by default): check statuses of
-    ``run`` (default: the latest succeeded run), current attestations and waivers per (slug, key)."""
+    ``run`` (default: the latest succeeded run), the engine's facts of that run (applicability),
+    current attestations and waivers per (slug, key)."""
     runs = None if run is None else {repository.pk: run}
     return facts_for_repositories(repository_ids=[repository.pk], at=at, runs=runs)[repository.pk]
 
@@ -59,6 +60,8 @@ def facts_for_repositories(*, repository_ids, at: datetime | None = None, runs: 
         rid: {
             "run": runs.get(rid),
             "check_statuses": check_statuses[runs[rid].pk] if runs.get(rid) is not None else None,
+            # What the engine reported about the repository (stack, files...): item applicability.
+            "repository_facts": runs[rid].facts if runs.get(rid) is not None else None,
             "attestations": {},
             "waivers": {},
         }
@@ -87,4 +90,5 @@ def checklist_state_from_facts(
         attestations={key: f for (s, key), f in facts["attestations"].items() if s == slug},
         waivers={key: f for (s, key), f in facts["waivers"].items() if s == slug},
         now=now,
+        repo_facts=facts.get("repository_facts"),
     )

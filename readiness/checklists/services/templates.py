@@ -32,9 +32,12 @@ def _store_template(
     )
     position = 0
     rows = []
+    # The data migration 0002 runs this with a historical model that predates conditions.
+    conditions = _has_conditions(item_model)
     for category in template.categories:
         for item in category.items:
             position += 1
+            extra = {"applies_when": item.applies_when} if conditions else {}
             rows.append(
                 item_model(
                     template=row,
@@ -51,6 +54,7 @@ def _store_template(
                     evidence_required=item.evidence_required,
                     fix=item.fix,
                     sources=[vars(source) for source in item.sources],
+                    **extra,
                 )
             )
     item_model.objects.bulk_create(rows)
@@ -81,7 +85,34 @@ def builtin_templates_sync(
             if applied_model is not None and older:
                 applied_model.objects.filter(template__in=older).update(template=row)
             added += 1
+        if _has_conditions(item_model):
+            builtin_conditions_sync(template_model=template_model, item_model=item_model)
     return added
+
+
+def _has_conditions(item_model) -> bool:
+    return any(f.name == "applies_when" for f in item_model._meta.get_fields())
+
+
+def builtin_conditions_sync(*, template_model=ChecklistTemplate, item_model=TemplateItem) -> set[int]:
+    """Keep the stored built-in items' applicability conditions in step with their YAML.
+
+    A condition says where an item applies, not what it means, so it changes in place, without a
+    new version (and the versions stored before conditions existed get theirs). Returns the ids of
+    the templates whose items changed (their repositories' states need computing again)."""
+    changed: set[int] = set()
+    for template in load_builtin_templates():
+        wanted = {item.id: item.applies_when for item in template.items}
+        rows = item_model.objects.filter(
+            template__team__isnull=True, template__slug=template.slug, template__version=template.version
+        )
+        for row in rows:
+            condition = wanted.get(row.key)
+            if row.applies_when != condition:
+                row.applies_when = condition
+                row.save(update_fields=["applies_when"])
+                changed.add(row.template_id)
+    return changed
 
 
 def template_import_markdown(*, team, title: str, markdown: str, actor=None) -> ChecklistTemplate:

@@ -1,7 +1,9 @@
-"""``{% item_sources item %}``: where a checklist item comes from, with the document's lines."""
+"""``{% item_sources item %}``: where a checklist item comes from, with the document's lines; and
+``|applicability``: when it applies, in words."""
 
 from django import template
 
+from readiness.checklists.applicability import describe
 from readiness.checklists.sources import source_excerpt
 
 register = template.Library()
@@ -18,3 +20,9 @@ def item_sources(item):
         )
         sources.append({**source, "excerpt": excerpt})
     return {"sources": sources, "item": item}
+
+
+@register.filter
+def applicability(condition) -> str:
+    """``{{ item.applies_when|applicability }}``: "Applies to repositories that depend on chromadb"."""
+    return describe(condition) if condition else ""
