@@ -1,7 +1,16 @@
+import atexit
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis keeps its caches in .hypothesis/ under the working directory: not in the checkout. The
+# "ci" profile is derandomized (tests/fuzz/conftest.py), so nothing is lost between runs.
+_hypothesis_home = tempfile.mkdtemp(prefix="readiness-test-hypothesis-")
+atexit.register(shutil.rmtree, _hypothesis_home, ignore_errors=True)
+set_hypothesis_home_dir(_hypothesis_home)
 
 SAMPLE_SERVICE = Path(__file__).resolve().parent.parent / "readiness" / "demo" / "sample-service"
 

@@ -18,7 +18,7 @@ from readiness.checklists.selectors.compare import compare_status
 from readiness.engine.scoring import CATEGORY_TITLES
 from readiness.repos.models import AnalysisRun, Repository, RunStatus, ScoreSnapshot
 from readiness.teams.models import Role, Team
-from readiness.teams.selectors import membership_get, role_at_least
+from readiness.teams.selectors import membership_get
 
 FAILING_STATUSES = ("error", "fail")
 
@@ -73,8 +73,8 @@ def token_team_access(*, token: ApiToken, team_slug: str) -> TeamAccess:
     membership = membership_get(user=token.user, team_slug=team_slug)
     return TeamAccess(
         membership.team,
-        can_trigger=role_at_least(membership, Role.ENGINEER),
-        is_lead=role_at_least(membership, Role.LEAD),
+        can_trigger=membership.can_edit,
+        is_lead=membership.is_lead,
     )
 
 

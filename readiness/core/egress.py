@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from readiness.core.models import AllowedNetwork
 from readiness.probes.guard import AddressPolicy, AllowRule
 
 # A service URL without a port means the scheme's default; deny that port, not the whole host
@@ -49,8 +50,6 @@ def own_service_hosts() -> list[str]:
 
 
 def address_policy() -> AddressPolicy:
-    from readiness.core.models import AllowedNetwork
-
     rules = [
         AllowRule(target=rule.target, port=rule.port, reason=rule.reason, added_by=rule.added_by)
         for rule in AllowedNetwork.objects.all()

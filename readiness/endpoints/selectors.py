@@ -23,7 +23,7 @@ from readiness.engine import HealthFacts
 
 # Read, not changed: the engine's own definition of "reports its dependencies", so the page's
 # cross-check and the health.readiness_reports_dependencies check cannot disagree.
-from readiness.engine.checks.health import _reports_dependencies
+from readiness.engine.checks.health import reports_dependencies
 
 SPARK_HOURS = 24
 SPARK_WIDTH, SPARK_HEIGHT = 120, 24
@@ -355,7 +355,7 @@ def readiness_cross_check(endpoints: list[Endpoint]) -> list[str]:
     for endpoint in endpoints:
         if endpoint.kind != Kind.READINESS or endpoint.last_body_sha256 not in liveness:
             continue
-        if _reports_dependencies(endpoint.last_json):
+        if reports_dependencies(endpoint.last_json):
             continue
         twin = liveness[endpoint.last_body_sha256]
         notes.append(

@@ -19,6 +19,10 @@ from .compose_interpolate import InterpolationError, interpolate
 from .model import Evidence
 from .templates import template_mark
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+if TYPE_CHECKING:
+    from .dockerfile import Dockerfile
+
 # Names Compose itself looks for, and their dotted variants (docker-compose.prod.yml): always
 # compose files. Other *compose*.y(a)ml names (docker-compose-notes.yml) must look like one.
 _CANONICAL = re.compile(r"^(docker-)?compose(\.[^/]+)?\.ya?ml$", re.IGNORECASE)
@@ -48,7 +52,7 @@ class ComposeService:
     # Line of each key under the service, by path relative to it (("healthcheck", "test") -> 12).
     key_lines: dict[tuple, int] = field(default_factory=dict)
     # Set by linking.py to the parsed Dockerfile this service builds, if any.
-    dockerfile: object | None = None
+    dockerfile: Dockerfile | None = None
     # The file that defines the service (``line`` is there), and, for a service merged from several
     # files (an overlay onto its base), the file of each key that came from another one.
     file: str = ""

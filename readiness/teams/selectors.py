@@ -1,7 +1,10 @@
 """Read logic for teams. Every query for team data starts from the user's memberships."""
 
+from datetime import datetime, time, timedelta
+
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from readiness.teams.models import Membership, Role, Team
 
@@ -31,10 +34,6 @@ def role_at_least(membership: Membership, role: str) -> bool:
 
 def activity_filtered(events, data: dict):
     """Narrow an ActivityEvent queryset by a valid ActivityFilterForm's cleaned data."""
-    from datetime import datetime, time, timedelta
-
-    from django.utils import timezone
-
     if data.get("verb"):
         events = events.filter(verb=data["verb"])
     if data.get("actor"):

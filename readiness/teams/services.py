@@ -1,10 +1,14 @@
 """Write logic for teams."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from readiness.teams.activity import activity_record
-from readiness.teams.models import Membership, Role, Team
+from readiness.teams.models import ActivityEvent, Membership, Role, Team
 
 
 @transaction.atomic
@@ -74,8 +78,6 @@ def team_waiver_policy_set(*, team: Team, max_days: int, actor) -> Team:
     old = team.waiver_max_days
     team.waiver_max_days = max_days
     team.save(update_fields=["waiver_max_days"])
-    from readiness.teams.activity import activity_record
-
     activity_record(
         team=team,
         actor=actor,
@@ -88,13 +90,6 @@ def team_waiver_policy_set(*, team: Team, max_days: int, actor) -> Team:
 
 def activity_prune(*, now=None) -> int:
     """Delete audit entries older than AUDIT_RETENTION_DAYS (0 keeps them all); returns how many."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from readiness.teams.models import ActivityEvent
-
     days = settings.AUDIT_RETENTION_DAYS
     if not days:
         return 0

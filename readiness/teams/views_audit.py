@@ -2,6 +2,7 @@
 filters and pages, and as CSV."""
 
 import csv
+import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -97,8 +98,6 @@ def _csv(events, name: str) -> StreamingHttpResponse:
 
 
 def _row(event):
-    import json
-
     return [
         event.created_at.isoformat(),
         event.team.slug if event.team_id else "",

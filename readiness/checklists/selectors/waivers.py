@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
 from readiness.checklists.models import TemplateItem, Waiver
 
 
 def _active_waivers(*, team, today=None):
-    from django.utils import timezone
-
     today = today or timezone.localdate()
     return (
         Waiver.objects.filter(repository__team=team, revoked_at__isnull=True, expires_on__gte=today)
@@ -22,8 +25,6 @@ def _with_titles(waivers, team) -> list:
     keys = {(w.template_slug, w.item_key) for w in waivers}
     titles = {}
     if keys:
-        from django.db.models import Q
-
         rows = TemplateItem.objects.filter(
             Q(template__team=team) | Q(template__team__isnull=True),
             template__is_current=True,
@@ -45,10 +46,6 @@ def waivers_expiring(team, within_days: int = 14, *, today=None) -> list:
     """Active waivers of ``team`` that end within ``within_days`` days (today included), soonest
     first: for the weekly report's reminders and, later, alerts. Each has ``repository``,
     ``item_title``, ``granted_by``, ``reason``, ``expires_on`` and ``days_left``."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     today = today or timezone.localdate()
     soon = _active_waivers(team=team, today=today).filter(expires_on__lte=today + timedelta(days=within_days))
     waivers = _with_titles(soon, team)
@@ -59,8 +56,6 @@ def waivers_expiring(team, within_days: int = 14, *, today=None) -> list:
 
 def waiver_active(*, repository, template_slug: str, item_key: str):
     """The item's waiver in force today, or None."""
-    from django.utils import timezone
-
     return (
         Waiver.objects.filter(
             repository=repository,

@@ -3,7 +3,7 @@ overwritten: ticks and undos append rows, a waiver ended early keeps who ended i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -150,8 +150,6 @@ def waiver_grant(
 
 def waiver_latest_expiry(*, team) -> date:
     """The latest expiry a waiver granted today may have under the team's policy."""
-    from datetime import timedelta
-
     return timezone.localdate() + timedelta(days=team.waiver_max_days)
 
 

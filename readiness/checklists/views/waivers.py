@@ -9,7 +9,6 @@ from django.shortcuts import redirect, render
 from readiness.checklists.selectors import waivers as selectors
 from readiness.teams.access import team_view
 from readiness.teams.models import WAIVER_MAX_DAYS_LIMIT, Role
-from readiness.teams.selectors import role_at_least
 from readiness.teams.services import team_waiver_policy_set
 
 EXPIRING_SOON_DAYS = 14
@@ -27,7 +26,7 @@ class WaiverPolicyForm(forms.Form):
 @team_view(min_role={"GET": Role.VIEWER, "POST": Role.LEAD}, refusal="Only team leads set the waiver policy.")
 def team_waivers(request, membership):
     team = membership.team
-    is_lead = role_at_least(membership, Role.LEAD)
+    is_lead = membership.is_lead
     form = WaiverPolicyForm(initial={"waiver_max_days": team.waiver_max_days})
     if request.method == "POST":
         form = WaiverPolicyForm(request.POST)

@@ -40,7 +40,7 @@ STACK_MANIFESTS = {
 KEY_MATERIAL_PROBES = ("server.pem", "server.key", "keystore.p12", "id_rsa", "secrets/")
 MAX_EVIDENCE_PER_CONTEXT = 10
 
-Evaluate = Callable[[BuildContext, DockerIgnore, object], list[str]]
+Evaluate = Callable[[BuildContext, DockerIgnore | None, object], list[str] | None]
 
 
 def _judge(project, check_id: str, evaluate: Evaluate, *, reads_patterns: bool = True):

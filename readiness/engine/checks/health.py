@@ -195,7 +195,9 @@ def _is_state(value) -> bool:
     return False
 
 
-def _reports_dependencies(body) -> bool:
+def reports_dependencies(body) -> bool:
+    """Whether a readiness JSON body names its dependencies with a state each (public: the endpoints
+    page cross-checks with the same rule)."""
     if not isinstance(body, dict):
         return False
     for key, value in body.items():
@@ -229,7 +231,7 @@ def readiness_reports_dependencies(project) -> CheckResult:
     findings = []
     for endpoint, latest in _probed(endpoints):
         body = latest.get("json")
-        if _reports_dependencies(body):
+        if reports_dependencies(body):
             findings.append((Status.PASS, Evidence(endpoint["url"], None, "reports dependency states")))
         elif body is None:
             findings.append((Status.FAIL, Evidence(endpoint["url"], None, "does not answer JSON")))

@@ -14,12 +14,16 @@ from ..model import CheckResult, Evidence, Status
 from .files import Files
 from .model import Fix
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs start-up time
+if TYPE_CHECKING:
+    from ..project import Project
+
 FIXABLE_STATUSES = (Status.FAIL, Status.WARN)
 
 
 @dataclass
 class FixContext:
-    project: object  # project.Project
+    project: Project
     files: Files
 
 
