@@ -307,6 +307,7 @@ CELERY_TASK_ROUTES = {
     "repos.*": {"queue": "analysis"},
     "probes.*": {"queue": "probes"},
     "reports.*": {"queue": "email"},
+    "teams.invitation_email": {"queue": "email"},
 }
 CELERY_BEAT_SCHEDULE = {
     "repos.sweep_stuck_runs": {"task": "repos.sweep_stuck_runs", "schedule": 60.0},

@@ -357,7 +357,8 @@ def outbox_task(renew: Callable[..., None] | None = None):
         def wrapper(*args, outbox_id: int | None = None, **kwargs):
             if outbox_id is None:
                 return fn(*args, **kwargs)
-            close_old_connections()  # a connection broken by a database restart is replaced first
+            if not connection.in_atomic_block:  # never under a caller's transaction (a test's)
+                close_old_connections()  # a connection broken by a database restart is replaced first
             message = outbox_claim(outbox_id=outbox_id)
             if message is None:
                 logger.info("outbox %s: taken, done or not due; nothing to do", outbox_id)

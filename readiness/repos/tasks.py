@@ -6,6 +6,7 @@ import logging
 from celery import shared_task
 
 from readiness.core.logging import log_changes
+from readiness.core.outbox import outbox_task
 from readiness.repos import services
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,8 @@ def scheduled_analysis_task(repository_id: int) -> None:
     services.analysis_request_scheduled(repository_id=repository_id)
 
 
-@shared_task(name="repos.reachability_check")
+@shared_task(name="repos.reachability_check", acks_late=True, reject_on_worker_lost=True)
+@outbox_task()
 def reachability_check_task(repository_id: int) -> None:
     from readiness.repos.reachability import reachability_check
 
