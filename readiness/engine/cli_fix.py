@@ -123,7 +123,8 @@ def explain(check_id: str) -> str:
         " · ".join(facts),
         "",
         "Wants",
-        *_wrap(meta.description or meta.title),
+        # The description is a docstring (reST ``code``); a terminal reads `code` better.
+        *_wrap((meta.description or meta.title).replace("``", "`")),
         "",
     ]
     lines.append("Why")

@@ -67,15 +67,20 @@ def _send_stamp(invitation: Invitation) -> int:
     return (invitation.expires_at - _EPOCH) // timedelta(microseconds=1)
 
 
-def _send(invitation: Invitation, *, delay: float = 0) -> None:
-    """Ask for the e-mail, in the caller's transaction: one outbox row per send of the invitation."""
+def _send(invitation: Invitation) -> None:
+    """Ask for the e-mail, in the caller's transaction: one outbox row per send of the invitation.
+    ``invitation.email_request`` is the row; after commit its ``published`` is False when the broker
+    could not be told (the e-mail goes out when the workers are reachable)."""
     stamp = _send_stamp(invitation)
-    outbox_enqueue(
-        task=EMAIL_TASK,
-        args=[invitation.pk, stamp],
-        dedup_key=f"invitation-email:{invitation.pk}:{stamp}",
-        delay=delay,
+    invitation.email_request = outbox_enqueue(
+        task=EMAIL_TASK, args=[invitation.pk, stamp], dedup_key=f"invitation-email:{invitation.pk}:{stamp}"
     )
+
+
+def invitation_email_waits(invitation: Invitation) -> bool:
+    """True when the e-mail asked for could not be handed to the workers yet (the broker is away)."""
+    request = getattr(invitation, "email_request", None)
+    return request is not None and request.published is False
 
 
 def _message(invitation: Invitation, stamp: int) -> EmailMessage:

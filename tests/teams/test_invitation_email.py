@@ -42,6 +42,8 @@ def test_an_invitation_made_while_the_broker_is_down_is_e_mailed_once_it_is_back
             {"email": "erin@example.com", "role": "engineer"},
         )
     assert response.status_code == 302 and time.monotonic() - started < 10
+    page = client.get(response.url).content.decode()
+    assert "Invitation sent to erin@example.com; the e-mail goes out when the workers are reachable." in page
     invitation = Invitation.objects.get(email="erin@example.com")
     row = OutboxMessage.objects.get(task=invitations.EMAIL_TASK)
     assert row.state == OutboxState.PENDING and row.publishes == 0, "the publish failed; the row waits"
