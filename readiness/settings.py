@@ -313,6 +313,7 @@ CELERY_TASK_ROUTES = {
     "repos.*": {"queue": "analysis"},
     "probes.*": {"queue": "probes"},
     "reports.*": {"queue": "email"},
+    "teams.invitation_email": {"queue": "email"},
     # Alerts are messages to people too: the e-mail queue's workers send them (docs/alerts.md).
     "alerts.*": {"queue": "email"},
 }

@@ -29,3 +29,56 @@ def running_worker(*queues: str):
             yield worker
     finally:
         task_postrun.disconnect(_close_thread_connection)
+
+
+def deliver_outbox(*, task_prefix: str = "", now=None) -> int:
+    """Run, in this process, the task of every due pending outbox row (whose task starts with
+    ``task_prefix``) as a worker's delivery would: claim, work, done. The number of rows run."""
+    from django.utils import timezone
+
+    from readiness.core.models import OutboxMessage, OutboxState
+
+    _import_task_modules()
+    rows = list(
+        OutboxMessage.objects.filter(
+            state=OutboxState.PENDING, available_at__lte=now or timezone.now(), task__startswith=task_prefix
+        ).order_by("pk")
+    )
+    for row in rows:
+        app.tasks[row.task](*row.args, outbox_id=row.pk)
+    return len(rows)
+
+
+def _import_task_modules() -> None:
+    """Register the apps' tasks as a worker does (not through Celery's loader, whose Django fix-up
+    configures logging again and would drop pytest's capture handler)."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if config.name.startswith("readiness.") and find_spec(f"{config.name}.tasks"):
+            import_module(f"{config.name}.tasks")
+
+
+@contextmanager
+def broker_unreachable():
+    """While inside, every publish goes to a port where nothing listens: kombu's own connection is
+    refused, as when Redis is stopped. Leaving the block is the broker coming back."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    original = app.send_task
+
+    def refused(*args, **kwargs):
+        with app.connection_for_write(dead) as connection:
+            return original(*args, connection=connection, **kwargs)
+
+    app.send_task = refused
+    try:
+        yield dead
+    finally:
+        del app.send_task  # back to the class's method

@@ -138,3 +138,10 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+    @property
+    def default_connection_params(self):
+        # A folder has no host: without this, every clone of the connection (the worker's banner,
+        # its consumers, each producer) logged kombu's "No hostname was supplied. Reverting to
+        # default 'localhost'" warning.
+        return {"port": self.default_port}

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import json
 import logging
 import os
 import random
@@ -42,7 +43,16 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, close_old_connections, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -56,6 +66,13 @@ _current: contextvars.ContextVar[OutboxMessage | None] = contextvars.ContextVar(
 # The first publish happens on commit; the relay steps in if the row is still pending this long after.
 FIRST_RELAY_GRACE = timedelta(seconds=5)
 DB_RETRY_BACKOFF_MAX_S = 60
+# Database errors that say nothing about the task's code (a restart, a failover, a broken or locked
+# connection, a serialisation failure): retried for as long as it takes. Others (an integrity, data
+# or programming error) are usually a bug, but can be a race that a retry resolves: retried this
+# many attempts of the row, then the row is done and the error raised, so a poison message cannot
+# cycle for ever.
+TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, InternalError)
+MAX_ATTEMPTS_AFTER_OTHER_DB_ERRORS = 5
 
 
 def _lease() -> timedelta:
@@ -137,7 +154,11 @@ def outbox_publish(message: OutboxMessage) -> bool:
         logger.warning("could not publish %s (%s); the relay will", message.dedup_key, exc)
         return False
     try:
-        OutboxMessage.objects.filter(pk=message.pk, state=message.state).update(
+        # Only the request this message carries: a row armed again meanwhile (a retry with its own
+        # due time) keeps the relay time its own publish sets.
+        OutboxMessage.objects.filter(
+            pk=message.pk, state=message.state, available_at=message.available_at
+        ).update(
             published_at=now,
             publishes=F("publishes") + 1,
             relay_after=max(now, message.available_at) + _republish_after(),
@@ -228,10 +249,22 @@ def holder_gone(claimed_by: str) -> bool:
     return not _pid_alive(int(pid))
 
 
-def outbox_claim(*, outbox_id: int, now=None) -> OutboxMessage | None:
+def outbox_claim(
+    *, outbox_id: int, now=None, task: str | None = None, args: list | None = None
+) -> OutboxMessage | None:
     """Take the row for this delivery, or None when it is done, gone, not yet due, or held by a
-    claim whose lease is alive. One conditional UPDATE: of two deliveries exactly one wins."""
+    claim whose lease is alive. One conditional UPDATE: of two deliveries exactly one wins.
+
+    ``task`` and ``args``, the delivered message's, must be the row's: a message still in the broker
+    from before its row was armed again with other arguments, or naming a row of another database
+    (restored from a backup, or another deployment sharing the broker), must not take that row and
+    mark someone else's request done."""
     now = now or timezone.now()
+    mine = Q(pk=outbox_id)
+    if task is not None:
+        mine &= Q(task=task)
+    if args is not None:
+        mine &= Q(args=args)
     claim = {
         "state": OutboxState.CLAIMED,
         "claim_token": uuid.uuid4().hex,
@@ -240,7 +273,7 @@ def outbox_claim(*, outbox_id: int, now=None) -> OutboxMessage | None:
         "attempts": F("attempts") + 1,
     }
     won = (
-        OutboxMessage.objects.filter(pk=outbox_id, available_at__lte=now)
+        OutboxMessage.objects.filter(mine, available_at__lte=now)
         .filter(Q(state=OutboxState.PENDING) | Q(state=OutboxState.CLAIMED, lease_until__lt=now))
         .update(**claim)
     )
@@ -248,7 +281,7 @@ def outbox_claim(*, outbox_id: int, now=None) -> OutboxMessage | None:
         # Held by a live lease: unless its holder is a process of this host that is gone, in which
         # case this delivery takes over now (compare-and-swap on the dead holder's token).
         held = (
-            OutboxMessage.objects.filter(pk=outbox_id, state=OutboxState.CLAIMED)
+            OutboxMessage.objects.filter(mine, state=OutboxState.CLAIMED)
             .values("claim_token", "claimed_by")
             .first()
         )
@@ -364,10 +397,11 @@ def outbox_task(renew: Callable[..., None] | None = None):
         def wrapper(*args, outbox_id: int | None = None, **kwargs):
             if outbox_id is None:
                 return fn(*args, **kwargs)
-            close_old_connections()  # a connection broken by a database restart is replaced first
-            message = outbox_claim(outbox_id=outbox_id)
+            if not connection.in_atomic_block:  # never under a caller's transaction (a test's)
+                close_old_connections()  # a connection broken by a database restart is replaced first
+            message = outbox_claim(outbox_id=outbox_id, task=_task_name(), args=_message_args(args))
             if message is None:
-                logger.info("outbox %s: taken, done or not due; nothing to do", outbox_id)
+                logger.info("outbox %s: taken, done, not due or another request; nothing to do", outbox_id)
                 return None
             try:
                 keeper = LeaseKeeper(message, (lambda: renew(*args)) if renew else None)
@@ -377,7 +411,15 @@ def outbox_task(renew: Callable[..., None] | None = None):
                         result = fn(*args, **kwargs)
                 finally:
                     _current.reset(token)
-            except DatabaseError as exc:
+            except (DatabaseError, InterfaceError) as exc:
+                if not isinstance(exc, TRANSIENT_DB_ERRORS) and (
+                    message.attempts >= MAX_ATTEMPTS_AFTER_OTHER_DB_ERRORS
+                ):
+                    logger.error(
+                        "outbox %s: %s on attempt %s; giving up", message.dedup_key, exc, message.attempts
+                    )
+                    _finish_quietly(message)
+                    raise
                 # Transient (a restart, a failover): back to pending with a short backoff. If the
                 # database is still away this fails too, and the lease brings the row back later.
                 logger.warning("outbox %s: database error, retrying: %s", message.dedup_key, exc)
@@ -399,6 +441,26 @@ def outbox_task(renew: Callable[..., None] | None = None):
         return wrapper
 
     return decorator
+
+
+def _message_args(args: tuple) -> list | None:
+    """The delivered message's arguments as the row stores them (a bound task's ``self`` left out,
+    tuples as lists); None when they are not JSON (a direct call's: nothing to compare)."""
+    from celery import Task
+
+    if args and isinstance(args[0], Task):
+        args = args[1:]
+    try:
+        return json.loads(json.dumps(list(args)))
+    except (TypeError, ValueError):
+        return None
+
+
+def _task_name() -> str | None:
+    """The name of the Celery task being run (None outside one: a plain call of the function)."""
+    from celery import current_task
+
+    return getattr(current_task, "name", None) if current_task else None
 
 
 def _finish_quietly(message: OutboxMessage) -> None:

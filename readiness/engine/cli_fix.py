@@ -60,8 +60,15 @@ def run_fix(args: argparse.Namespace, report: ScanReport, root: Path, rescan, em
         planned = plan(root, fixes)
     except FixRefused as exc:
         raise FixUsageError(f"{exc}; nothing was written") from exc
-    without = sorted(
-        {r.id for r in report.results for f in r.fixes if not f.edits} - {f.check for f in fixes}
+    # Findings with no edits, and why (a base whose user tools are unknown, an image that must start
+    # as root...): the reason, once per distinct one, so the report's generic fix text is not all.
+    without = list(
+        dict.fromkeys(
+            f"no automatic fix ({r.id})" + _reason(f.summary)
+            for r in report.results
+            for f in r.fixes
+            if not f.edits
+        )
     )
     if not args.write:
         emit(planned.diff(), args.output)
@@ -81,10 +88,17 @@ def run_fix(args: argparse.Namespace, report: ScanReport, root: Path, rescan, em
         _note(f"not applied yet: {fix.check} ({fix.summary}): {reason}; run --fix again after this")
     for fix in planned.applied:
         if fix.note:
-            _note(f"check: {fix.check}: {fix.note}")
-    if without:
-        _note("no automatic fix for: " + ", ".join(without) + " (see the report's fix text)")
+            _note(f"check: {fix.check} ({', '.join(fix.files)}): {fix.note}")
+    for line in without:
+        _note(line)
     return rescan() if args.write else report
+
+
+def _reason(summary: str) -> str:
+    """A fix's summary after "no automatic fix" (": why", " for web: why"), or ": summary"."""
+    if summary.startswith("no automatic fix"):
+        return summary.removeprefix("no automatic fix")
+    return f": {summary}" if summary else ""
 
 
 def _note(line: str) -> None:
@@ -109,7 +123,8 @@ def explain(check_id: str) -> str:
         " · ".join(facts),
         "",
         "Wants",
-        *_wrap(meta.description or meta.title),
+        # The description is a docstring (reST ``code``); a terminal reads `code` better.
+        *_wrap((meta.description or meta.title).replace("``", "`")),
         "",
     ]
     lines.append("Why")

@@ -1,10 +1,13 @@
-"""Is a registered repository reachable, and does its branch exist? Checked in the background."""
+"""Is a registered repository reachable, and does its branch exist? Checked in the background.
+
+The check is an outbox row (readiness/core/outbox.py) committed with the change that asked for it:
+a broker outage delays it and loses nothing (the repository does not stay "checking" for ever)."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 
+from readiness.core.outbox import outbox_enqueue
 from readiness.repos.models import Repository
 from readiness.repos.sourcing import SourceError, fetch_options, local_path_of, repository_token
 from readiness.sources.errors import FetchError
@@ -14,12 +17,13 @@ CHECKING, OK, FAILED = "checking", "ok", "failed"
 
 
 def reachability_request(*, repository: Repository) -> None:
-    """Mark the repository as being checked and enqueue the check once the transaction commits."""
-    from readiness.repos.tasks import reachability_check_task
-
+    """Mark the repository as being checked and ask for the check, in the caller's transaction. A
+    check asked for again while one waits is the same request; while one runs, it runs again after."""
     Repository.objects.filter(pk=repository.pk).update(reachability=CHECKING, reachability_message="")
     repository.reachability = CHECKING
-    transaction.on_commit(lambda: reachability_check_task.delay(repository.pk))
+    outbox_enqueue(
+        task="repos.reachability_check", args=[repository.pk], dedup_key=f"reachability:{repository.pk}"
+    )
 
 
 def _check(repository: Repository) -> str:

@@ -25,7 +25,8 @@ def scheduled_analysis_task(repository_id: int) -> None:
     services.analysis_request_scheduled(repository_id=repository_id)
 
 
-@shared_task(name="repos.reachability_check")
+@shared_task(name="repos.reachability_check", acks_late=True, reject_on_worker_lost=True)
+@outbox_task()
 def reachability_check_task(repository_id: int) -> None:
     from readiness.repos.reachability import reachability_check
 

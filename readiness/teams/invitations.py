@@ -5,27 +5,45 @@ address may accept it (a verified address, or the account's own e-mail field, wh
 change themselves); a new account made from the link gets that address, verified, since the link
 proves the person reads its mail. One open invitation per address and team (a database
 constraint); accepted, revoked and expired links stop working. Every step is in the audit log.
+
+The e-mail is an outbox row (readiness/core/outbox.py) committed with the invitation or its resend:
+a broker outage delays it and loses nothing; the ``teams.invitation_email`` task sends it, retrying
+transient SMTP failures with backoff. A resend is a new request, and a request superseded by a later
+resend, or whose invitation was accepted, revoked or expired meanwhile, sends nothing.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+import smtplib
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from readiness.core.outbox import outbox_enqueue
 from readiness.teams.activity import activity_record
 from readiness.teams.models import Invitation, Membership
 from readiness.teams.services import membership_add
 
+logger = logging.getLogger(__name__)
+
 SALT = "readiness.teams.invitation"
 INVITATION_DAYS = 7
+EMAIL_TASK = "teams.invitation_email"
+# Transient SMTP failures are retried with exponential backoff (30 s, 1 min, ... up to an hour)
+# for this many attempts of one send, about four hours in all.
+EMAIL_ATTEMPTS = 8
+EMAIL_BACKOFF_S, EMAIL_BACKOFF_MAX_S = 30, 3600
+RETRYABLE = (smtplib.SMTPException, OSError)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class InvitationError(Exception):
@@ -44,7 +62,28 @@ def invitation_link(invitation: Invitation) -> str:
     return settings.SITE_URL + reverse("invitation_accept", kwargs={"token": invitation_token(invitation)})
 
 
+def _send_stamp(invitation: Invitation) -> int:
+    """Which send of the invitation a request is: its expiry in microseconds (a resend moves it)."""
+    return (invitation.expires_at - _EPOCH) // timedelta(microseconds=1)
+
+
 def _send(invitation: Invitation) -> None:
+    """Ask for the e-mail, in the caller's transaction: one outbox row per send of the invitation.
+    ``invitation.email_request`` is the row; after commit its ``published`` is False when the broker
+    could not be told (the e-mail goes out when the workers are reachable)."""
+    stamp = _send_stamp(invitation)
+    invitation.email_request = outbox_enqueue(
+        task=EMAIL_TASK, args=[invitation.pk, stamp], dedup_key=f"invitation-email:{invitation.pk}:{stamp}"
+    )
+
+
+def invitation_email_waits(invitation: Invitation) -> bool:
+    """True when the e-mail asked for could not be handed to the workers yet (the broker is away)."""
+    request = getattr(invitation, "email_request", None)
+    return request is not None and request.published is False
+
+
+def _message(invitation: Invitation, stamp: int) -> EmailMessage:
     context = {
         "team": invitation.team,
         "invited_by": invitation.invited_by,
@@ -53,13 +92,62 @@ def _send(invitation: Invitation) -> None:
         "role": invitation.get_role_display(),
         "days": INVITATION_DAYS,
     }
-    transaction.on_commit(
-        lambda: send_mail(
-            render_to_string("emails/invitation-subject.txt", context).strip(),
-            render_to_string("emails/invitation-body.txt", context),
-            settings.DEFAULT_FROM_EMAIL,
-            [invitation.email],
+    domain = urlsplit(settings.SITE_URL).hostname or "readiness.invalid"
+    return EmailMessage(
+        subject=render_to_string("emails/invitation-subject.txt", context).strip(),
+        body=render_to_string("emails/invitation-body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[invitation.email],
+        headers={
+            "Auto-Submitted": "auto-generated",
+            # The same id on every attempt of one send: a copy that went out twice (a worker that
+            # died after the server accepted it) is one message to mail clients.
+            "Message-ID": f"<invitation.{invitation.pk}.{stamp}@{domain}>",
+        },
+    )
+
+
+def invitation_email_send(*, invitation_id: int, stamp: int, attempt: int = 1) -> float | None:
+    """Send one requested invitation e-mail (the outbox task's work). Returns the seconds to wait
+    before trying again after a transient SMTP failure, None when there is nothing more to do: sent,
+    given up (logged), or not to be sent (the invitation is closed, expired, or was resent since:
+    that later request sends it)."""
+    invitation = Invitation.objects.select_related("team", "invited_by").filter(pk=invitation_id).first()
+    if invitation is None or invitation.accepted_at is not None or invitation.revoked_at is not None:
+        logger.info("invitation %s is closed; its e-mail is not sent", invitation_id)
+        return None
+    if _send_stamp(invitation) != stamp or invitation.expires_at < timezone.now():
+        logger.info("invitation %s was resent or expired; this request's e-mail is not sent", invitation_id)
+        return None
+    try:
+        _message(invitation, stamp).send(fail_silently=False)
+    except RETRYABLE as exc:
+        refused = isinstance(exc, smtplib.SMTPRecipientsRefused) and all(
+            code >= 500 for code, _ in exc.recipients.values()
         )
+        if refused or attempt >= EMAIL_ATTEMPTS:
+            logger.error(
+                "invitation %s: could not e-mail %s after %s attempt(s), giving up: %s",
+                invitation_id,
+                invitation.email,
+                attempt,
+                exc,
+            )
+            return None
+        retry_in = min(EMAIL_BACKOFF_MAX_S, EMAIL_BACKOFF_S * 2 ** (attempt - 1))
+        logger.warning("invitation %s: e-mail failed (%s); again in %s s", invitation_id, exc, retry_in)
+        return retry_in
+    logger.info("invitation %s e-mailed to %s", invitation_id, invitation.email)
+    return None
+
+
+def invitation_email_retry_later(*, invitation_id: int, stamp: int, delay: float) -> None:
+    """Arm the send's outbox row again (the task's retry after a transient failure)."""
+    outbox_enqueue(
+        task=EMAIL_TASK,
+        args=[invitation_id, stamp],
+        dedup_key=f"invitation-email:{invitation_id}:{stamp}",
+        delay=delay,
     )
 
 
@@ -76,27 +164,28 @@ def invitation_create(*, team, email: str, role: str, invited_by) -> Invitation:
     if Membership.objects.filter(team=team, user__email__iexact=email).exists():
         raise InvitationError(f"{email} is already a member of {team.name}.")
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            # An expired invitation left open would block a new one: close it first.
-            team.invitations.filter(
-                email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lt=now
-            ).update(revoked_at=now)
-            invitation = Invitation.objects.create(
-                team=team,
-                email=email,
-                role=role,
-                invited_by=invited_by,
-                expires_at=now + timedelta(days=INVITATION_DAYS),
-            )
-    except IntegrityError:
-        raise InvitationError(
-            f"{email} already has an open invitation; send it again or revoke it from the list."
-        ) from None
-    activity_record(
-        team=team, actor=invited_by, verb="member.invited", target=email, obj=invitation, role=role
-    )
-    _send(invitation)
+    with transaction.atomic():  # the invitation, its audit entry and its e-mail's request together
+        try:
+            with transaction.atomic():
+                # An expired invitation left open would block a new one: close it first.
+                team.invitations.filter(
+                    email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lt=now
+                ).update(revoked_at=now)
+                invitation = Invitation.objects.create(
+                    team=team,
+                    email=email,
+                    role=role,
+                    invited_by=invited_by,
+                    expires_at=now + timedelta(days=INVITATION_DAYS),
+                )
+        except IntegrityError:
+            raise InvitationError(
+                f"{email} already has an open invitation; send it again or revoke it from the list."
+            ) from None
+        activity_record(
+            team=team, actor=invited_by, verb="member.invited", target=email, obj=invitation, role=role
+        )
+        _send(invitation)
     return invitation
 
 

@@ -44,12 +44,21 @@ def member_invite(request, membership):
     if not form.is_valid():
         return _members_page(request, membership, invite_form=form, status=400)
     try:
-        invitations.invitation_create(team=membership.team, invited_by=request.user, **form.cleaned_data)
+        invitation = invitations.invitation_create(
+            team=membership.team, invited_by=request.user, **form.cleaned_data
+        )
     except invitations.InvitationError as exc:
         form.add_error("email", str(exc))
         return _members_page(request, membership, invite_form=form, status=409)
-    messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+    messages.success(request, f"Invitation sent to {form.cleaned_data['email']}{_later(invitation)}.")
     return redirect("members", team_slug=membership.team.slug)
+
+
+def _later(invitation) -> str:
+    """The broker is away: the invitation is saved and its e-mail waits in the outbox."""
+    if invitations.invitation_email_waits(invitation):
+        return "; the e-mail goes out when the workers are reachable"
+    return ""
 
 
 def _invitation(membership, kwargs) -> dict:
@@ -60,11 +69,11 @@ def _invitation(membership, kwargs) -> dict:
 @team_view(methods=["POST"], min_role=Role.LEAD, refusal=INVITATIONS_LEADS_ONLY, scope=_invitation)
 def invitation_resend(request, membership, invitation):
     try:
-        invitations.invitation_resend(invitation=invitation, actor=request.user)
+        invitation = invitations.invitation_resend(invitation=invitation, actor=request.user)
     except invitations.InvitationError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Invitation sent to {invitation.email} again.")
+        messages.success(request, f"Invitation sent to {invitation.email} again{_later(invitation)}.")
     return redirect("members", team_slug=membership.team.slug)
 
 

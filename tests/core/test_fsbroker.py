@@ -82,3 +82,15 @@ def test_exchange_table_is_replaced_whole(tmp_path):
     fsbroker.write_atomically(target, b"[1, 2]")
     assert target.read_bytes() == b"[1, 2]"
     assert [p.name for p in tmp_path.iterdir()] == ["table.exchange"]
+
+
+def test_a_connection_and_its_clones_log_no_hostname_warning(tmp_path, caplog):
+    """kombu warned "No hostname was supplied. Reverting to default 'localhost'" at every clone of a
+    filesystem:// connection (the worker clones it for its consumers and producers)."""
+    with Connection("filesystem://", transport=TRANSPORT, transport_options=_options(tmp_path)) as conn:
+        queue = conn.SimpleQueue("hostname-test")
+        queue.put({"n": 1})
+        assert queue.get(timeout=10).payload == {"n": 1}
+        queue.close()
+        conn.clone().info()
+    assert "No hostname" not in caplog.text

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from celery import shared_task
-from django.db import OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from readiness.core import outbox
@@ -26,11 +26,22 @@ def outbox_probe_task(label: str) -> str:
     if action == "db_error":
         BEHAVIOUR.pop(label)
         raise OperationalError("server closed the connection unexpectedly")
+    if action == "integrity_error":
+        raise IntegrityError("duplicate key value violates unique constraint")
+    if action == "interface_error":
+        raise InterfaceError("connection already closed")
     if action == "rearm":
         BEHAVIOUR.pop(label)
         outbox.outbox_enqueue(task="tests.outbox_probe", args=[label], dedup_key=f"t:{label}", delay=60)
     if isinstance(action, float):
         time.sleep(action)
+    return label
+
+
+@shared_task(bind=True, name="tests.outbox_bound", queue="analysis")
+@outbox.outbox_task()
+def outbox_bound_task(self, label: str) -> str:
+    CALLS.append((label, self.name))
     return label
 
 
@@ -196,3 +207,120 @@ def test_the_relay_publishes_at_once_a_claim_whose_local_holder_is_gone(django_c
         claimed_by=f"{socket.gethostname()}:{dead.pid}:1", relay_after=timezone.now()
     )
     assert outbox.outbox_relay() == 1
+
+
+# --- races: a redelivered or stale message, two relays, a poison message ------------------------
+
+
+@pytest.mark.django_db
+def test_a_stale_message_cannot_take_its_row_armed_again_with_other_arguments():
+    """A message still in the broker from before its row was armed again with other arguments, or
+    one naming a row of another database (a restored backup), must not mark that request done."""
+    message = outbox.outbox_enqueue(task="tests.outbox_probe", args=["old"], dedup_key="t:rearmed")
+    outbox.outbox_enqueue(task="tests.outbox_probe", args=["new"], dedup_key="t:rearmed")
+    assert outbox.outbox_claim(outbox_id=message.pk, task="tests.outbox_probe", args=["old"]) is None
+    assert outbox.outbox_claim(outbox_id=message.pk, task="tests.other", args=["new"]) is None
+    claim = outbox.outbox_claim(outbox_id=message.pk, task="tests.outbox_probe", args=["new"])
+    assert claim is not None and claim.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_whose_arguments_are_not_its_rows_does_nothing():
+    message = _enqueue("mine")
+    outbox_probe_task("someone-else", outbox_id=message.pk)  # as a worker runs the delivered message
+    row = OutboxMessage.objects.get(pk=message.pk)
+    assert CALLS == [] and row.state == OutboxState.PENDING and row.attempts == 0
+    outbox_probe_task("mine", outbox_id=message.pk)
+    assert [c[0] for c in CALLS] == ["mine"]
+    assert OutboxMessage.objects.get(pk=message.pk).state == OutboxState.DONE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_relays_at_once_publish_each_row_once(monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    from readiness.celery import app
+
+    now = timezone.now()
+    rows = [
+        OutboxMessage.objects.create(
+            dedup_key=f"t:relay-{n}",
+            task="tests.outbox_probe",
+            args=[f"r{n}"],
+            available_at=now,
+            relay_after=now,
+        )
+        for n in range(60)
+    ]
+    published: list[int] = []
+    lock = threading.Lock()
+
+    def fake_send(name, args=None, kwargs=None, **options):
+        time.sleep(0.005)  # a publish takes a moment: the relays overlap
+        with lock:
+            published.append(kwargs["outbox_id"])
+
+    monkeypatch.setattr(app, "send_task", fake_send)
+    start = threading.Barrier(2)
+
+    def relay():
+        try:
+            start.wait()
+            outbox.outbox_relay(now=now + timedelta(seconds=1))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=relay) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(published) == sorted(r.pk for r in rows), "each row once, none twice, none left"
+    assert outbox.outbox_relay(now=now + timedelta(seconds=2)) == 0
+
+
+@pytest.mark.django_db
+def test_a_late_publish_of_an_earlier_request_leaves_a_rearmed_rows_relay_time(monkeypatch):
+    from readiness.celery import app
+
+    monkeypatch.setattr(app, "send_task", lambda *a, **k: None)
+    first = _enqueue("late")  # its publish is slow: the task ran and armed the row again meanwhile
+    again = _enqueue("late", delay=600)
+    relay_after = OutboxMessage.objects.get(pk=again.pk).relay_after
+    assert outbox.outbox_publish(first)
+    row = OutboxMessage.objects.get(pk=again.pk)
+    assert row.relay_after == relay_after and row.publishes == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_poison_message_is_not_retried_for_ever_but_an_outage_is():
+    BEHAVIOUR["poison"] = "integrity_error"
+    message = _enqueue("poison")
+    for attempt in range(1, outbox.MAX_ATTEMPTS_AFTER_OTHER_DB_ERRORS + 1):
+        OutboxMessage.objects.filter(pk=message.pk).update(available_at=timezone.now())
+        if attempt < outbox.MAX_ATTEMPTS_AFTER_OTHER_DB_ERRORS:
+            outbox_probe_task("poison", outbox_id=message.pk)  # released: a race may resolve
+            assert OutboxMessage.objects.get(pk=message.pk).state == OutboxState.PENDING
+        else:
+            with pytest.raises(IntegrityError):
+                outbox_probe_task("poison", outbox_id=message.pk)
+    row = OutboxMessage.objects.get(pk=message.pk)
+    assert row.state == OutboxState.DONE and row.attempts == outbox.MAX_ATTEMPTS_AFTER_OTHER_DB_ERRORS
+
+    BEHAVIOUR["outage"] = "interface_error"  # "connection already closed": not a DatabaseError
+    outage = _enqueue("outage")
+    for _ in range(outbox.MAX_ATTEMPTS_AFTER_OTHER_DB_ERRORS + 2):
+        OutboxMessage.objects.filter(pk=outage.pk).update(available_at=timezone.now())
+        outbox_probe_task("outage", outbox_id=outage.pk)
+    row = OutboxMessage.objects.get(pk=outage.pk)
+    assert row.state == OutboxState.PENDING and row.attempts == outbox.MAX_ATTEMPTS_AFTER_OTHER_DB_ERRORS + 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bound_task_is_matched_on_its_arguments_without_self():
+    message = outbox.outbox_enqueue(task="tests.outbox_bound", args=["bound"], dedup_key="t:bound")
+    outbox_bound_task("bound", outbox_id=message.pk)
+    assert CALLS == [("bound", "tests.outbox_bound")]
+    assert OutboxMessage.objects.get(pk=message.pk).state == OutboxState.DONE

@@ -387,3 +387,18 @@ def test_compose_and_ci_checks_carry_what_a_user_needs():
     for meta in metas:
         assert meta.title and meta.description and meta.remediation, meta.id
         assert not meta.remediation.startswith(" "), meta.id  # pasteable, not indented
+
+
+def test_the_catalogs_own_workflow_snippets_pass_ci_actions_pinned():
+    """Following one check's advice must not earn a warning from another: every `uses:` a
+    remediation shows is pinned to a commit (the tag in a comment)."""
+    import re
+
+    from readiness.engine.checks.ci import _unpinned
+
+    shown = []
+    for meta, _ in all_checks():
+        for reference in re.findall(r"uses:\s*(\S+)", meta.remediation or ""):
+            shown.append(reference)
+            assert _unpinned(reference) is None, f"{meta.id}: {reference}"
+    assert len(shown) >= 4

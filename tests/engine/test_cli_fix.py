@@ -261,3 +261,25 @@ def test_ruamel_loads_only_for_a_yaml_fix(case, args, loaded):
         check=False,
     )
     assert result.stderr.splitlines()[-1] == loaded, result.stderr
+
+
+def test_fix_names_each_notes_file_and_why_a_finding_has_no_fix(tmp_path):
+    """Two Dockerfiles with the same note are two lines, each naming its file; a finding whose fix
+    would break the image (nginx must start as root) says why instead of pointing at the generic
+    fix text."""
+    for folder, base in (
+        ("api", "python:3.12-alpine"),
+        ("worker", "python:3.12-alpine"),
+        ("web", "nginx:1.27"),
+    ):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "Dockerfile").write_text(f'FROM {base}\nCOPY . /app\nCMD ["sh"]\n')
+    result = cli("scan", str(tmp_path), "--fix", "--only", "dockerfile.non_root_user")
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("readiness: check:")]
+    assert [line.split(")", 1)[0] for line in notes] == [
+        "readiness: check: dockerfile.non_root_user (api/Dockerfile",
+        "readiness: check: dockerfile.non_root_user (worker/Dockerfile",
+    ]
+    assert "+++ b/web/Dockerfile" not in result.stdout
+    assert "readiness: no automatic fix (dockerfile.non_root_user): nginx starts as root" in result.stderr

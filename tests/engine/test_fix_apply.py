@@ -9,6 +9,7 @@ from readiness.engine import analyze
 from readiness.engine.fixes.apply import FixRefused, apply_edits, fixes_of, plan, write
 from readiness.engine.fixes.files import digest_of
 from readiness.engine.fixes.model import NEW_FILE, Edit, Fix
+from readiness.engine.model import Status
 
 DOCKERFILE = "FROM python:3.12-slim\nRUN pip install flask\nCMD gunicorn app:app\n"
 
@@ -167,3 +168,28 @@ def test_a_file_without_a_final_newline_and_crlf_keep_their_shape(tmp_path):
     assert (tmp_path / "Dockerfile").read_bytes() == (
         b'# syntax=docker/dockerfile:1\r\nFROM python:3.12-slim\r\nCMD ["gunicorn", "app:app"]\r\n'
     )
+
+
+@pytest.mark.parametrize(
+    ("base", "offered"),
+    [
+        ("nginx:1.27-alpine", False),
+        ("docker.io/library/httpd:2.4", False),
+        ("php:8.3-apache", False),
+        ("nginxinc/nginx-unprivileged:1.27-alpine", None),  # runs as nginx already: passes
+        ("php:8.3-fpm-alpine", True),
+    ],
+)
+def test_no_user_is_added_to_a_server_image_that_must_start_as_root(tmp_path, base, offered):
+    """A new user and USER line stop nginx and httpd from starting (port 80, their run-time folders):
+    the fix says what to do instead and edits nothing."""
+    (tmp_path / "Dockerfile").write_text(f"FROM {base}\nCOPY site /usr/share/nginx/html\n")
+    report = analyze(tmp_path, only=["dockerfile.non_root_user"], fixes=True)
+    result = report.result("dockerfile.non_root_user")
+    if offered is None:
+        assert result.status == Status.PASS
+        return
+    [fix] = result.fixes
+    assert bool(fix.edits) is offered, fix.summary
+    if not offered:
+        assert fix.summary.startswith("no automatic fix:") and "root" in fix.summary

@@ -111,3 +111,40 @@ def test_replacing_a_webhook_secret_asks_first(client, lead):
     repo.refresh_from_db()
     second = decrypt(repo.webhook_secret_encrypted)
     assert second != first and second.encode() in done.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_repository_registered_while_the_broker_is_down_is_checked_once_it_is_back(client, tmp_path):
+    """The reachability check is an outbox row: a broker outage at registration loses nothing (the
+    repository used to stay "checking" for ever: its message was never sent)."""
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from readiness.core.models import OutboxMessage, OutboxState
+    from readiness.core.outbox import outbox_relay
+    from tests.workers import broker_unreachable, running_worker
+
+    member = MembershipFactory(role="lead")
+    client.force_login(member.user)
+    (tmp_path / "src").mkdir()
+    with broker_unreachable():
+        response = client.post(
+            reverse("team_detail", kwargs={"team_slug": member.team.slug}),
+            {"name": "svc", "url": str(tmp_path / "src"), "branch": "main"},
+        )
+    assert response.status_code == 302
+    repo = Repository.objects.get(name="svc")
+    assert repo.reachability == "checking"
+    row = OutboxMessage.objects.get(dedup_key=f"reachability:{repo.pk}")
+    assert row.state == OutboxState.PENDING and row.publishes == 0
+
+    assert outbox_relay(now=timezone.now() + timedelta(seconds=6)) >= 1
+    with running_worker("analysis"):
+        deadline = time.monotonic() + 20
+        while OutboxMessage.objects.get(pk=row.pk).state != OutboxState.DONE:
+            assert time.monotonic() < deadline, "the check never ran"
+            time.sleep(0.05)
+    repo.refresh_from_db()
+    assert repo.reachability == "ok" and repo.reachability_message == "The local folder exists."

@@ -207,7 +207,7 @@ def ci_lints(project) -> CheckResult:
     sources=("002",),
     remediation="""
 - name: Scan the image
-  uses: aquasecurity/trivy-action@0.28.0
+  uses: aquasecurity/trivy-action@915b19bbe73b92a6cf82a1bc12b087c9a19a5fe2  # v0.28.0
   with:
     image-ref: app:${{ github.sha }}
     exit-code: "1"
@@ -227,8 +227,8 @@ def ci_security_scan(project) -> CheckResult:
     severity="medium",
     sources=("002",),
     remediation="""
-- uses: docker/setup-buildx-action@v3
-- uses: docker/build-push-action@v6
+- uses: docker/setup-buildx-action@b5ca514318bd6ebac0fb2aedd5d36ec1b5c232a2  # v3.10.0
+- uses: docker/build-push-action@263435318d21b8e681c14492fe198d362a7d2c83  # v6.18.0
   with:
     context: .
     push: false

@@ -80,7 +80,9 @@ def _keyword(text: TextFile, instruction: Instruction) -> str:
         "adds `RUN addgroup -S app && adduser -S -G app -H app` (Alpine) or `RUN groupadd --system "
         "app && useradd --system ...` (Debian, Ubuntu, RHEL) and `USER app` before the final stage's "
         "run-time instructions; `USER nonroot` on distroless, `USER 65534:65534` on scratch; switches"
-        " back to a user the stage chain already set. None for a base whose user tools are not known."
+        " back to a user the stage chain already set. None for a base whose user tools are not known,"
+        " nor for the official nginx, httpd and php-apache images, which must start as root (the fix"
+        " text points to nginxinc/nginx-unprivileged)."
     ),
 )
 def non_root_user(result: CheckResult, context: FixContext) -> list[Fix]:
@@ -112,6 +114,9 @@ def _non_root_fix(dockerfile: Dockerfile, text: TextFile, target: str | None, st
             [text.insert_before(where, f"USER {existing}\n")],
         )
     facts = image_facts(stage.root.base)
+    root_server = _starts_as_root(facts)
+    if root_server:
+        return Fix(check, f"no automatic fix: {root_server}")
     shadow = (
         f"RUN groupadd --system {USER_NAME}"
         f" && useradd --system --gid {USER_NAME} --no-create-home {USER_NAME}"
@@ -137,6 +142,29 @@ def _non_root_fix(dockerfile: Dockerfile, text: TextFile, target: str | None, st
         return Fix(check, summary, [text.insert_before(where, "USER 65534:65534\n")], note=note)
     base = stage.root.base or "an unknown image"
     return Fix(check, f"no automatic fix: how to add a user to {base} is not known; add one and a USER line")
+
+
+# Official server images whose process starts as root to bind port 80 and write its own run-time
+# folders, then drops to a worker user: a new user and USER line make them fail at start.
+_ROOT_SERVERS = {
+    "nginx": "nginx starts as root to bind port 80 and write /var/cache/nginx and its pid file; "
+    "base the stage on nginxinc/nginx-unprivileged (it listens on 8080) instead",
+    "httpd": "Apache httpd starts as root to bind port 80, then serves as www-data; listen on a port "
+    "above 1024 and make its logs and pid writable before adding a USER",
+}
+
+
+def _starts_as_root(facts) -> str | None:
+    """Why adding a user breaks this image, when it is a server that must start as root."""
+    from ..compose_roles import image_repository
+
+    repository = image_repository(facts.reference).lower()
+    official = "/" not in repository.removeprefix("docker.io/").removeprefix("library/")
+    if facts.name in _ROOT_SERVERS and official:
+        return _ROOT_SERVERS[facts.name]
+    if facts.name == "php" and "apache" in (facts.tag or "").lower():
+        return _ROOT_SERVERS["httpd"]
+    return None
 
 
 def _existing_user(dockerfile: Dockerfile, target: str | None) -> str | None:
