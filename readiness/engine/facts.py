@@ -175,7 +175,7 @@ def _pipfile_names(text: str) -> set[str]:
     import tomllib
 
     data = tomllib.loads(text)
-    names = set()
+    names: set[str] = set()
     for key in ("packages", "dev-packages"):
         section = data.get(key)
         if isinstance(section, dict):
