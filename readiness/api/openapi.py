@@ -28,6 +28,30 @@ def _resp(name: str) -> dict:
 NULLABLE_STR = {"type": ["string", "null"]}
 NULLABLE_NUM = {"type": ["number", "null"]}
 SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 10}
+READINESS_SCORE = {
+    "type": "object",
+    "description": (
+        "The readiness score (docs/scoring.md): the primary checklist's score over its decided "
+        "items, the number every page, the badge and the e-mail show. value is null unless status "
+        "is scored; manual items nobody has reviewed yet (to_review) are left out of it."
+    ),
+    "required": ["value", "status", "text"],
+    "properties": {
+        "value": SCORE,
+        "status": {"enum": ["scored", "not_analysed", "analysis_failed", "no_checklist"]},
+        "text": {"type": "string", "description": "As the pages write it: 8.2/10, not analysed..."},
+        "level": {"enum": ["bronze", "silver", "gold", None]},
+        "manual_items": {"type": "integer"},
+        "reviewed": {"type": "integer"},
+        "to_review": {"type": "integer"},
+        "waived": {"type": "integer"},
+        "error": NULLABLE_STR,
+    },
+}
+CHECK_SCORE = {
+    **SCORE,
+    "description": "The engine's score of the automated checks alone (the CLI's check score).",
+}
 
 PATH_PARAMS = [
     {
@@ -80,7 +104,7 @@ SCHEMAS = {
             "finished": {"type": "boolean"},
             "trigger": {"type": "string"},
             "commit_sha": NULLABLE_STR,
-            "score": SCORE,
+            "check_score": CHECK_SCORE,
             "error": NULLABLE_STR,
             "queued_at": {"type": ["string", "null"], "format": "date-time"},
             "started_at": {"type": ["string", "null"], "format": "date-time"},
@@ -102,7 +126,8 @@ SCHEMAS = {
                 "type": ["object", "null"],
                 "properties": {"id": {"type": "integer"}, "status": {"type": "string"}},
             },
-            "latest_score": SCORE,
+            "latest_score": {**SCORE, "description": "The readiness score's value (readiness_score.value)."},
+            "readiness_score": READINESS_SCORE,
             "runs_url": {"type": "string", "format": "uri"},
             "scorecard_url": {"type": "string", "format": "uri"},
             "html_url": {"type": "string", "format": "uri"},
@@ -156,7 +181,9 @@ SCHEMAS = {
         "required": ["run", "overall", "categories"],
         "properties": {
             "run": _ref("Run"),
-            "overall": SCORE,
+            "overall": {**SCORE, "description": "The readiness score's value (readiness_score.value)."},
+            "readiness_score": READINESS_SCORE,
+            "check_score": CHECK_SCORE,
             "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
             "categories": {
                 "type": "array",
@@ -165,7 +192,8 @@ SCHEMAS = {
                     "properties": {
                         "id": {"type": "string"},
                         "title": {"type": "string"},
-                        "score": SCORE,
+                        "check_score": CHECK_SCORE,
+                        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
                         "checks": {"type": "array", "items": _ref("Check")},
                     },
                 },
@@ -179,7 +207,8 @@ SCHEMAS = {
             "passed": {"type": "boolean"},
             "min_score": NULLABLE_NUM,
             "level": {"type": ["string", "null"]},
-            "score": SCORE,
+            "score": {**SCORE, "description": "The readiness score min_score is held against."},
+            "readiness_score": READINESS_SCORE,
             "run": {"oneOf": [_ref("Run"), {"type": "null"}]},
             "reasons": {
                 "type": "array",
@@ -386,9 +415,10 @@ PATHS = {
             "operationId": "gate",
             "summary": "Deploy gate: 200 when met, 409 with what fails when not",
             "description": (
-                "Checks a run (by default the latest successful one) against a minimum score, a "
-                "checklist level and/or findings new since an earlier run (new_since). No successful "
-                "run, or an unfinished or failed run, does not pass."
+                "Checks a run (by default the latest successful one) against a minimum readiness "
+                "score (the dashboard's number, docs/scoring.md), a checklist level and/or findings "
+                "new since an earlier run (new_since). No successful run, an unfinished or failed "
+                "run, or a repository without a score (no checklist) does not pass."
             ),
             "parameters": [
                 *PATH_PARAMS,
@@ -396,6 +426,7 @@ PATHS = {
                     "name": "min_score",
                     "in": "query",
                     "schema": {"type": "number", "minimum": 0, "maximum": 10},
+                    "description": "The lowest readiness score that passes.",
                 },
                 {"name": "level", "in": "query", "schema": {"enum": ["bronze", "silver", "gold"]}},
                 {

@@ -14,6 +14,13 @@ from django.shortcuts import get_object_or_404
 
 from readiness.api.levels import LEVELS, checklist_level
 from readiness.api.models import ApiToken
+from readiness.checklists.score import (
+    ANALYSIS_FAILED,
+    NO_CHECKLIST,
+    NOT_ANALYSED,
+    ReadinessScore,
+    score_from_state,
+)
 from readiness.checklists.selectors.compare import compare_status
 from readiness.engine.scoring import CATEGORY_TITLES
 from readiness.repos.models import AnalysisRun, Repository, RunStatus, ScoreSnapshot
@@ -86,7 +93,6 @@ def repository_list_for_teams(*, teams) -> QuerySet[Repository]:
         .annotate(
             latest_run_id=Subquery(latest.values("id")[:1]),
             latest_status=Subquery(latest.values("status")[:1]),
-            latest_score=Subquery(latest.succeeded().values("score")[:1]),
         )
         .order_by("team__slug", "name", "pk")
     )
@@ -103,11 +109,13 @@ def gate_evaluate(
     level: str | None,
     new_since: str | None = None,
 ) -> dict:
-    """Whether a run meets a minimum score, a checklist level and/or has no failing finding new
-    since an earlier run (``new_since``: a run id, a commit, or the default branch's name for its
-    last run before this one), with what holds it back.
+    """Whether a run meets a minimum readiness score, a checklist level and/or has no failing
+    finding new since an earlier run (``new_since``: a run id, a commit, or the default branch's
+    name for its last run before this one), with what holds it back.
 
-    Fails closed: no successful run, or a run that is unfinished or failed, does not pass.
+    The score is the readiness score (docs/scoring.md) of the primary checklist with ``run``'s
+    results and today's attestations and waivers: for the latest run, the dashboard's number.
+    Fails closed: no successful run, a run that is unfinished or failed, or no score, does not pass.
     """
     reasons: list[str] = []
     notes: list[str] = []
@@ -115,12 +123,20 @@ def gate_evaluate(
     failing_items: list[dict] = []
     level_info = None
     since: dict | None = None
+    score = ReadinessScore(NOT_ANALYSED)
     if run is None:
         reasons.append("the repository has no successful analysis yet")
+        latest = repository.runs.newest_first().only("status", "error").first()
+        if latest is not None and latest.status == RunStatus.FAILED:
+            score = ReadinessScore(ANALYSIS_FAILED, error=(latest.error or "").strip()[:200])
     elif run.status != RunStatus.SUCCEEDED:
         reasons.append(f"run {run.pk} is {run.status}, not succeeded")
+        if run.status == RunStatus.FAILED:
+            score = ReadinessScore(ANALYSIS_FAILED, error=(run.error or "").strip()[:200])
     else:
         failing_checks = list(run.check_results.filter(status__in=FAILING_STATUSES).order_by("check_id"))
+        level_info = checklist_level(repository=repository, run=run)
+        score = ReadinessScore(NO_CHECKLIST) if level_info is None else score_from_state(level_info["state"])
         if new_since is not None:
             since = gate_new_findings(repository=repository, run=run, new_since=new_since)
             failing = [f for f in since["new_findings"] if f["status"] in FAILING_STATUSES]
@@ -131,20 +147,14 @@ def gate_evaluate(
             if failing:
                 base = f"run {since['run'].pk}" if since["run"] is not None else "nothing"
                 reasons.append(f"{len(failing)} failing finding(s) new since {base}")
-        if min_score is not None and (run.score is None or run.score < min_score):
-            shown = "none" if run.score is None else f"{run.score:g}"
-            reasons.append(f"score {shown} is under the minimum {min_score:g}")
+        if min_score is not None and not score.scored:
+            reasons.append(f"no readiness score ({score.text}) to hold against the minimum {min_score:g}")
+        elif min_score is not None and score.value < min_score:
+            reasons.append(f"readiness score {score.value:g} is under the minimum {min_score:g}")
         if level is not None:
-            level_info = checklist_level(repository=repository, run=run)
-            if level_info is None and min_score is None:
-                # Passing on nothing checked would open the gate: fail closed instead.
-                reasons.append(
-                    "the level cannot be checked (no primary checklist) and no min_score was given"
-                )
-            elif level_info is None:
-                notes.append(
-                    "level ignored: the repository has no primary checklist; only min_score was checked"
-                )
+            if level_info is None:
+                # Passing on nothing checked would open the gate: fail closed.
+                reasons.append("the level cannot be checked: the repository has no primary checklist")
             else:
                 wanted = LEVELS.index(level)
                 reached = LEVELS.index(level_info["level"]) if level_info["level"] in LEVELS else -1
@@ -160,9 +170,12 @@ def gate_evaluate(
         "reasons": reasons,
         "notes": notes,
         "run": run,
+        "score": score,
         "new_since": since,
         "failing_checks": failing_checks,
-        "level": level_info and {k: level_info[k] for k in ("template", "title", "level")},
+        "level": (level_info and {k: level_info[k] for k in ("template", "title", "level")})
+        if level
+        else None,
         "failing_items": failing_items,
     }
 

@@ -9,8 +9,11 @@ Item statuses:
   ``due``: ticked, but longer ago than its re-attestation interval;
 - ``waived``: a lead's waiver is active (it wins over every other status until it expires).
 
-For scores (docs/scoring.md, "Checklist scores") ``done`` counts as pass, ``todo`` and ``due`` as
-fail, ``waived`` and ``pending`` are left out like ``na``.
+For the readiness score (docs/scoring.md, "The readiness score") only *decided* items count:
+``done`` counts as pass, ``due`` (an attestation that lapsed) as fail; ``todo`` (a manual item
+nobody has reviewed yet) is **to review**: left out of the score like ``na``, ``waived`` and
+``pending``, reported as coverage beside it, and still holding the levels that contain it. A
+checklist of a repository with no finished analysis has no score (``overall`` is None).
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ SCORE_STATUS = {
     "pending": "na",
     "waived": "na",
     "done": "pass",
-    "todo": "fail",
+    "todo": "na",  # to review: not decided yet, so neither a pass nor a failure
     "due": "fail",
 }
+# Manual item statuses; of these, ``todo`` is "to review" and the others are reviewed.
+MANUAL_STATUSES = {"done", "todo", "due"}
 # Statuses that do not keep a repository from a level.
 LEVEL_NEUTRAL = {"pass", "done", "na", "waived"}
 # Worst first, for "all"; "any" takes the best.
@@ -160,7 +165,11 @@ def checklist_state(
     """Scores, level and item statuses of one checklist, as stored in snapshots and live states.
 
     ``{"overall", "level", "categories": {id: {"title", "score"}}, "items": {key: status},
-    "waived": n, "valid_until": ISO time or None}``
+    "waived": n, "analysed": bool, "manual": n, "reviewed": n, "valid_until": ISO time or None}``
+
+    ``overall`` is the readiness score (None without a finished analysis); ``manual`` counts the
+    manual items and ``reviewed`` those not waiting for a first review (``todo``), a waived one
+    counting as reviewed: the coverage shown beside the score.
     """
     items = list(items)
     states = {
@@ -184,11 +193,16 @@ def checklist_state(
             item.category_id, {"title": item.category_title, "score": by_category.get(item.category_id)}
         )
     changes = [s.changes_at for s in states.values() if s.changes_at is not None]
+    manual = [s for s in states.values() if s.underlying in MANUAL_STATUSES]
+    analysed = check_statuses is not None
     return {
-        "overall": overall,
+        "overall": overall if analysed else None,
         "level": level_reached((item.level, states[item.key].status) for item in items),
         "categories": categories,
         "items": {key: state.status for key, state in states.items()},
         "waived": sum(1 for s in states.values() if s.status == "waived"),
+        "analysed": analysed,
+        "manual": len(manual),
+        "reviewed": sum(1 for s in manual if s.status != "todo"),
         "valid_until": min(changes).isoformat() if changes else None,
     }

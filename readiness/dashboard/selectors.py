@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot
+from readiness.checklists.score import score_from_state
 from readiness.checklists.selectors.history import weekly_points
 from readiness.checklists.selectors.items import CATEGORY_ORDER
 from readiness.endpoints.selectors import endpoint_counts_for_repositories
@@ -79,6 +80,7 @@ def dashboard_repositories_by_ids(*, ids: list[int]) -> list[Repository]:
         latest_status=Subquery(_latest_run().values("status")[:1]),
         latest_finished_at=Subquery(_latest_run().values("finished_at")[:1]),
         latest_commit=Subquery(_latest_run().values("commit_sha")[:1]),
+        latest_error=Subquery(_latest_run().values("error")[:1]),
         primary_overall=Subquery(_primary().values("overall")[:1]),
         primary_level=Subquery(_primary().values("level")[:1]),
     )
@@ -123,6 +125,11 @@ def dashboard_rows(*, repositories: list, weeks: int = 12, now: datetime | None 
             {
                 "repository": repo,
                 "applied": applied,
+                "score": score_from_state(
+                    applied.state if applied else None,
+                    run_status=repo.latest_status,
+                    run_error=repo.latest_error or "",
+                ),
                 "waived": applied.state.get("waived", 0) if applied else 0,
                 "cells": [
                     _heat_cell(cid, titles[cid], (categories.get(cid) or {}).get("score"))

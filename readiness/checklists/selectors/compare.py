@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from readiness.checklists.models import ChecklistSnapshot, ChecklistTemplate
+from readiness.checklists.score import score_from_state
 from readiness.checklists.selectors.items import STATUS_LABELS
 
 # The words for how a score moved live with the Markdown table in the engine (also the CLI's).
@@ -87,6 +88,9 @@ def compare_snapshots(
         "status": compare_status(b.get("overall"), a.get("overall")),
         "level_before": b.get("level", ""),
         "level_after": a.get("level", ""),
+        # The readiness score as of each run's end, as the pages write it (with its coverage).
+        "score_before": score_from_state(b),
+        "score_after": score_from_state(a),
     }
     titles = {i.key: i for i in template.items.all()}
     changes = []

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from readiness.checklists import status as item_status
 from readiness.checklists.models import AppliedChecklist, Attestation, ItemNote, Waiver
+from readiness.checklists.score import score_from_state
 from readiness.checklists.selectors.states import checklist_state_from_facts, facts_for_repository
 from readiness.engine.scoring import CATEGORY_TITLES
 from readiness.repos.models import CheckResult
@@ -47,6 +48,7 @@ def checklists_for_repository(
     applied_list = list(applied_qs)
     facts = facts_for_repository(repository=repository)
     run = facts["run"]
+    latest_run = repository.runs.newest_first().values("status", "error").first() or {}
     results = {r.check_id: r for r in CheckResult.objects.filter(run=run)} if run else {}
     current_attestations = {}
     latest = Attestation.objects.filter(
@@ -107,6 +109,9 @@ def checklists_for_repository(
                 "applied": applied,
                 "template": applied.template,
                 "state": state,
+                "score": score_from_state(
+                    state, run_status=latest_run.get("status"), run_error=latest_run.get("error", "")
+                ),
                 "categories": list(categories.values()),
             }
         )
