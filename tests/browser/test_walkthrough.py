@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from readiness.checklists.services.applied import checklist_apply
+from readiness.checklists.services.templates import template_get_default
 from tests.factories import MembershipFactory, RepositoryFactory
 from tests.workers import running_worker
 
@@ -20,9 +22,10 @@ def celery_worker():
 
 def test_login_analyze_and_watch_the_run_finish(page, live_server, celery_worker, sample_repo_dir):
     member = MembershipFactory(role="lead", team__name="Payments team", team__slug="payments")
-    RepositoryFactory(
+    repository = RepositoryFactory(
         team=member.team, name="sample-service", slug="sample-service", url=str(sample_repo_dir)
     )
+    checklist_apply(repository=repository, template=template_get_default())
 
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(member.user.username)
@@ -31,6 +34,7 @@ def test_login_analyze_and_watch_the_run_finish(page, live_server, celery_worker
     page.wait_for_url(f"{live_server.url}/t/payments/")
     page.get_by_role("link", name="sample-service").click()
     page.get_by_text("This repository has not been analysed yet.").wait_for()
+    page.locator('#readiness [data-readiness-score="not analysed"]').wait_for()  # never 0.0
 
     page.get_by_role("button", name="Analyze").click()
     # htmx swaps in the queued/running panel, then polls until the run ends.
