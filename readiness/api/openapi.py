@@ -270,14 +270,67 @@ SCHEMAS = {
     },
     "Comparison": {
         "type": "object",
+        "description": (
+            "The compare page's table: the primary checklist's categories and readiness score as of "
+            "each run's end, the items that changed; the engine's check scores apart."
+        ),
         "required": ["before", "after", "categories", "overall"],
         "properties": {
             "before": _ref("Run"),
             "after": _ref("Run"),
+            "template": NULLABLE_STR,
             "categories": {"type": "array", "items": _ref("ComparisonRow")},
             "overall": {
                 "type": "object",
-                "properties": {"before": SCORE, "after": SCORE, "status": {"type": "string"}},
+                "properties": {
+                    "before": SCORE,
+                    "after": SCORE,
+                    "status": {"type": "string"},
+                    "level_before": NULLABLE_STR,
+                    "level_after": NULLABLE_STR,
+                    "readiness_before": READINESS_SCORE,
+                    "readiness_after": READINESS_SCORE,
+                },
+            },
+            "changes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "key": {"type": "string"},
+                        "title": {"type": "string"},
+                        "before": {"type": "string"},
+                        "after": {"type": "string"},
+                        "change": {
+                            "enum": [
+                                "New",
+                                "Removed",
+                                "Added",
+                                "No longer applies",
+                                "Reviewed",
+                                "Fell due",
+                                "Unticked",
+                                "Fixed",
+                                "Regressed",
+                                "Waived",
+                                "Waiver ended",
+                                "Improved",
+                                "Changed",
+                            ]
+                        },
+                    },
+                },
+            },
+            "check_scores": {
+                "type": "object",
+                "description": "The same table from the runs' engine check scores (the CLI's).",
+                "properties": {
+                    "categories": {"type": "array", "items": _ref("ComparisonRow")},
+                    "overall": {
+                        "type": "object",
+                        "properties": {"before": SCORE, "after": SCORE, "status": {"type": "string"}},
+                    },
+                },
             },
         },
     },
@@ -457,7 +510,7 @@ PATHS = {
     "/api/v1/teams/{team}/repos/{repo}/compare": {
         "get": {
             "operationId": "compareRuns",
-            "summary": "Before/after comparison of two successful runs, per category and overall",
+            "summary": "Before/after comparison of two successful runs: readiness score, categories, items",
             "parameters": [
                 *PATH_PARAMS,
                 {

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 
 from readiness.api.levels import LEVELS, checklist_level
 from readiness.api.models import ApiToken
+from readiness.checklists.models import AppliedChecklist
 from readiness.checklists.score import (
     ANALYSIS_FAILED,
     NO_CHECKLIST,
@@ -21,7 +22,7 @@ from readiness.checklists.score import (
     ReadinessScore,
     score_from_state,
 )
-from readiness.checklists.selectors.compare import compare_status
+from readiness.checklists.selectors.compare import compare_snapshots, compare_status
 from readiness.engine.scoring import CATEGORY_TITLES
 from readiness.repos.models import AnalysisRun, Repository, RunStatus, ScoreSnapshot
 from readiness.teams.models import Role, Team
@@ -229,11 +230,53 @@ def _message_key(finding) -> str:
 # Comparison ------------------------------------------------------------------------------------
 
 
-def runs_compare(*, before: AnalysisRun, after: AnalysisRun) -> dict:
-    """Category | Before | After | Status from the two runs' engine scores, plus the overall row.
+def runs_compare(*, repository, before: AnalysisRun, after: AnalysisRun) -> dict:
+    """The compare page's table between two runs: the primary checklist's categories and the
+    readiness score as of each run's end (``overall``), the items that changed (Fixed, Added,
+    Regressed...); and, apart, the engine's check scores of the two runs (``check_scores``).
+    Without a primary checklist only ``check_scores`` has numbers."""
+    from readiness.checklists.services.states import checklist_snapshot_for
 
-    The statuses are the checklist comparison's (Fixed, Improved, Maintained, Regressed, New,
-    Removed), so the API and the comparison page speak alike; the scores are the engine's."""
+    comparison = {"categories": [], "overall": {"before": None, "after": None, "status": "Not applicable"}}
+    changes: list[dict] = []
+    applied = (
+        AppliedChecklist.objects.select_related("template")
+        .filter(repository=repository, primary=True)
+        .first()
+    )
+    if applied is not None:
+        template = applied.template
+        table = compare_snapshots(
+            before=checklist_snapshot_for(run=before, template=template),
+            after=checklist_snapshot_for(run=after, template=template),
+            template=template,
+        )
+        o = table["overall"]
+        comparison = {
+            "categories": [
+                {k: row[k] for k in ("id", "title", "before", "after", "status")} for row in table["rows"]
+            ],
+            "overall": {
+                "before": o["before"],
+                "after": o["after"],
+                "status": o["status"],
+                "level_before": o["level_before"] or None,
+                "level_after": o["level_after"] or None,
+                "readiness_before": o["score_before"].as_json(),
+                "readiness_after": o["score_after"].as_json(),
+            },
+        }
+        changes = [{k: c[k] for k in ("key", "title", "before", "after", "change")} for c in table["changes"]]
+    return {
+        **comparison,
+        "template": applied.template.slug if applied else None,
+        "changes": changes,
+        "check_scores": _check_scores_compare(before=before, after=after),
+    }
+
+
+def _check_scores_compare(*, before: AnalysisRun, after: AnalysisRun) -> dict:
+    """Category | Before | After | Status from the two runs' engine check scores (the CLI's)."""
     scores_before = {s.category: s for s in ScoreSnapshot.objects.filter(run=before)}
     scores_after = {s.category: s for s in ScoreSnapshot.objects.filter(run=after)}
     ids = [c for c in CATEGORY_TITLES if c in scores_before or c in scores_after]

@@ -229,7 +229,7 @@ def compare(request, team_slug, repo_slug):
     after, conflict = _succeeded_run(repository, after_id)
     if conflict:
         return conflict
-    comparison = selectors.runs_compare(before=before, after=after)
+    comparison = selectors.runs_compare(repository=repository, before=before, after=after)
     return JsonResponse(
         {"before": payloads.run_payload(before), "after": payloads.run_payload(after), **comparison}
     )

@@ -172,11 +172,12 @@ def repository_score(*, repository) -> ReadinessScore:
     return repository_scores(repository_ids=[repository.pk])[repository.pk]
 
 
-def run_scores(*, repository, runs: Iterable[AnalysisRun]) -> dict[int, ReadinessScore]:
-    """The readiness score of each finished run (its primary checklist's snapshot, as of the run's
-    end), ``{run id: ReadinessScore}``; a failed run reads "analysis failed". Two queries."""
+def run_scores(*, repository, runs: Iterable[AnalysisRun], template_slug: str | None = None) -> dict:
+    """The readiness score of each finished run (its primary checklist's snapshot, or that of
+    ``template_slug``, as of the run's end), ``{run id: ReadinessScore}``; a failed run reads
+    "analysis failed", a run without a snapshot is left out. Two queries."""
     runs = list(runs)
-    slug = (
+    slug = template_slug or (
         AppliedChecklist.objects.filter(repository=repository, primary=True)
         .values_list("template__slug", flat=True)
         .first()
@@ -195,3 +196,115 @@ def run_scores(*, repository, runs: Iterable[AnalysisRun]) -> dict[int, Readines
         elif run.pk in snapshots:
             scores[run.pk] = score_from_state(snapshots[run.pk])
     return scores
+
+
+# Team figures: what moved, named ------------------------------------------------------------------
+
+LEVEL_RANK = {"bronze": 1, "silver": 2, "gold": 3}
+MAX_NAMED = 3  # repositories named in a headline; the rest are counted
+
+
+def level_title(level: str) -> str:
+    return level.title() if level else "no level"
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """One repository's readiness score and level at two moments (None: no score then)."""
+
+    name: str
+    before: float | None
+    after: float | None
+    level_before: str = ""
+    level_after: str = ""
+    slug: str = ""
+
+    @property
+    def movement(self) -> str:
+        """``worse`` when the score or the level dropped, ``better`` when either rose and neither
+        dropped, ``same``; ``new`` (no score before), ``unscored`` (none now)."""
+        if self.after is None:
+            return "unscored"
+        if self.before is None:
+            return "new"
+        levels = LEVEL_RANK.get(self.level_after, 0) - LEVEL_RANK.get(self.level_before, 0)
+        if self.after < self.before or levels < 0:
+            return "worse"
+        if self.after > self.before or levels > 0:
+            return "better"
+        return "same"
+
+    @property
+    def rise(self) -> float:
+        return (self.after - self.before) if self.after is not None and self.before is not None else 0.0
+
+    @property
+    def phrase(self) -> str:
+        """ "api 8.1 → 6.0", "worker lost Silver", "api 8.1 → 6.0 (lost Silver)", "web reached Gold"."""
+        parts = []
+        if self.before is not None and self.after is not None and self.after != self.before:
+            parts.append(f"{self.before:.1f} → {self.after:.1f}")
+        rank_before, rank_after = LEVEL_RANK.get(self.level_before, 0), LEVEL_RANK.get(self.level_after, 0)
+        if rank_after < rank_before:
+            parts.append(f"lost {level_title(self.level_before)}")
+        elif rank_after > rank_before:
+            parts.append(f"reached {level_title(self.level_after)}")
+        if not parts:
+            return self.name
+        return f"{self.name} " + (parts[0] if len(parts) == 1 else f"{parts[0]} ({parts[1]})")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def changes_named(changes: list[ScoreChange], *, limit: int = MAX_NAMED) -> str:
+    phrases = [c.phrase for c in changes[:limit]]
+    more = len(changes) - len(phrases)
+    return ", ".join(phrases) + (f" and {more} more" if more else "")
+
+
+def worse_first(changes: Iterable[ScoreChange]) -> tuple[list[ScoreChange], list[ScoreChange]]:
+    """(the repositories that got worse, largest drop first; those that got better, largest rise
+    first), each then by name. A level change alone counts as a small move."""
+    changes = list(changes)
+    worse = sorted((c for c in changes if c.movement == "worse"), key=lambda c: (c.rise, c.name.lower()))
+    better = sorted((c for c in changes if c.movement == "better"), key=lambda c: (-c.rise, c.name.lower()))
+    return worse, better
+
+
+def team_headline(changes: Iterable[ScoreChange]) -> str:
+    """The team's week in a few words, regressions first: "2 repositories got worse: api 8.1 →
+    6.0, worker lost Silver", else "1 repository got better: ...", else "no change". Never a mean,
+    which would hide a regression behind a fix elsewhere."""
+    worse, better = worse_first(changes)
+    if worse:
+        return f"{_count(len(worse), 'repository', 'repositories')} got worse: {changes_named(worse)}"
+    if better:
+        return f"{_count(len(better), 'repository', 'repositories')} got better: {changes_named(better)}"
+    return "no change"
+
+
+def team_score_changes(*, repository_ids: Iterable[int], since) -> list[ScoreChange]:
+    """Each repository's readiness score and level now (its primary checklist's live state) and
+    as of ``since`` (that checklist's snapshot of the last run finished by then), in one query.
+    Reads the stored columns only, so a big team's dashboard stays cheap."""
+    primary = AppliedChecklist.objects.filter(repository=OuterRef("pk"), primary=True)
+    then = ChecklistSnapshot.objects.filter(
+        repository=OuterRef("pk"), template_slug=OuterRef("primary_slug"), taken_at__lte=since
+    ).order_by("-taken_at", "-id")
+    rows = (
+        Repository.objects.filter(pk__in=repository_ids)  # a list, or a queryset of ids (a subquery)
+        .annotate(
+            primary_slug=Subquery(primary.values("template__slug")[:1]),
+            now_overall=Subquery(primary.values("overall")[:1]),
+            now_level=Subquery(primary.values("level")[:1]),
+            then_overall=Subquery(then.values("overall")[:1]),
+            then_level=Subquery(then.values("level")[:1]),
+        )
+        .values_list("name", "slug", "now_overall", "now_level", "then_overall", "then_level")
+    )
+    return [
+        ScoreChange(name, then_overall, now_overall, then_level or "", now_level or "", slug)
+        for name, slug, now_overall, now_level, then_overall, then_level in rows
+    ]

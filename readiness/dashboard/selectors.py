@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot
-from readiness.checklists.score import score_from_state
+from readiness.checklists.score import score_from_state, team_headline, team_score_changes, worse_first
 from readiness.checklists.selectors.history import weekly_points
 from readiness.checklists.selectors.items import CATEGORY_ORDER
 from readiness.endpoints.selectors import endpoint_counts_for_repositories
@@ -150,10 +150,26 @@ def _heat_cell(category_id: str, title: str, score: float | None) -> dict:
     return {"id": category_id, "title": title, "text": f"{score:.1f}", "css": css}
 
 
+HEADLINE_DAYS = 7
+
+
+def team_week(*, team, now: datetime | None = None) -> dict:
+    """The team's headline: which repositories' readiness scores or levels moved over the last
+    seven days, regressions first ("2 repositories got worse: api 8.1 → 6.0, worker lost
+    Silver"), with the lists it names. One query, whatever the team's size."""
+    since = (now or timezone.now()) - timedelta(days=HEADLINE_DAYS)
+    changes = team_score_changes(
+        repository_ids=Repository.objects.filter(team=team).values("pk"), since=since
+    )
+    worse, better = worse_first(changes)
+    return {"text": team_headline(changes), "worse": worse, "better": better, "days": HEADLINE_DAYS}
+
+
 def team_summaries(*, teams: list) -> list[dict]:
-    """Per team: repository count, mean primary score, level counts, the lowest scoring few."""
+    """Per team: repository count, level counts, the week's headline (regressions first, never a
+    mean), the lowest scoring few."""
     by_team: dict[int, dict] = {
-        t.pk: {"team": t, "count": 0, "scores": [], "levels": defaultdict(int), "lowest": []} for t in teams
+        t.pk: {"team": t, "count": 0, "levels": defaultdict(int), "lowest": []} for t in teams
     }
     rows = (
         Repository.objects.filter(team__in=teams)
@@ -168,12 +184,10 @@ def team_summaries(*, teams: list) -> list[dict]:
         entry["count"] += 1
         entry["levels"][level or "none"] += 1
         if overall is not None:
-            entry["scores"].append(overall)
             entry["lowest"].append((overall, name, slug))
     summaries = []
     for entry in by_team.values():
-        scores = entry.pop("scores")
-        entry["mean"] = round(sum(scores) / len(scores), 1) if scores else None
+        entry["headline"] = team_week(team=entry["team"]) if entry["count"] else None
         entry["lowest"] = [{"score": s, "name": n, "slug": sl} for s, n, sl in sorted(entry["lowest"])[:3]]
         entry["levels"] = {lvl: entry["levels"].get(lvl, 0) for lvl in ("gold", "silver", "bronze", "none")}
         summaries.append(entry)

@@ -122,6 +122,7 @@ def dashboard(request, membership):
         "team": team,
         "membership": membership,
         "page": page,
+        "headline": selectors.team_week(team=team),
         "rows": data["rows"],
         "categories": data["categories"],
         "filters": filters,

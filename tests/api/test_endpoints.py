@@ -405,13 +405,18 @@ def test_sarif_of_an_unfinished_run_is_409(client, world):
 
 
 def test_compare_two_runs(client, world):
+    apply_checklist(world.repo)
     before = make_scored_run(
-        world.repo, score=5.0, scores={"security": 4.0, "reliability": 10.0, "build": 6.0, "operations": 5.0}
+        world.repo,
+        score=5.0,
+        scores={"security": 4.0, "reliability": 10.0, "build": 6.0, "operations": 5.0},
+        checks=[{**DEFAULT_CHECKS[0], "status": "fail"}, {**DEFAULT_CHECKS[1], "status": "fail"}],
     )
     after = make_scored_run(
         world.repo,
         score=8.0,
         scores={"security": 10.0, "reliability": 10.0, "build": 7.0, "performance": 6.0},
+        checks=ALL_PASS,
     )
     response = client.get(
         repo_path(world.repo, f"/compare?before={before.pk}&after={after.pk}"),
@@ -419,7 +424,22 @@ def test_compare_two_runs(client, world):
     )
     assert response.status_code == 200
     body = response.json()
+    # The readiness score and the checklist's categories, as the compare page shows them.
+    assert body["template"] == "api-test"
     rows = {r["id"]: (r["before"], r["after"], r["status"]) for r in body["categories"]}
+    # build: the cache check did not run before (na) and passes now; the manual item is to review.
+    assert rows == {"security": (0.0, 10.0, "Fixed"), "build": (None, 10.0, "New")}
+    assert {k: body["overall"][k] for k in ("before", "after", "status")} == {
+        "before": 0.0,
+        "after": 10.0,
+        "status": "Fixed",
+    }
+    assert body["overall"]["readiness_after"]["to_review"] == 1
+    changes = {c["key"]: c["change"] for c in body["changes"]}
+    assert changes == {"non-root": "Fixed", "healthcheck": "Fixed", "cache": "Added"}  # na -> pass: Added
+    # The engine's check scores, apart.
+    checks = body["check_scores"]
+    rows = {r["id"]: (r["before"], r["after"], r["status"]) for r in checks["categories"]}
     assert rows == {
         "security": (4.0, 10.0, "Fixed"),
         "reliability": (10.0, 10.0, "Maintained"),
@@ -427,14 +447,14 @@ def test_compare_two_runs(client, world):
         "performance": (None, 6.0, "New"),
         "operations": (5.0, None, "Removed"),
     }
-    assert [r["id"] for r in body["categories"]] == [
+    assert [r["id"] for r in checks["categories"]] == [
         "security",
         "reliability",
         "performance",
         "build",
         "operations",
     ]
-    assert body["overall"] == {"before": 5.0, "after": 8.0, "status": "Improved"}
+    assert checks["overall"] == {"before": 5.0, "after": 8.0, "status": "Improved"}
     assert (body["before"]["id"], body["after"]["id"]) == (before.pk, after.pk)
     backwards = client.get(
         repo_path(world.repo, f"/compare?before={after.pk}&after={before.pk}"),

@@ -333,7 +333,7 @@ def test_compare_two_runs_gives_the_evaluation_table(small_template):
     md = comparison_markdown(comparison, repository=repository, template=template)
     assert "| Category | Before | After | Status |" in md
     assert "| Security | 0.0/10 | 10.0/10 | Fixed |" in md
-    assert "| **Overall** | **0.0/10** | **10.0/10** | Fixed |" in md
+    assert "| **Readiness score** | **0.0/10** | **10.0/10** | Fixed |" in md
     assert "- **Runs as non-root** (`dockerfile.non_root_user`), Security: fail → pass (Fixed)" in md
 
 

@@ -331,6 +331,7 @@ def test_seed_demo_applies_the_complete_checklist(tmp_path, settings):
     call_command("seed_demo", stdout=__import__("io").StringIO())
     repository = Repository.objects.get(team__slug="demo-team")
     assert repository.checklists.get(primary=True).template.slug == "production-readiness-complete"
+    assert repository.checklists.filter(template__slug="docker-build-evaluation", primary=False).exists()
 
 
 def test_tick_with_an_evidence_link_and_required_evidence(client, setup):

@@ -45,11 +45,27 @@ def default_compare_runs(*, repository) -> tuple[AnalysisRun | None, AnalysisRun
     return before, after
 
 
+NOT_APPLYING = {"na", "pending"}
+
+
 def _item_change(before: str | None, after: str | None) -> str:
+    """How one item moved between two runs. An item that starts to apply and passes is "Added"
+    (nothing was fixed); a manual item ticked for the first time is "Reviewed", since an item
+    nobody had reviewed was not failing (docs/scoring.md)."""
     if before is None:
         return "New"
     if after is None:
         return "Removed"
+    if before in NOT_APPLYING and after in GOOD:
+        return "Added"
+    if after in NOT_APPLYING and before not in NOT_APPLYING and before != "waived":
+        return "No longer applies"
+    if before == "todo" and after == "done":
+        return "Reviewed"
+    if before == "done" and after == "due":
+        return "Fell due"
+    if before == "done" and after == "todo":
+        return "Unticked"
     if after in GOOD and before not in GOOD:
         return "Fixed"
     if before in GOOD and after not in GOOD:

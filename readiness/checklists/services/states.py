@@ -81,6 +81,15 @@ def checklist_snapshots_for_run(*, run: AnalysisRun, templates=None) -> list[Che
     return snapshots
 
 
+def checklist_snapshot_for(*, run: AnalysisRun, template) -> ChecklistSnapshot:
+    """The run's snapshot of ``template``; for a run from before the template was applied, computed
+    as of the run's end and kept (comparisons read it)."""
+    snapshot = ChecklistSnapshot.objects.filter(run=run, template=template).first()
+    if snapshot is None:
+        snapshot = checklist_snapshots_for_run(run=run, templates=[template])[0]
+    return snapshot
+
+
 def checklist_run_finished(*, run: AnalysisRun) -> None:
     """After a run is stored: its checklist snapshots, and the live states.
 
