@@ -150,7 +150,7 @@ def repository_scores(*, repository_ids: Iterable[int]) -> dict[int, ReadinessSc
             "repository_id", "state"
         )
     )
-    latest = AnalysisRun.objects.filter(repository=OuterRef("pk")).newest_first()
+    latest = AnalysisRun.objects.of_outer_repository()  # the repository's latest run (of its branch)
     runs = {
         pk: (status, error)
         for pk, status, error in Repository.objects.filter(pk__in=ids)

@@ -122,7 +122,6 @@ def dashboard(request, membership):
         "team": team,
         "membership": membership,
         "page": page,
-        "headline": selectors.team_week(team=team),
         "rows": data["rows"],
         "categories": data["categories"],
         "filters": filters,
@@ -139,4 +138,5 @@ def dashboard(request, membership):
     }
     if request.htmx:
         return render(request, "checklists/_dashboard_table.html", context)
+    context["headline"] = selectors.team_week(team=team)  # the page's, not the table's
     return render(request, "checklists/dashboard.html", context)

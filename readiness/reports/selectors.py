@@ -25,6 +25,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from readiness.checklists.models import AppliedChecklist, Attestation, ChecklistTemplate, TemplateItem, Waiver
+from readiness.checklists.score import NO_CHECKLIST as NO_CHECKLIST_STATUS
+from readiness.checklists.score import NOT_ANALYSED as NOT_ANALYSED_STATUS
+from readiness.checklists.score import SCORED, score_from_state
 from readiness.checklists.selectors import states as checklist_states
 from readiness.reports import content
 from readiness.reports.models import (
@@ -167,7 +170,8 @@ def report_week(*, team, now: datetime, week_start: date | None = None) -> tuple
 
 # The readiness score: the ONE place the e-mail gets a repository's score from. It is the primary
 # checklist's state computed by the checklists app's one state function, as of a moment (the
-# week's start and end); the score issue's function replaces the figure here when it lands.
+# week's start and end), read by the one score module (readiness/checklists/score.py): the number
+# the dashboard shows, with its coverage ("3 of 12 reviewed").
 NOT_ANALYSED = "not analysed yet"
 NO_CHECKLIST = "no checklist"
 
@@ -179,27 +183,25 @@ def repository_scores_at(*, repositories, applied: dict, templates: dict, when: 
     scores = {}
     for repo in repositories:
         current, fact = applied.get(repo.pk), facts[repo.pk]
-        if current is None:
-            scores[repo.pk] = _score(None, NO_CHECKLIST, "", None, fact)
-            continue
-        template = templates[current.template_id]
-        state = checklist_states.checklist_state_from_facts(
-            template=template, facts=fact, now=when, items=template.items_loaded
-        )
-        if fact["run"] is None:
-            scores[repo.pk] = _score(None, NOT_ANALYSED, "", state, fact)
-        else:
-            value = state.get("overall")
-            text = "n/a" if value is None else f"{value:.1f}"
-            scores[repo.pk] = _score(value, text, state.get("level", ""), state, fact)
+        state = None
+        if current is not None:
+            template = templates[current.template_id]
+            state = checklist_states.checklist_state_from_facts(
+                template=template, facts=fact, now=when, items=template.items_loaded
+            )
+        scores[repo.pk] = _score(score_from_state(state), state, fact)
     return scores
 
 
-def _score(value, text, level, state, fact) -> dict:
+def _score(readiness, state, fact) -> dict:
+    """The e-mail's view of a ReadinessScore: ``value`` (None unless scored), ``text`` ("6.0",
+    "not analysed yet", "no checklist"), ``level`` and ``coverage`` ("3 of 12 reviewed")."""
+    words = {NOT_ANALYSED_STATUS: NOT_ANALYSED, NO_CHECKLIST_STATUS: NO_CHECKLIST}
     return {
-        "value": value,
-        "text": text,
-        "level": level,
+        "value": readiness.value if readiness.scored else None,
+        "text": words.get(readiness.status, readiness.short),
+        "level": readiness.level if readiness.status == SCORED else "",
+        "coverage": readiness.coverage,
         "state": state,
         "run": fact["run"],
         "checks": fact["check_statuses"],

@@ -13,6 +13,8 @@ from readiness.checklists.models import AppliedChecklist
 from readiness.checklists.score import repository_score
 from readiness.checklists.services.applied import checklist_apply
 from readiness.checklists.services.records import attestation_record
+from readiness.reports.selectors import report_build
+from readiness.reports.services import report_render
 from readiness.repos.models import AnalysisRun
 from tests.checklists.conftest import make_run
 from tests.factories import MembershipFactory, RepositoryFactory
@@ -79,6 +81,16 @@ def test_every_surface_shows_the_same_readiness_score(client, scene):
     listed = {r["slug"]: r for r in client.get("/api/v1/repos", headers=headers).json()["results"]}
     assert listed[repository.slug]["latest_score"] == 4.0
     assert client.get(api + "/gate?min_score=4.1", headers=headers).status_code == 409
+    # The weekly e-mail (a team this new gets a first report covering its days so far, to now).
+    data = report_build(team=team)
+    rows = {r["name"]: r for r in data["repositories"]}
+    assert (rows["checkout-api"]["after"]["value"], rows["checkout-api"]["after"]["coverage"]) == (
+        4.0,
+        "0 of 1 reviewed",
+    )
+    _subject, text, html = report_render(data=data)
+    assert "- checkout-api: 4.0 · 0 of 1 reviewed, 1 check failing" in text
+    assert "- never-analysed: not analysed yet" in text and "never-analysed</a>: not analysed yet" in html
 
 
 def test_a_tick_moves_every_surface_together(client, scene):
