@@ -187,6 +187,9 @@ def checklist_state(
         for item in items
     ]
     overall, by_category = score_items(scored)
+    analysed = check_statuses is not None
+    if not analysed:  # no number at all before the first analysis: "not analysed", never a score
+        by_category = {}
     categories: dict[str, dict] = {}
     for item in items:
         categories.setdefault(
@@ -194,7 +197,6 @@ def checklist_state(
         )
     changes = [s.changes_at for s in states.values() if s.changes_at is not None]
     manual = [s for s in states.values() if s.underlying in MANUAL_STATUSES]
-    analysed = check_statuses is not None
     return {
         "overall": overall if analysed else None,
         "level": level_reached((item.level, states[item.key].status) for item in items),

@@ -167,6 +167,7 @@ def test_a_repository_never_analysed_has_no_score_even_with_ticks():
         now=NOW,
     )
     assert state["overall"] is None and state["analysed"] is False
+    assert state["categories"]["security"]["score"] is None  # the ticked item's category too
 
 
 def test_state_with_nothing_applicable_has_no_score():
@@ -175,3 +176,31 @@ def test_state_with_nothing_applicable_has_no_score():
     )
     assert state["overall"] is None
     assert state["categories"]["security"]["score"] is None
+
+
+def test_the_migration_rescores_stored_states_from_their_item_statuses():
+    """Stored states (live and snapshots) are rescored from their item statuses by the migration:
+    the manual item nobody reviewed leaves both sums, coverage is added, categories follow."""
+    import importlib
+
+    migration = importlib.import_module("readiness.checklists.migrations.0003_readiness_score")
+    items = [
+        Spec("a", level="bronze", checks=["c.a"]),
+        Spec("b", level="silver", checks=["c.b"], category_id="build", category_title="Build"),
+        Spec("t", level="silver", manual=True, category_id="build", category_title="Build"),
+    ]
+    old = {
+        "overall": 4.3,  # (3 + 0 + 0) / 7 with the todo item as a failure
+        "level": "bronze",
+        "categories": {
+            "security": {"title": "Security", "score": 10.0},
+            "build": {"title": "Build", "score": 0.0},
+        },
+        "items": {"a": "pass", "b": "fail", "t": "todo"},
+        "waived": 0,
+    }
+    new = migration._rescore(old, items, analysed=True)
+    assert new["overall"] == 6.0  # 3 / 5
+    assert new["categories"]["build"]["score"] == 0.0 and new["categories"]["security"]["score"] == 10.0
+    assert (new["analysed"], new["manual"], new["reviewed"], new["level"]) == (True, 1, 0, "bronze")
+    assert migration._rescore(old, items, analysed=False)["overall"] is None

@@ -35,7 +35,7 @@ def _rescore(data: dict, items: list, analysed: bool) -> dict:
     )
     categories = dict(data.get("categories") or {})
     for cid, entry in categories.items():
-        categories[cid] = {**entry, "score": by_category.get(cid)}
+        categories[cid] = {**entry, "score": by_category.get(cid) if analysed else None}
     manual = [i for i in present if i.manual or not i.checks]
     return {
         **data,
