@@ -51,7 +51,7 @@ def dashboard_repository_ids(
 ) -> QuerySet:
     """The ids of the team's repositories, filtered, searched and sorted in the database. Only the
     columns a filter or the sort needs are computed, so paging deep into a large team stays cheap."""
-    qs = Repository.objects.filter(team=team)
+    qs = Repository.objects.active().filter(team=team)
     if level or sort in ("level", "-level"):
         qs = qs.annotate(primary_level=Subquery(_primary().values("level")[:1]), level_rank=LEVEL_RANK)
     if sort in ("score", "-score"):
@@ -159,7 +159,7 @@ def team_week(*, team, now: datetime | None = None) -> dict:
     Silver"), with the lists it names. One query, whatever the team's size."""
     since = (now or timezone.now()) - timedelta(days=HEADLINE_DAYS)
     changes = team_score_changes(
-        repository_ids=Repository.objects.filter(team=team).values("pk"), since=since
+        repository_ids=Repository.objects.active().filter(team=team).values("pk"), since=since
     )
     worse, better = worse_first(changes)
     return {"text": team_headline(changes), "worse": worse, "better": better, "days": HEADLINE_DAYS}
@@ -172,7 +172,8 @@ def team_summaries(*, teams: list) -> list[dict]:
         t.pk: {"team": t, "count": 0, "levels": defaultdict(int), "lowest": []} for t in teams
     }
     rows = (
-        Repository.objects.filter(team__in=teams)
+        Repository.objects.active()
+        .filter(team__in=teams)
         .annotate(
             primary_overall=Subquery(_primary().values("overall")[:1]),
             primary_level=Subquery(_primary().values("level")[:1]),

@@ -51,7 +51,10 @@ class Command(BaseCommand):
         call_command("sync_templates")  # built-in checklists (a new YAML version adds a version)
         repo_dir = var_dir / "demo" / "sample-service"
         self._prepare_git_repository(repo_dir)
-        repository = Repository.objects.filter(team=team, url=str(repo_dir)).first()
+        known = Repository.objects.filter(team=team)
+        repository = (
+            known.filter(url=str(repo_dir)).first() or known.filter(name__iexact="sample-service").first()
+        )
         if repository is None:
             repository = repository_register(
                 team=team, name="sample-service", url=str(repo_dir), branch="main"
