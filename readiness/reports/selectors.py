@@ -18,17 +18,18 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from readiness.checklists.models import AppliedChecklist, Attestation, ChecklistTemplate, TemplateItem, Waiver
+from readiness.checklists.models import AppliedChecklist, Attestation, ChecklistTemplate, TemplateItem
 from readiness.checklists.score import NO_CHECKLIST as NO_CHECKLIST_STATUS
 from readiness.checklists.score import NOT_ANALYSED as NOT_ANALYSED_STATUS
 from readiness.checklists.score import SCORED, score_from_state
 from readiness.checklists.selectors import states as checklist_states
+from readiness.checklists.selectors.waivers import waivers_expiring
 from readiness.reports import content
 from readiness.reports.models import (
     DEFAULT_HOUR,
@@ -437,26 +438,20 @@ def _endpoint_section(*, team, since: datetime, until: datetime, now: datetime, 
 def _expiring(*, team, now: datetime, today: date, tz, repo_url) -> list[dict]:
     """Waivers ending and manual ticks falling due in the next 14 days, soonest first."""
     horizon = today + timedelta(days=EXPIRY_HORIZON_DAYS)
-    waivers = list(
-        Waiver.objects.filter(
-            repository__team=team,
-            repository__archived_at__isnull=True,
-            revoked_at__isnull=True,
-            expires_on__gte=today,
-            expires_on__lte=horizon,
-        ).select_related("repository")
-    )
+    # The checklists app's reminder list (the waivers page's too), without archived repositories.
+    waivers = [
+        w
+        for w in waivers_expiring(team, EXPIRY_HORIZON_DAYS, today=today)
+        if w.repository.archived_at is None
+    ]
     # Manual items with a re-attestation interval, on checklists applied to the team's repositories.
     intervals = {}
     titles = {}
-    # Only the items named below: waived ones and manual ones with a re-attestation interval.
-    wanted = Q(reattest_days__isnull=False) | Q(key__in={w.item_key for w in waivers})
     for repo_id, slug, key, title, days in TemplateItem.objects.filter(
-        wanted, template__applications__repository__team=team
+        reattest_days__isnull=False, template__applications__repository__team=team
     ).values_list("template__applications__repository_id", "template__slug", "key", "title", "reattest_days"):
         titles[(slug, key)] = title
-        if days:
-            intervals[(repo_id, slug, key)] = days
+        intervals[(repo_id, slug, key)] = days
     latest_ids = (
         Attestation.objects.filter(repository__team=team, repository__archived_at__isnull=True)
         .values("repository_id", "template_slug", "item_key")
@@ -469,7 +464,7 @@ def _expiring(*, team, now: datetime, today: date, tz, repo_url) -> list[dict]:
             {
                 "kind": "Waiver ends",
                 "repository": waiver.repository.name,
-                "title": titles.get((waiver.template_slug, waiver.item_key), waiver.item_key),
+                "title": waiver.item_title,
                 "on": waiver.expires_on,
                 "url": repo_url(waiver.repository, anchor=f"item-{waiver.template_slug}-{waiver.item_key}"),
             }
