@@ -16,8 +16,9 @@ LEVELS = item_status.LEVELS
 
 
 def checklist_level(*, repository, run) -> dict | None:
-    """The primary checklist's level from ``run``'s results with today's attestations and waivers
-    (a lead's waiver can unblock a deploy), and each item with whether it blocks its level."""
+    """The primary checklist's state from ``run``'s results with today's attestations and waivers
+    (a lead's waiver can unblock a deploy): its level, the state (the readiness score's source),
+    and each item with whether it blocks its level."""
     applied = (
         AppliedChecklist.objects.select_related("template")
         .filter(repository=repository, primary=True)
@@ -35,6 +36,7 @@ def checklist_level(*, repository, run) -> dict | None:
         "template": slug,
         "title": applied.template.title,
         "level": state["level"],
+        "state": state,
         "items": [
             {
                 "key": item.key,

@@ -28,6 +28,30 @@ def _resp(name: str) -> dict:
 NULLABLE_STR = {"type": ["string", "null"]}
 NULLABLE_NUM = {"type": ["number", "null"]}
 SCORE = {"type": ["number", "null"], "minimum": 0, "maximum": 10}
+READINESS_SCORE = {
+    "type": "object",
+    "description": (
+        "The readiness score (docs/scoring.md): the primary checklist's score over its decided "
+        "items, the number every page, the badge and the e-mail show. value is null unless status "
+        "is scored; manual items nobody has reviewed yet (to_review) are left out of it."
+    ),
+    "required": ["value", "status", "text"],
+    "properties": {
+        "value": SCORE,
+        "status": {"enum": ["scored", "not_analysed", "analysis_failed", "no_checklist"]},
+        "text": {"type": "string", "description": "As the pages write it: 8.2/10, not analysed..."},
+        "level": {"enum": ["bronze", "silver", "gold", None]},
+        "manual_items": {"type": "integer"},
+        "reviewed": {"type": "integer"},
+        "to_review": {"type": "integer"},
+        "waived": {"type": "integer"},
+        "error": NULLABLE_STR,
+    },
+}
+CHECK_SCORE = {
+    **SCORE,
+    "description": "The engine's score of the automated checks alone (the CLI's check score).",
+}
 
 PATH_PARAMS = [
     {
@@ -85,7 +109,7 @@ SCHEMAS = {
             },
             "commit_sha": NULLABLE_STR,
             "commit_date": {"type": ["string", "null"], "format": "date-time"},
-            "score": SCORE,
+            "check_score": CHECK_SCORE,
             "error": NULLABLE_STR,
             "queued_at": {"type": ["string", "null"], "format": "date-time"},
             "started_at": {"type": ["string", "null"], "format": "date-time"},
@@ -123,7 +147,8 @@ SCHEMAS = {
                 "type": ["object", "null"],
                 "properties": {"id": {"type": "integer"}, "status": {"type": "string"}},
             },
-            "latest_score": SCORE,
+            "latest_score": {**SCORE, "description": "The readiness score's value (readiness_score.value)."},
+            "readiness_score": READINESS_SCORE,
             "runs_url": {"type": "string", "format": "uri"},
             "scorecard_url": {"type": "string", "format": "uri"},
             "html_url": {"type": "string", "format": "uri"},
@@ -177,7 +202,9 @@ SCHEMAS = {
         "required": ["run", "overall", "categories"],
         "properties": {
             "run": _ref("Run"),
-            "overall": SCORE,
+            "overall": {**SCORE, "description": "The readiness score's value (readiness_score.value)."},
+            "readiness_score": READINESS_SCORE,
+            "check_score": CHECK_SCORE,
             "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
             "categories": {
                 "type": "array",
@@ -186,7 +213,8 @@ SCHEMAS = {
                     "properties": {
                         "id": {"type": "string"},
                         "title": {"type": "string"},
-                        "score": SCORE,
+                        "check_score": CHECK_SCORE,
+                        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
                         "checks": {"type": "array", "items": _ref("Check")},
                     },
                 },
@@ -200,7 +228,8 @@ SCHEMAS = {
             "passed": {"type": "boolean"},
             "min_score": NULLABLE_NUM,
             "level": {"type": ["string", "null"]},
-            "score": SCORE,
+            "score": {**SCORE, "description": "The readiness score min_score is held against."},
+            "readiness_score": READINESS_SCORE,
             "run": {"oneOf": [_ref("Run"), {"type": "null"}]},
             "reasons": {
                 "type": "array",
@@ -262,14 +291,67 @@ SCHEMAS = {
     },
     "Comparison": {
         "type": "object",
+        "description": (
+            "The compare page's table: the primary checklist's categories and readiness score as of "
+            "each run's end, the items that changed; the engine's check scores apart."
+        ),
         "required": ["before", "after", "categories", "overall"],
         "properties": {
             "before": _ref("Run"),
             "after": _ref("Run"),
+            "template": NULLABLE_STR,
             "categories": {"type": "array", "items": _ref("ComparisonRow")},
             "overall": {
                 "type": "object",
-                "properties": {"before": SCORE, "after": SCORE, "status": {"type": "string"}},
+                "properties": {
+                    "before": SCORE,
+                    "after": SCORE,
+                    "status": {"type": "string"},
+                    "level_before": NULLABLE_STR,
+                    "level_after": NULLABLE_STR,
+                    "readiness_before": READINESS_SCORE,
+                    "readiness_after": READINESS_SCORE,
+                },
+            },
+            "changes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "key": {"type": "string"},
+                        "title": {"type": "string"},
+                        "before": {"type": "string"},
+                        "after": {"type": "string"},
+                        "change": {
+                            "enum": [
+                                "New",
+                                "Removed",
+                                "Added",
+                                "No longer applies",
+                                "Reviewed",
+                                "Fell due",
+                                "Unticked",
+                                "Fixed",
+                                "Regressed",
+                                "Waived",
+                                "Waiver ended",
+                                "Improved",
+                                "Changed",
+                            ]
+                        },
+                    },
+                },
+            },
+            "check_scores": {
+                "type": "object",
+                "description": "The same table from the runs' engine check scores (the CLI's).",
+                "properties": {
+                    "categories": {"type": "array", "items": _ref("ComparisonRow")},
+                    "overall": {
+                        "type": "object",
+                        "properties": {"before": SCORE, "after": SCORE, "status": {"type": "string"}},
+                    },
+                },
             },
         },
     },
@@ -471,9 +553,10 @@ PATHS = {
             "operationId": "gate",
             "summary": "Deploy gate: 200 when met, 409 with what fails when not",
             "description": (
-                "Checks a run (by default the latest successful one) against a minimum score, a "
-                "checklist level and/or findings new since an earlier run (new_since). No successful "
-                "run, or an unfinished or failed run, does not pass."
+                "Checks a run (by default the latest successful one) against a minimum readiness "
+                "score (the dashboard's number, docs/scoring.md), a checklist level and/or findings "
+                "new since an earlier run (new_since). No successful run, an unfinished or failed "
+                "run, or a repository without a score (no checklist) does not pass."
             ),
             "parameters": [
                 *PATH_PARAMS,
@@ -481,6 +564,7 @@ PATHS = {
                     "name": "min_score",
                     "in": "query",
                     "schema": {"type": "number", "minimum": 0, "maximum": 10},
+                    "description": "The lowest readiness score that passes.",
                 },
                 {"name": "level", "in": "query", "schema": {"enum": ["bronze", "silver", "gold"]}},
                 {
@@ -511,7 +595,7 @@ PATHS = {
     "/api/v1/teams/{team}/repos/{repo}/compare": {
         "get": {
             "operationId": "compareRuns",
-            "summary": "Before/after comparison of two successful runs, per category and overall",
+            "summary": "Before/after comparison of two successful runs: readiness score, categories, items",
             "description": "Each side is a run id (before, after) or a commit, full or a prefix of at "
             "least 4 hex digits (before_commit, after_commit): its latest successful run, 404 when "
             "it has none.",

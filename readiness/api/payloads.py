@@ -32,7 +32,9 @@ def run_payload(run) -> dict:
         "ref": run.ref or None,
         "commit_sha": run.commit_sha or None,
         "commit_date": _iso(run.commit_date),
-        "score": run.score,
+        # The engine's score of the automated checks alone (the CLI's "check score"); the
+        # repository's readiness score is ``readiness_score`` of the scorecard and the gate.
+        "check_score": run.score,
         "error": run.error or None,
         "queued_at": _iso(run.queued_at),
         "started_at": _iso(run.started_at),
@@ -54,7 +56,8 @@ def backfill_payload(progress: dict | None) -> dict:
     return body
 
 
-def repository_payload(repository) -> dict:
+def repository_payload(repository, score) -> dict:
+    """``score``: the repository's ReadinessScore (readiness/checklists/score.py)."""
     kwargs = _repo_kwargs(repository)
     return {
         "team": repository.team.slug,
@@ -67,7 +70,9 @@ def repository_payload(repository) -> dict:
         }
         if repository.latest_run_id
         else None,
-        "latest_score": repository.latest_score,
+        # The readiness score (docs/scoring.md): null unless scored; readiness_score says why.
+        "latest_score": score.value if score.scored else None,
+        "readiness_score": score.as_json(),
         "runs_url": absolute(reverse("api:run_create", kwargs=kwargs)),
         "scorecard_url": absolute(reverse("api:scorecard", kwargs=kwargs)),
         "html_url": absolute(reverse("repository_detail", kwargs=kwargs)),
@@ -99,16 +104,21 @@ def check_payload(result) -> dict:
     }
 
 
-def scorecard_payload(scorecard: dict) -> dict:
+def scorecard_payload(scorecard: dict, score) -> dict:
+    """The run's automated checks by category, with the repository's readiness score (``score``,
+    a ReadinessScore) as ``overall``: the number the dashboard shows."""
     return {
         "run": run_payload(scorecard["run"]),
-        "overall": scorecard["overall"],
+        "overall": score.value if score.scored else None,
+        "readiness_score": score.as_json(),
+        "check_score": scorecard["overall"],
         "counts": scorecard["counts"],
         "categories": [
             {
                 "id": c["id"],
                 "title": c["title"],
-                "score": c["score"],
+                "check_score": c["score"],
+                "counts": c["counts"],
                 "checks": [check_payload(r) for r in c["results"]],
             }
             for c in scorecard["categories"]
@@ -121,7 +131,8 @@ def gate_payload(gate: dict, *, min_score, level) -> dict:
         "passed": gate["passed"],
         "min_score": min_score,
         "level": level,
-        "score": gate["run"].score if gate["run"] is not None else None,
+        "score": gate["score"].value if gate["score"].scored else None,
+        "readiness_score": gate["score"].as_json(),
         "run": run_payload(gate["run"]) if gate["run"] is not None else None,
         "reasons": gate["reasons"],
         "notes": gate["notes"],

@@ -14,7 +14,15 @@ from django.shortcuts import get_object_or_404
 
 from readiness.api.levels import LEVELS, checklist_level
 from readiness.api.models import ApiToken
-from readiness.checklists.selectors.compare import compare_status
+from readiness.checklists.models import AppliedChecklist
+from readiness.checklists.score import (
+    ANALYSIS_FAILED,
+    NO_CHECKLIST,
+    NOT_ANALYSED,
+    ReadinessScore,
+    score_from_state,
+)
+from readiness.checklists.selectors.compare import compare_snapshots, compare_status
 from readiness.engine.scoring import CATEGORY_TITLES
 from readiness.repos.models import AnalysisRun, Repository, RunStatus, ScoreSnapshot
 from readiness.teams.models import Role, Team
@@ -87,7 +95,6 @@ def repository_list_for_teams(*, teams) -> QuerySet[Repository]:
         .annotate(
             latest_run_id=Subquery(latest.values("id")[:1]),
             latest_status=Subquery(latest.values("status")[:1]),
-            latest_score=Subquery(latest.succeeded().values("score")[:1]),
         )
         .order_by("team__slug", "name", "pk")
     )
@@ -104,11 +111,13 @@ def gate_evaluate(
     level: str | None,
     new_since: str | None = None,
 ) -> dict:
-    """Whether a run meets a minimum score, a checklist level and/or has no failing finding new
-    since an earlier run (``new_since``: a run id, a commit, or the default branch's name for its
-    last run before this one), with what holds it back.
+    """Whether a run meets a minimum readiness score, a checklist level and/or has no failing
+    finding new since an earlier run (``new_since``: a run id, a commit, or the default branch's
+    name for its last run before this one), with what holds it back.
 
-    Fails closed: no successful run, or a run that is unfinished or failed, does not pass.
+    The score is the readiness score (docs/scoring.md) of the primary checklist with ``run``'s
+    results and today's attestations and waivers: for the latest run, the dashboard's number.
+    Fails closed: no successful run, a run that is unfinished or failed, or no score, does not pass.
     """
     reasons: list[str] = []
     notes: list[str] = []
@@ -116,12 +125,20 @@ def gate_evaluate(
     failing_items: list[dict] = []
     level_info = None
     since: dict | None = None
+    score = ReadinessScore(NOT_ANALYSED)
     if run is None:
         reasons.append("the repository has no successful analysis yet")
+        latest = repository.runs.newest_first().only("status", "error").first()
+        if latest is not None and latest.status == RunStatus.FAILED:
+            score = ReadinessScore(ANALYSIS_FAILED, error=(latest.error or "").strip()[:200])
     elif run.status != RunStatus.SUCCEEDED:
         reasons.append(f"run {run.pk} is {run.status}, not succeeded")
+        if run.status == RunStatus.FAILED:
+            score = ReadinessScore(ANALYSIS_FAILED, error=(run.error or "").strip()[:200])
     else:
         failing_checks = list(run.check_results.filter(status__in=FAILING_STATUSES).order_by("check_id"))
+        level_info = checklist_level(repository=repository, run=run)
+        score = ReadinessScore(NO_CHECKLIST) if level_info is None else score_from_state(level_info["state"])
         if new_since is not None:
             since = gate_new_findings(repository=repository, run=run, new_since=new_since)
             failing = [f for f in since["new_findings"] if f["status"] in FAILING_STATUSES]
@@ -132,20 +149,14 @@ def gate_evaluate(
             if failing:
                 base = f"run {since['run'].pk}" if since["run"] is not None else "nothing"
                 reasons.append(f"{len(failing)} failing finding(s) new since {base}")
-        if min_score is not None and (run.score is None or run.score < min_score):
-            shown = "none" if run.score is None else f"{run.score:g}"
-            reasons.append(f"score {shown} is under the minimum {min_score:g}")
+        if min_score is not None and not score.scored:
+            reasons.append(f"no readiness score ({score.text}) to hold against the minimum {min_score:g}")
+        elif min_score is not None and score.value < min_score:
+            reasons.append(f"readiness score {score.value:g} is under the minimum {min_score:g}")
         if level is not None:
-            level_info = checklist_level(repository=repository, run=run)
-            if level_info is None and min_score is None:
-                # Passing on nothing checked would open the gate: fail closed instead.
-                reasons.append(
-                    "the level cannot be checked (no primary checklist) and no min_score was given"
-                )
-            elif level_info is None:
-                notes.append(
-                    "level ignored: the repository has no primary checklist; only min_score was checked"
-                )
+            if level_info is None:
+                # Passing on nothing checked would open the gate: fail closed.
+                reasons.append("the level cannot be checked: the repository has no primary checklist")
             else:
                 wanted = LEVELS.index(level)
                 reached = LEVELS.index(level_info["level"]) if level_info["level"] in LEVELS else -1
@@ -161,9 +172,12 @@ def gate_evaluate(
         "reasons": reasons,
         "notes": notes,
         "run": run,
+        "score": score,
         "new_since": since,
         "failing_checks": failing_checks,
-        "level": level_info and {k: level_info[k] for k in ("template", "title", "level")},
+        "level": (level_info and {k: level_info[k] for k in ("template", "title", "level")})
+        if level
+        else None,
         "failing_items": failing_items,
     }
 
@@ -218,11 +232,53 @@ def _message_key(finding) -> str:
 # Comparison ------------------------------------------------------------------------------------
 
 
-def runs_compare(*, before: AnalysisRun, after: AnalysisRun) -> dict:
-    """Category | Before | After | Status from the two runs' engine scores, plus the overall row.
+def runs_compare(*, repository, before: AnalysisRun, after: AnalysisRun) -> dict:
+    """The compare page's table between two runs: the primary checklist's categories and the
+    readiness score as of each run's end (``overall``), the items that changed (Fixed, Added,
+    Regressed...); and, apart, the engine's check scores of the two runs (``check_scores``).
+    Without a primary checklist only ``check_scores`` has numbers."""
+    from readiness.checklists.services.states import checklist_snapshot_for
 
-    The statuses are the checklist comparison's (Fixed, Improved, Maintained, Regressed, New,
-    Removed), so the API and the comparison page speak alike; the scores are the engine's."""
+    comparison = {"categories": [], "overall": {"before": None, "after": None, "status": "Not applicable"}}
+    changes: list[dict] = []
+    applied = (
+        AppliedChecklist.objects.select_related("template")
+        .filter(repository=repository, primary=True)
+        .first()
+    )
+    if applied is not None:
+        template = applied.template
+        table = compare_snapshots(
+            before=checklist_snapshot_for(run=before, template=template),
+            after=checklist_snapshot_for(run=after, template=template),
+            template=template,
+        )
+        o = table["overall"]
+        comparison = {
+            "categories": [
+                {k: row[k] for k in ("id", "title", "before", "after", "status")} for row in table["rows"]
+            ],
+            "overall": {
+                "before": o["before"],
+                "after": o["after"],
+                "status": o["status"],
+                "level_before": o["level_before"] or None,
+                "level_after": o["level_after"] or None,
+                "readiness_before": o["score_before"].as_json(),
+                "readiness_after": o["score_after"].as_json(),
+            },
+        }
+        changes = [{k: c[k] for k in ("key", "title", "before", "after", "change")} for c in table["changes"]]
+    return {
+        **comparison,
+        "template": applied.template.slug if applied else None,
+        "changes": changes,
+        "check_scores": _check_scores_compare(before=before, after=after),
+    }
+
+
+def _check_scores_compare(*, before: AnalysisRun, after: AnalysisRun) -> dict:
+    """Category | Before | After | Status from the two runs' engine check scores (the CLI's)."""
     scores_before = {s.category: s for s in ScoreSnapshot.objects.filter(run=before)}
     scores_after = {s.category: s for s in ScoreSnapshot.objects.filter(run=after)}
     ids = [c for c in CATEGORY_TITLES if c in scores_before or c in scores_after]

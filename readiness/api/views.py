@@ -17,6 +17,7 @@ from readiness.api.levels import LEVELS
 from readiness.api.openapi import openapi_description
 from readiness.api.sarif import run_sarif as render_run_sarif
 from readiness.checklists.errors import ChecklistError
+from readiness.checklists.score import repository_score, repository_scores
 from readiness.checklists.selectors.compare import run_of_commit
 from readiness.checklists.services import records as checklist_records
 from readiness.repos import selectors as repo_selectors
@@ -105,13 +106,15 @@ def repository_list(request):
         page = paginator.page(page_number)
     except EmptyPage:
         return api_error(404, f"Page {page_number} does not exist; there are {paginator.num_pages}.")
+    rows = list(page.object_list)
+    scores = repository_scores(repository_ids=[r.pk for r in rows])
     return JsonResponse(
         {
             "count": paginator.count,
             "page": page.number,
             "pages": paginator.num_pages,
             "per_page": per_page,
-            "results": [payloads.repository_payload(r) for r in page.object_list],
+            "results": [payloads.repository_payload(r, scores[r.pk]) for r in rows],
         }
     )
 
@@ -219,7 +222,8 @@ def scorecard(request, team_slug, repo_slug):
     run = repo_selectors.run_latest_succeeded(repository=repository)
     if run is None:
         return api_error(404, "The repository has no successful analysis yet.")
-    return JsonResponse(payloads.scorecard_payload(repo_selectors.scorecard_for_run(run=run)))
+    card = repo_selectors.scorecard_for_run(run=run)
+    return JsonResponse(payloads.scorecard_payload(card, repository_score(repository=repository)))
 
 
 def _gate_params(request) -> tuple[float | None, str | None, int | None, str | None]:
@@ -290,7 +294,7 @@ def compare(request, team_slug, repo_slug):
         if conflict:
             return conflict
     before, after = sides["before"], sides["after"]
-    comparison = selectors.runs_compare(before=before, after=after)
+    comparison = selectors.runs_compare(repository=repository, before=before, after=after)
     return JsonResponse(
         {"before": payloads.run_payload(before), "after": payloads.run_payload(after), **comparison}
     )

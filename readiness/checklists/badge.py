@@ -21,14 +21,16 @@ def _width(text: str) -> int:
     return 10 + int(len(text) * 6.6)
 
 
-def badge_svg(*, score: float | None, level: str) -> str:
+def badge_svg(score) -> str:
+    """The badge of a ``ReadinessScore`` (readiness/checklists/score.py): ``8.2/10 silver``, or
+    ``not analysed`` / ``analysis failed`` in grey, never 0.0."""
     label = "readiness"
-    value = "n/a" if score is None else f"{score:.1f}/10"
-    if level:
-        value += f" {level}"
+    value = score.text
+    if score.scored and score.level:
+        value += f" {score.level}"
     lw, vw = _width(label), _width(value)
     total = lw + vw
-    colour = badge_colour(score)
+    colour = badge_colour(score.value if score.scored else None)
     label_e, value_e = escape(label), escape(value)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" '

@@ -11,9 +11,12 @@ Item statuses:
 - ``inapplicable``: the item's applicability condition does not hold on the repository's facts
   (readiness/checklists/applicability.py); it wins over everything, waivers included.
 
-For scores (docs/scoring.md, "Checklist scores") ``done`` counts as pass, ``todo`` and ``due`` as
-fail, ``waived``, ``pending`` and ``inapplicable`` are left out like ``na``; ``inapplicable`` items do
-not keep a repository from a level either.
+For the readiness score (docs/scoring.md, "The readiness score") only *decided* items count:
+``done`` counts as pass, ``due`` (an attestation that lapsed) as fail; ``todo`` (a manual item
+nobody has reviewed yet) is **to review**: left out of the score like ``na``, ``waived`` and
+``pending``, reported as coverage beside it, and still holding the levels that contain it;
+``inapplicable`` is left out too and holds no level. A checklist of a repository with no finished
+analysis has no score (``overall`` is None).
 """
 
 from __future__ import annotations
@@ -39,10 +42,12 @@ SCORE_STATUS = {
     "pending": "na",
     "waived": "na",
     "done": "pass",
-    "todo": "fail",
+    "todo": "na",  # to review: not decided yet, so neither a pass nor a failure
     "due": "fail",
     "inapplicable": "na",
 }
+# Manual item statuses; of these, ``todo`` is "to review" and the others are reviewed.
+MANUAL_STATUSES = {"done", "todo", "due"}
 # Statuses that do not keep a repository from a level.
 LEVEL_NEUTRAL = {"pass", "done", "na", "waived", "inapplicable"}
 INAPPLICABLE = "inapplicable"
@@ -173,7 +178,11 @@ def checklist_state(
     ``repo_facts``: what the engine reported about the repository, for applicability.
 
     ``{"overall", "level", "categories": {id: {"title", "score"}}, "items": {key: status},
-    "waived": n, "valid_until": ISO time or None}``
+    "waived": n, "analysed": bool, "manual": n, "reviewed": n, "valid_until": ISO time or None}``
+
+    ``overall`` is the readiness score (None without a finished analysis); ``manual`` counts the
+    manual items and ``reviewed`` those not waiting for a first review (``todo``), a waived one
+    counting as reviewed: the coverage shown beside the score.
     """
     items = list(items)
     states = {
@@ -192,17 +201,24 @@ def checklist_state(
         for item in items
     ]
     overall, by_category = score_items(scored)
+    analysed = check_statuses is not None
+    if not analysed:  # no number at all before the first analysis: "not analysed", never a score
+        by_category = {}
     categories: dict[str, dict] = {}
     for item in items:
         categories.setdefault(
             item.category_id, {"title": item.category_title, "score": by_category.get(item.category_id)}
         )
     changes = [s.changes_at for s in states.values() if s.changes_at is not None]
+    manual = [s for s in states.values() if s.underlying in MANUAL_STATUSES]
     return {
-        "overall": overall,
+        "overall": overall if analysed else None,
         "level": level_reached((item.level, states[item.key].status) for item in items),
         "categories": categories,
         "items": {key: state.status for key, state in states.items()},
         "waived": sum(1 for s in states.values() if s.status == "waived"),
+        "analysed": analysed,
+        "manual": len(manual),
+        "reviewed": sum(1 for s in manual if s.status != "todo"),
         "valid_until": min(changes).isoformat() if changes else None,
     }

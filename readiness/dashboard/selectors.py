@@ -25,6 +25,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot
+from readiness.checklists.score import score_from_state, team_headline, team_score_changes, worse_first
 from readiness.checklists.selectors.history import weekly_points
 from readiness.checklists.selectors.items import CATEGORY_ORDER
 from readiness.endpoints.selectors import endpoint_counts_for_repositories
@@ -92,6 +93,7 @@ def dashboard_repositories_by_ids(*, ids: list[int]) -> list[Repository]:
         latest_status=Subquery(_latest_run().values("status")[:1]),
         latest_finished_at=Subquery(_latest_run().values("finished_at")[:1]),
         latest_commit=Subquery(_latest_run().values("commit_sha")[:1]),
+        latest_error=Subquery(_latest_run().values("error")[:1]),
         primary_overall=Subquery(_primary().values("overall")[:1]),
         primary_level=Subquery(_primary().values("level")[:1]),
     )
@@ -136,6 +138,11 @@ def dashboard_rows(*, repositories: list, weeks: int = 12, now: datetime | None 
             {
                 "repository": repo,
                 "applied": applied,
+                "score": score_from_state(
+                    applied.state if applied else None,
+                    run_status=repo.latest_status,
+                    run_error=repo.latest_error or "",
+                ),
                 "waived": applied.state.get("waived", 0) if applied else 0,
                 "cells": [
                     _heat_cell(cid, titles[cid], (categories.get(cid) or {}).get("score"))
@@ -230,10 +237,26 @@ def team_regressions(*, team, since: datetime) -> list[dict]:
     return found
 
 
+HEADLINE_DAYS = 7
+
+
+def team_week(*, team, now: datetime | None = None) -> dict:
+    """The team's headline: which repositories' readiness scores or levels moved over the last
+    seven days, regressions first ("2 repositories got worse: api 8.1 → 6.0, worker lost
+    Silver"), with the lists it names. One query, whatever the team's size."""
+    since = (now or timezone.now()) - timedelta(days=HEADLINE_DAYS)
+    changes = team_score_changes(
+        repository_ids=Repository.objects.active().filter(team=team).values("pk"), since=since
+    )
+    worse, better = worse_first(changes)
+    return {"text": team_headline(changes), "worse": worse, "better": better, "days": HEADLINE_DAYS}
+
+
 def team_summaries(*, teams: list) -> list[dict]:
-    """Per team: repository count, mean primary score, level counts, the lowest scoring few."""
+    """Per team: repository count, level counts, the week's headline (regressions first, never a
+    mean), the lowest scoring few."""
     by_team: dict[int, dict] = {
-        t.pk: {"team": t, "count": 0, "scores": [], "levels": defaultdict(int), "lowest": []} for t in teams
+        t.pk: {"team": t, "count": 0, "levels": defaultdict(int), "lowest": []} for t in teams
     }
     rows = (
         Repository.objects.active()
@@ -249,12 +272,10 @@ def team_summaries(*, teams: list) -> list[dict]:
         entry["count"] += 1
         entry["levels"][level or "none"] += 1
         if overall is not None:
-            entry["scores"].append(overall)
             entry["lowest"].append((overall, name, slug))
     summaries = []
     for entry in by_team.values():
-        scores = entry.pop("scores")
-        entry["mean"] = round(sum(scores) / len(scores), 1) if scores else None
+        entry["headline"] = team_week(team=entry["team"]) if entry["count"] else None
         entry["lowest"] = [{"score": s, "name": n, "slug": sl} for s, n, sl in sorted(entry["lowest"])[:3]]
         entry["levels"] = {lvl: entry["levels"].get(lvl, 0) for lvl in ("gold", "silver", "bronze", "none")}
         summaries.append(entry)

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from readiness.checklists.badge import sparkline_svg
+from readiness.checklists.score import repository_score, repository_scores, run_scores
 from readiness.checklists.services.states import checklist_states_refresh_expired
 from readiness.dashboard import selectors
 from readiness.dashboard.charts import level_bar_svg, repository_trend_chart, team_trend_chart
@@ -37,7 +38,8 @@ def home(request):
     teams = list(team_list_for_user(user=request.user))
     if len(teams) == 1:
         return redirect("team_detail", team_slug=teams[0].slug)
-    overview = [{"team": team, "repositories": repository_list_for_team(team=team)} for team in teams]
+    overview = [{"team": team, "repositories": list(repository_list_for_team(team=team))} for team in teams]
+    _with_scores([repo for entry in overview for repo in entry["repositories"]])
     summaries = {entry["team"].pk: entry for entry in selectors.team_summaries(teams=teams)}  # across teams
     for entry in overview:
         entry["summary"] = summaries[entry["team"].pk]
@@ -65,7 +67,7 @@ def team_detail(request, membership):
     context = {
         "team": team,
         "membership": membership,
-        "repositories": repository_list_for_team(team=team),
+        "repositories": _with_scores(list(repository_list_for_team(team=team))),
         "form": form,
         "can_register": can_register,
     }
@@ -73,14 +75,33 @@ def team_detail(request, membership):
     return render(request, "repos/team_detail.html", context, status=status)
 
 
+def _with_scores(repositories: list) -> list:
+    """Each repository with its readiness score as ``.readiness`` (two queries for them all)."""
+    scores = repository_scores(repository_ids=[r.pk for r in repositories])
+    for repo in repositories:
+        repo.readiness = scores[repo.pk]
+    return repositories
+
+
 @repository_view()
 def repository_detail(request, membership, repository):
+    if request.htmx and request.GET.get("part") == "score":
+        # The score line refreshes itself when the run panel says a run finished.
+        context = {"team": membership.team, "repository": repository}
+        return render(
+            request, "repos/_readiness.html", {**context, "score": repository_score(repository=repository)}
+        )
     run = run_latest(repository=repository)
     context = run_panel_context(membership, repository, run)
     if request.htmx:
         return render(request, "repos/_run_panel.html", context)
     page = Paginator(run_list(repository=repository), RUNS_PER_PAGE).get_page(request.GET.get("page"))
     context["runs_page"] = page
+    context["score"] = repository_score(repository=repository)
+    page.object_list = list(page.object_list)
+    scores = run_scores(repository=repository, runs=page.object_list)
+    for r in page.object_list:
+        r.readiness = scores.get(r.pk)
     # The live side beside the configuration: each endpoint's state, sparkline and incidents.
     context.update(endpoint_cards(repository=repository), can_edit=context["can_analyze"])
     context.update(
@@ -162,5 +183,6 @@ def dashboard(request, membership):
         summary=summary,
         level_bar=level_bar_svg(summary["levels"]),
         trend=team_trend_chart(selectors.team_trend(team=team)),
+        headline=selectors.team_week(team=team),  # the page's, not the table's
     )
     return render(request, "checklists/dashboard.html", context)

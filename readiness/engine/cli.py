@@ -1,6 +1,6 @@
 """``python -m readiness``: scan a directory, or print the check catalog. No Django, no network.
 
-Exit codes: 0 done; 1 the score is under --fail-under (or the config's fail_under); 2 a usage or
+Exit codes: 0 done; 1 the check score is under --fail-under (or the config's fail_under); 2 a usage or
 I/O error, reported as one line on stderr.
 """
 
@@ -106,7 +106,7 @@ def build_parser(prog: str = "readiness") -> argparse.ArgumentParser:
         "--fail-under",
         type=_score,
         metavar="N",
-        help="exit 1 when the score is under N (0-10); overrides fail_under in .readiness.yml",
+        help="exit 1 when the check score is under N (0-10); overrides fail_under in .readiness.yml",
     )
     scan.add_argument(
         "--changed",
@@ -247,7 +247,9 @@ def _scan(args: argparse.Namespace) -> int:
     # With a baseline, new findings are the gate; a score gate applies only when asked for explicitly.
     threshold = args.fail_under if args.fail_under is not None or comparison else report.fail_under
     if threshold is not None and (report.score is None or report.score < threshold):
-        score = "no score (no check applied)" if report.score is None else f"score {report.score:.1f}"
+        score = (
+            "no check score (no check applied)" if report.score is None else f"check score {report.score:.1f}"
+        )
         print(f"readiness: {score} is under the required {threshold:g}", file=sys.stderr)
         code = 1
     return code

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from readiness.checklists.score import ScoreChange
 from readiness.checklists.status import LEVEL_WEIGHT, LEVELS
 
 RANK = {"pass": 2, "done": 2, "warn": 1, "fail": 0, "error": 0}
@@ -144,39 +145,22 @@ def compare_items(
     }
 
 
+def _change(name: str, before: dict, after: dict) -> ScoreChange:
+    return ScoreChange(name, before.get("value"), after.get("value"), before["level"], after["level"])
+
+
 def movement(before: dict, after: dict, changes: dict) -> str:
     """``worse``, ``better``, ``new``, ``same`` or ``unscored`` for one repository, from its two
-    scores (``{"value", "level"}``), as the dashboard counts them (docs/scoring.md, team figures):
-    worse when its score or its level dropped, better when either rose and neither dropped. Its
-    newly failing checks are listed whatever the count says (``summary`` names them too)."""
-    b, a = before.get("value"), after.get("value")
-    if a is None:
-        return "unscored"
-    if b is None:
-        return "new"
-    level_change = LEVEL_RANK.get(after["level"], 0) - LEVEL_RANK.get(before["level"], 0)
-    if a < b or level_change < 0:
-        return "worse"
-    if a > b or level_change > 0:
-        return "better"
-    return "same"
+    readiness scores (``{"value", "level"}``), as the dashboard's headline counts them
+    (``checklists.score.ScoreChange``): worse when its score or its level dropped, better when
+    either rose and neither dropped. Its newly failing checks are listed whatever the count says
+    (``summary`` names them too)."""
+    return _change("", before, after).movement
 
 
 def change_phrase(row: dict) -> str:
-    """ "api 8.1 → 6.0", "worker lost Silver", "web reached Gold", "db: 1 check newly failing"."""
-    before, after = row["before"], row["after"]
-    parts = []
-    if before["value"] is not None and after["value"] is not None and after["value"] != before["value"]:
-        parts.append(f"{before['value']:.1f} → {after['value']:.1f}")
-    lost = LEVEL_RANK.get(after["level"], 0) < LEVEL_RANK.get(before["level"], 0)
-    gained = LEVEL_RANK.get(after["level"], 0) > LEVEL_RANK.get(before["level"], 0)
-    if lost:
-        parts.append(f"lost {level_title(before['level'])}")
-    elif gained:
-        parts.append(f"reached {level_title(after['level'])}")
-    if not parts:
-        return row["name"]
-    return f"{row['name']} " + (parts[0] if len(parts) == 1 else f"{parts[0]} ({parts[1]})")
+    """ "api 8.1 → 6.0", "worker lost Silver", "web reached Gold": the dashboard headline's words."""
+    return _change(row["name"], row["before"], row["after"]).phrase
 
 
 def delta_text(row: dict) -> str:

@@ -18,14 +18,18 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from readiness.checklists.models import AppliedChecklist, Attestation, ChecklistTemplate, TemplateItem, Waiver
+from readiness.checklists.models import AppliedChecklist, Attestation, ChecklistTemplate, TemplateItem
+from readiness.checklists.score import NO_CHECKLIST as NO_CHECKLIST_STATUS
+from readiness.checklists.score import NOT_ANALYSED as NOT_ANALYSED_STATUS
+from readiness.checklists.score import SCORED, score_from_state
 from readiness.checklists.selectors import states as checklist_states
+from readiness.checklists.selectors.waivers import waivers_expiring
 from readiness.reports import content
 from readiness.reports.models import (
     DEFAULT_HOUR,
@@ -167,7 +171,8 @@ def report_week(*, team, now: datetime, week_start: date | None = None) -> tuple
 
 # The readiness score: the ONE place the e-mail gets a repository's score from. It is the primary
 # checklist's state computed by the checklists app's one state function, as of a moment (the
-# week's start and end); the score issue's function replaces the figure here when it lands.
+# week's start and end), read by the one score module (readiness/checklists/score.py): the number
+# the dashboard shows, with its coverage ("3 of 12 reviewed").
 NOT_ANALYSED = "not analysed yet"
 NO_CHECKLIST = "no checklist"
 
@@ -179,27 +184,25 @@ def repository_scores_at(*, repositories, applied: dict, templates: dict, when: 
     scores = {}
     for repo in repositories:
         current, fact = applied.get(repo.pk), facts[repo.pk]
-        if current is None:
-            scores[repo.pk] = _score(None, NO_CHECKLIST, "", None, fact)
-            continue
-        template = templates[current.template_id]
-        state = checklist_states.checklist_state_from_facts(
-            template=template, facts=fact, now=when, items=template.items_loaded
-        )
-        if fact["run"] is None:
-            scores[repo.pk] = _score(None, NOT_ANALYSED, "", state, fact)
-        else:
-            value = state.get("overall")
-            text = "n/a" if value is None else f"{value:.1f}"
-            scores[repo.pk] = _score(value, text, state.get("level", ""), state, fact)
+        state = None
+        if current is not None:
+            template = templates[current.template_id]
+            state = checklist_states.checklist_state_from_facts(
+                template=template, facts=fact, now=when, items=template.items_loaded
+            )
+        scores[repo.pk] = _score(score_from_state(state), state, fact)
     return scores
 
 
-def _score(value, text, level, state, fact) -> dict:
+def _score(readiness, state, fact) -> dict:
+    """The e-mail's view of a ReadinessScore: ``value`` (None unless scored), ``text`` ("6.0",
+    "not analysed yet", "no checklist"), ``level`` and ``coverage`` ("3 of 12 reviewed")."""
+    words = {NOT_ANALYSED_STATUS: NOT_ANALYSED, NO_CHECKLIST_STATUS: NO_CHECKLIST}
     return {
-        "value": value,
-        "text": text,
-        "level": level,
+        "value": readiness.value if readiness.scored else None,
+        "text": words.get(readiness.status, readiness.short),
+        "level": readiness.level if readiness.status == SCORED else "",
+        "coverage": readiness.coverage,
         "state": state,
         "run": fact["run"],
         "checks": fact["check_statuses"],
@@ -435,26 +438,20 @@ def _endpoint_section(*, team, since: datetime, until: datetime, now: datetime, 
 def _expiring(*, team, now: datetime, today: date, tz, repo_url) -> list[dict]:
     """Waivers ending and manual ticks falling due in the next 14 days, soonest first."""
     horizon = today + timedelta(days=EXPIRY_HORIZON_DAYS)
-    waivers = list(
-        Waiver.objects.filter(
-            repository__team=team,
-            repository__archived_at__isnull=True,
-            revoked_at__isnull=True,
-            expires_on__gte=today,
-            expires_on__lte=horizon,
-        ).select_related("repository")
-    )
+    # The checklists app's reminder list (the waivers page's too), without archived repositories.
+    waivers = [
+        w
+        for w in waivers_expiring(team, EXPIRY_HORIZON_DAYS, today=today)
+        if w.repository.archived_at is None
+    ]
     # Manual items with a re-attestation interval, on checklists applied to the team's repositories.
     intervals = {}
     titles = {}
-    # Only the items named below: waived ones and manual ones with a re-attestation interval.
-    wanted = Q(reattest_days__isnull=False) | Q(key__in={w.item_key for w in waivers})
     for repo_id, slug, key, title, days in TemplateItem.objects.filter(
-        wanted, template__applications__repository__team=team
+        reattest_days__isnull=False, template__applications__repository__team=team
     ).values_list("template__applications__repository_id", "template__slug", "key", "title", "reattest_days"):
         titles[(slug, key)] = title
-        if days:
-            intervals[(repo_id, slug, key)] = days
+        intervals[(repo_id, slug, key)] = days
     latest_ids = (
         Attestation.objects.filter(repository__team=team, repository__archived_at__isnull=True)
         .values("repository_id", "template_slug", "item_key")
@@ -467,7 +464,7 @@ def _expiring(*, team, now: datetime, today: date, tz, repo_url) -> list[dict]:
             {
                 "kind": "Waiver ends",
                 "repository": waiver.repository.name,
-                "title": titles.get((waiver.template_slug, waiver.item_key), waiver.item_key),
+                "title": waiver.item_title,
                 "on": waiver.expires_on,
                 "url": repo_url(waiver.repository, anchor=f"item-{waiver.template_slug}-{waiver.item_key}"),
             }

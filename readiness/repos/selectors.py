@@ -16,7 +16,6 @@ def repository_list_for_team(*, team) -> QuerySet[Repository]:
         .filter(team=team)
         .annotate(
             latest_status=Subquery(latest.values("status")[:1]),
-            latest_score=Subquery(latest.succeeded().values("score")[:1]),
             latest_finished_at=Subquery(latest.values("finished_at")[:1]),
         )
         .order_by("name")
@@ -61,7 +60,8 @@ def run_list(*, repository) -> QuerySet[AnalysisRun]:
 
 
 def scorecard_for_run(*, run: AnalysisRun | None) -> dict | None:
-    """Overall score, category scores and results grouped by category, failures first."""
+    """The run's automated checks: results grouped by category (failures first) with their counts,
+    and the engine's check scores (the CLI's; pages show the readiness score instead, docs/scoring.md)."""
     if run is None:
         return None
     scores = {s.category: s for s in ScoreSnapshot.objects.filter(run=run)}
@@ -79,6 +79,9 @@ def scorecard_for_run(*, run: AnalysisRun | None) -> dict | None:
                 "results": [r for r in results if r.category == category],
             }
         )
+        categories[-1]["counts"] = {
+            status: sum(1 for r in categories[-1]["results"] if r.status == status) for status in order
+        }
     categories.sort(key=lambda c: (c["score"] if c["score"] is not None else 11, c["title"]))
     overall = scores.get(ScoreSnapshot.OVERALL)
     counts = {status: sum(1 for r in results if r.status == status) for status in order}

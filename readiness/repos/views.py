@@ -122,8 +122,11 @@ def run_detail(request, membership, repository, run_id):
     if request.htmx:
         response = render(request, "repos/_run_panel.html", context)
         if run.is_finished:
-            # 286 tells htmx to stop polling; the finished panel (with scores) is still swapped in.
-            return HttpResponseStopPolling(response.content)
+            # 286 tells htmx to stop polling; the finished panel (with scores) is still swapped in,
+            # and the page's readiness score line refreshes on "run-finished".
+            stopped = HttpResponseStopPolling(response.content)
+            stopped["HX-Trigger"] = "run-finished"
+            return stopped
         return response
     context["scorecard"] = selectors.scorecard_for_run(run=run) if run.status == "succeeded" else None
     return render(request, "repos/run_detail.html", context)

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from readiness.api import services
+from readiness.checklists.models import AppliedChecklist, ChecklistTemplate, TemplateItem
+from readiness.checklists.services.states import checklist_run_finished, checklist_states_refresh
 from readiness.repos.models import AnalysisRun, CheckResult, ScoreSnapshot
 from tests.factories import MembershipFactory, RepositoryFactory
 
@@ -42,6 +44,41 @@ DEFAULT_CHECKS = [
     },
 ]
 DEFAULT_SCORES = {"security": 4.0, "reliability": 10.0, "build": 8.0}
+ALL_PASS = [{**check, "status": "pass", "evidence": []} for check in DEFAULT_CHECKS]
+# The readiness score of DEFAULT_CHECKS on apply_checklist's template: non-root fails (weight 3),
+# the healthcheck passes (3), the cache warns (1 x 0.5), the manual item is to review (left out).
+DEFAULT_READINESS = 5.0  # (0 + 3 + 0.5) / 7
+
+
+def apply_checklist(repository) -> AppliedChecklist:
+    """A primary checklist over DEFAULT_CHECKS' ids, with one manual item nobody has reviewed."""
+    template, created = ChecklistTemplate.objects.get_or_create(
+        team=repository.team, slug="api-test", defaults={"title": "API test"}
+    )
+    for position, (key, level, check) in enumerate(
+        [
+            ("non-root", "bronze", "dockerfile.non_root_user"),
+            ("healthcheck", "bronze", "dockerfile.healthcheck"),
+            ("cache", "gold", "dockerfile.buildkit_cache"),
+            ("backups", "silver", None),
+        ]
+    ):
+        if not created:
+            break
+        TemplateItem.objects.create(
+            template=template,
+            category_id="security" if level == "bronze" else "build",
+            category_title="Security" if level == "bronze" else "Build",
+            position=position,
+            key=key,
+            title=key,
+            level=level,
+            checks=[check] if check else [],
+            manual=check is None,
+        )
+    applied = AppliedChecklist.objects.create(repository=repository, template=template, primary=True)
+    checklist_states_refresh(repository=repository)
+    return applied
 
 
 @pytest.fixture(autouse=True)
@@ -83,6 +120,7 @@ def make_scored_run(repository, *, score=7.3, scores=None, checks=None, finished
     ScoreSnapshot.objects.create(run=run, category=ScoreSnapshot.OVERALL, title="Overall", score=score)
     for category, value in scores.items():
         ScoreSnapshot.objects.create(run=run, category=category, title=category.title(), score=value)
+    checklist_run_finished(run=run)  # as the pipeline does: the run's snapshot and the live state
     return run
 
 

@@ -11,7 +11,15 @@ from django.utils import timezone
 from readiness.checklists.models import AppliedChecklist, ChecklistTemplate, TemplateItem
 from readiness.checklists.services.records import waiver_grant
 from readiness.repos.models import AnalysisRun
-from tests.api.conftest import DEFAULT_CHECKS, bearer, make_scored_run, repo_path
+from tests.api.conftest import (
+    ALL_PASS,
+    DEFAULT_CHECKS,
+    DEFAULT_READINESS,
+    apply_checklist,
+    bearer,
+    make_scored_run,
+    repo_path,
+)
 from tests.factories import RepositoryFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,15 +29,48 @@ pytestmark = pytest.mark.django_db
 
 
 def test_list_repositories_of_the_tokens_team_only(client, world):
-    make_scored_run(world.repo, score=7.3)
+    apply_checklist(world.repo)
+    make_scored_run(world.repo, score=7.3)  # 7.3: the engine's check score, not the readiness score
     response = client.get("/api/v1/repos", headers=bearer(world.team_token))
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 1 and body["page"] == 1 and body["pages"] == 1
     [repo] = body["results"]
-    assert (repo["team"], repo["slug"], repo["latest_score"]) == (world.team.slug, "api-service", 7.3)
+    assert (repo["team"], repo["slug"], repo["latest_score"]) == (
+        world.team.slug,
+        "api-service",
+        DEFAULT_READINESS,
+    )
+    assert repo["readiness_score"] == {
+        "value": DEFAULT_READINESS,
+        "status": "scored",
+        "text": "5.0/10",
+        "level": None,  # the non-root bronze item fails
+        "manual_items": 1,
+        "reviewed": 0,
+        "to_review": 1,
+        "waived": 0,
+        "error": None,
+    }
     assert repo["latest_run"]["status"] == "succeeded"
     assert repo["scorecard_url"].endswith(repo_path(world.repo, "/scorecard"))
+
+
+def test_a_repository_never_analysed_or_whose_only_run_failed_has_no_score(client, world):
+    apply_checklist(world.repo)
+    [repo] = client.get("/api/v1/repos", headers=bearer(world.team_token)).json()["results"]
+    assert repo["latest_score"] is None
+    assert (repo["readiness_score"]["status"], repo["readiness_score"]["text"]) == (
+        "not_analysed",
+        "not analysed",
+    )
+    AnalysisRun.objects.create(repository=world.repo, status="failed", error="git clone failed: 404\nmore")
+    [repo] = client.get("/api/v1/repos", headers=bearer(world.team_token)).json()["results"]
+    assert repo["latest_score"] is None and repo["readiness_score"]["status"] == "analysis_failed"
+    assert repo["readiness_score"]["error"] == "git clone failed: 404"
+    response = gate(client, world, "min_score=0")
+    assert response.status_code == 409 and response.json()["score"] is None
+    assert response.json()["readiness_score"]["status"] == "analysis_failed"
 
 
 def test_list_is_paginated(client, world):
@@ -156,15 +197,19 @@ def test_triggers_coalesce_into_the_queued_run(client, world):
 
 
 def test_scorecard_of_the_latest_successful_run(client, world):
-    make_scored_run(world.repo, score=5.0, finished_at=timezone.now() - timedelta(days=1))
+    apply_checklist(world.repo)
+    make_scored_run(world.repo, score=5.0, checks=ALL_PASS, finished_at=timezone.now() - timedelta(days=1))
     latest = make_scored_run(world.repo, score=7.3)
     AnalysisRun.objects.create(repository=world.repo, status="failed", error="boom")
     response = client.get(repo_path(world.repo, "/scorecard"), headers=bearer(world.team_token))
     assert response.status_code == 200
     body = response.json()
-    assert body["run"]["id"] == latest.pk and body["overall"] == 7.3
+    # overall: the readiness score (the dashboard's); check_score: the engine's, of the checks alone
+    assert body["run"]["id"] == latest.pk and body["overall"] == DEFAULT_READINESS
+    assert body["readiness_score"]["value"] == DEFAULT_READINESS and body["check_score"] == 7.3
+    assert body["run"]["check_score"] == 7.3 and "score" not in body["run"]
     by_id = {c["id"]: c for c in body["categories"]}
-    assert by_id["security"]["score"] == 4.0
+    assert by_id["security"]["check_score"] == 4.0 and by_id["security"]["counts"]["fail"] == 1
     [check] = by_id["security"]["checks"]
     assert check["id"] == "dockerfile.non_root_user" and check["status"] == "fail"
     assert check["evidence"] == [{"file": "Dockerfile", "line": 3, "message": "the final stage runs as root"}]
@@ -196,29 +241,34 @@ def gate(client, world, query):
 
 
 def test_gate_met_is_200(client, world):
-    run = make_scored_run(world.repo, score=8.2)
+    apply_checklist(world.repo)
+    run = make_scored_run(world.repo, score=2.0, checks=ALL_PASS)
     response = gate(client, world, "min_score=8")
     assert response.status_code == 200
     body = response.json()
     assert body["passed"] is True and body["reasons"] == [] and body["run"]["id"] == run.pk
-    assert body["score"] == 8.2 and body["min_score"] == 8
+    # The readiness score, not the run's check score (2.0): the manual item to review is left out.
+    assert body["score"] == 10.0 and body["min_score"] == 8
+    assert body["readiness_score"]["to_review"] == 1
 
 
 def test_gate_not_met_is_409_with_the_failing_checks(client, world):
-    make_scored_run(world.repo, score=6.5)
+    apply_checklist(world.repo)
+    make_scored_run(world.repo, score=9.5)
     response = gate(client, world, "min_score=8")
     assert response.status_code == 409
     body = response.json()
     assert body["passed"] is False
-    assert body["reasons"] == ["score 6.5 is under the minimum 8"]
+    assert body["reasons"] == ["readiness score 5 is under the minimum 8"]
     assert [c["id"] for c in body["failing_checks"]] == ["dockerfile.non_root_user"]
     assert body["failing_checks"][0]["evidence"][0]["file"] == "Dockerfile"
 
 
 def test_gate_fails_closed_without_a_successful_run(client, world):
+    apply_checklist(world.repo)
     assert gate(client, world, "min_score=0").status_code == 409
     queued = AnalysisRun.objects.create(repository=world.repo)
-    make_scored_run(world.repo, score=9.0, finished_at=timezone.now() - timedelta(days=1))
+    make_scored_run(world.repo, checks=ALL_PASS, finished_at=timezone.now() - timedelta(days=1))
     # The latest successful run passes, but the run CI asked about has not finished.
     assert gate(client, world, "min_score=8").status_code == 200
     response = gate(client, world, f"min_score=8&run={queued.pk}")
@@ -272,8 +322,9 @@ def test_gate_level_from_the_primary_checklist(client, world):
     AppliedChecklist.objects.create(repository=world.repo, template=template, primary=True)
     make_scored_run(world.repo, score=8.2)
 
-    bronze = gate(client, world, "min_score=8&level=bronze")
+    bronze = gate(client, world, "min_score=6&level=bronze")
     assert bronze.status_code == 200
+    assert bronze.json()["score"] == 6.0  # healthcheck passes (3), non-root fails (2): 3 / 5
     assert bronze.json()["checklist"]["level"] == "bronze"
     silver = gate(client, world, "level=silver")
     assert silver.status_code == 409
@@ -292,11 +343,14 @@ def test_gate_level_from_the_primary_checklist(client, world):
     assert gate(client, world, "level=silver").status_code == 200
 
 
-def test_gate_level_without_a_primary_checklist_is_ignored_with_a_note(client, world):
+def test_gate_without_a_primary_checklist_fails_closed(client, world):
     make_scored_run(world.repo, score=8.2)
     response = gate(client, world, "min_score=8&level=gold")
-    assert response.status_code == 200
-    assert response.json()["notes"] and "level ignored" in response.json()["notes"][0]
+    assert response.status_code == 409
+    assert response.json()["reasons"] == [
+        "no readiness score (no checklist) to hold against the minimum 8",
+        "the level cannot be checked: the repository has no primary checklist",
+    ]
     # A level alone that cannot be checked does not open the gate on nothing.
     alone = gate(client, world, "level=gold")
     assert alone.status_code == 409 and "cannot be checked" in alone.json()["reasons"][0]
@@ -351,13 +405,18 @@ def test_sarif_of_an_unfinished_run_is_409(client, world):
 
 
 def test_compare_two_runs(client, world):
+    apply_checklist(world.repo)
     before = make_scored_run(
-        world.repo, score=5.0, scores={"security": 4.0, "reliability": 10.0, "build": 6.0, "operations": 5.0}
+        world.repo,
+        score=5.0,
+        scores={"security": 4.0, "reliability": 10.0, "build": 6.0, "operations": 5.0},
+        checks=[{**DEFAULT_CHECKS[0], "status": "fail"}, {**DEFAULT_CHECKS[1], "status": "fail"}],
     )
     after = make_scored_run(
         world.repo,
         score=8.0,
         scores={"security": 10.0, "reliability": 10.0, "build": 7.0, "performance": 6.0},
+        checks=ALL_PASS,
     )
     response = client.get(
         repo_path(world.repo, f"/compare?before={before.pk}&after={after.pk}"),
@@ -365,7 +424,22 @@ def test_compare_two_runs(client, world):
     )
     assert response.status_code == 200
     body = response.json()
+    # The readiness score and the checklist's categories, as the compare page shows them.
+    assert body["template"] == "api-test"
     rows = {r["id"]: (r["before"], r["after"], r["status"]) for r in body["categories"]}
+    # build: the cache check did not run before (na) and passes now; the manual item is to review.
+    assert rows == {"security": (0.0, 10.0, "Fixed"), "build": (None, 10.0, "New")}
+    assert {k: body["overall"][k] for k in ("before", "after", "status")} == {
+        "before": 0.0,
+        "after": 10.0,
+        "status": "Fixed",
+    }
+    assert body["overall"]["readiness_after"]["to_review"] == 1
+    changes = {c["key"]: c["change"] for c in body["changes"]}
+    assert changes == {"non-root": "Fixed", "healthcheck": "Fixed", "cache": "Added"}  # na -> pass: Added
+    # The engine's check scores, apart.
+    checks = body["check_scores"]
+    rows = {r["id"]: (r["before"], r["after"], r["status"]) for r in checks["categories"]}
     assert rows == {
         "security": (4.0, 10.0, "Fixed"),
         "reliability": (10.0, 10.0, "Maintained"),
@@ -373,14 +447,14 @@ def test_compare_two_runs(client, world):
         "performance": (None, 6.0, "New"),
         "operations": (5.0, None, "Removed"),
     }
-    assert [r["id"] for r in body["categories"]] == [
+    assert [r["id"] for r in checks["categories"]] == [
         "security",
         "reliability",
         "performance",
         "build",
         "operations",
     ]
-    assert body["overall"] == {"before": 5.0, "after": 8.0, "status": "Improved"}
+    assert checks["overall"] == {"before": 5.0, "after": 8.0, "status": "Improved"}
     assert (body["before"]["id"], body["after"]["id"]) == (before.pk, after.pk)
     backwards = client.get(
         repo_path(world.repo, f"/compare?before={after.pk}&after={before.pk}"),

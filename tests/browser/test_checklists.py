@@ -148,7 +148,7 @@ def test_tick_waive_compare_and_dashboard(page, live_server, celery_worker, samp
     page.get_by_role("link", name="Compare runs").click()
     table = page.locator("table.compare")
     table.wait_for()
-    assert "Overall" in table.inner_text()
+    assert "Readiness score" in table.inner_text()
     changes = page.locator("table.changes").inner_text()
     assert "fail → pass" in changes
     page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)

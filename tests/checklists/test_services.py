@@ -116,7 +116,9 @@ def test_tick_untick_and_undo_append_and_change_the_score(small_template):
     )
     applied = AppliedChecklist.objects.get(repository=repository)
     assert applied.state["items"] == {"non-root": "pass", "healthcheck": "pass", "backup-restore": "todo"}
-    assert applied.overall == 7.1  # (3 + 2) / (3 + 2 + 2)
+    # (3 + 2) / (3 + 2): the manual item nobody reviewed yet is left out, and holds the level
+    assert applied.overall == 10.0
+    assert (applied.state["manual"], applied.state["reviewed"]) == (1, 0)
     assert applied.level == "bronze"
 
     attestation_record(
@@ -193,7 +195,7 @@ def test_waiver_leaves_the_item_out_and_reverts_on_expiry(small_template):
     checklist_apply(repository=repository, template=template)
     make_run(repository, {"dockerfile.non_root_user": "fail", "dockerfile.healthcheck": "pass"})
     applied = AppliedChecklist.objects.get(repository=repository)
-    assert applied.overall == 2.9  # 2 / 7
+    assert applied.overall == 4.0  # 2 / 5 (the manual item nobody reviewed yet is left out)
     today = timezone.localdate()
     waiver_grant(
         repository=repository,
@@ -205,7 +207,7 @@ def test_waiver_leaves_the_item_out_and_reverts_on_expiry(small_template):
     )
     applied.refresh_from_db()
     assert applied.state["items"]["non-root"] == "waived"
-    assert applied.overall == 5.0  # 2 / 4: the waived fail leaves the denominator
+    assert applied.overall == 10.0  # 2 / 2: the waived fail leaves the denominator
     assert applied.state["waived"] == 1
     assert checklist_states_refresh_expired(now=timezone.now() + timedelta(days=5)) == 1
     applied.refresh_from_db()
@@ -314,12 +316,13 @@ def test_compare_two_runs_gives_the_evaluation_table(small_template):
         10.0,
         "Fixed",
     )
+    # The manual item nobody has reviewed counts in neither run: the fixed healthcheck reads Fixed.
     assert (rows["Reliability"]["before"], rows["Reliability"]["after"], rows["Reliability"]["status"]) == (
         0.0,
-        5.0,
-        "Improved",
+        10.0,
+        "Fixed",
     )
-    assert comparison["overall"]["status"] == "Improved"
+    assert comparison["overall"]["status"] == "Fixed"
     changes = {c["key"]: c for c in comparison["changes"]}
     assert set(changes) == {"non-root", "healthcheck"}
     assert (changes["non-root"]["before"], changes["non-root"]["after"], changes["non-root"]["change"]) == (
@@ -330,7 +333,7 @@ def test_compare_two_runs_gives_the_evaluation_table(small_template):
     md = comparison_markdown(comparison, repository=repository, template=template)
     assert "| Category | Before | After | Status |" in md
     assert "| Security | 0.0/10 | 10.0/10 | Fixed |" in md
-    assert "| **Overall** | **0.0/10** | **7.1/10** | Improved |" in md
+    assert "| **Readiness score** | **0.0/10** | **10.0/10** | Fixed |" in md
     assert "- **Runs as non-root** (`dockerfile.non_root_user`), Security: fail → pass (Fixed)" in md
 
 

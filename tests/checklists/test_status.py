@@ -114,7 +114,7 @@ def test_checklist_state_scores_by_level_weight_and_leaves_out_waived_and_na():
         Spec("c", level="gold", checks=["c.c"]),  # weight 1, warn
         Spec("d", level="bronze", checks=["c.d"], category_id="build", category_title="Build"),  # na
         Spec("e", level="bronze", manual=True, category_id="build", category_title="Build"),  # waived
-        Spec("f", level="silver", manual=True, category_id="build", category_title="Build"),  # todo -> fail
+        Spec("f", level="silver", manual=True, category_id="build", category_title="Build"),  # to review
     ]
     state = checklist_state(
         items,
@@ -123,14 +123,51 @@ def test_checklist_state_scores_by_level_weight_and_leaves_out_waived_and_na():
         waivers={"e": WaiverFact(date(2026, 4, 1))},
         now=NOW,
     )
-    # security: (3 + 0 + 0.5) / 6 = 5.8; build: 0 / 2 = 0.0; overall: 3.5 / 8 = 4.4
+    # security: (3 + 0 + 0.5) / 6 = 5.8; build: nothing decided (n/a, not 0.0); overall: 3.5 / 6 = 5.8
     assert state["categories"]["security"] == {"title": "Security", "score": 5.8}
-    assert state["categories"]["build"]["score"] == 0.0
-    assert state["overall"] == 4.4
+    assert state["categories"]["build"]["score"] is None
+    assert state["overall"] == 5.8
+    assert (state["analysed"], state["manual"], state["reviewed"]) == (True, 2, 1)  # the waived one counts
     assert state["items"] == {"a": "pass", "b": "fail", "c": "warn", "d": "na", "e": "waived", "f": "todo"}
     assert state["level"] == "bronze"  # bronze items pass, are na or waived; silver item b fails
     assert state["waived"] == 1
     assert state["valid_until"] == "2026-04-02T00:00:00+00:00"  # the day after the waiver's last day
+
+
+def test_unreviewed_manual_items_are_left_out_and_lapsed_ones_fail():
+    items = [
+        Spec("a", level="bronze", checks=["c.a"]),  # weight 3, pass
+        Spec("t", level="bronze", manual=True),  # todo: to review, left out
+        Spec("d", level="silver", manual=True, reattest_days=30),  # ticked 40 days ago: due, fails
+        Spec("k", level="gold", manual=True),  # ticked: done, passes
+    ]
+    state = checklist_state(
+        items,
+        check_statuses={"c.a": "pass"},
+        attestations={
+            "d": AttestationFact(True, NOW - timedelta(days=40)),
+            "k": AttestationFact(True, NOW - timedelta(days=1)),
+        },
+        waivers={},
+        now=NOW,
+    )
+    assert state["items"] == {"a": "pass", "t": "todo", "d": "due", "k": "done"}
+    assert state["overall"] == 6.7  # (3 + 0 + 1) / (3 + 2 + 1): the todo item is in neither sum
+    assert (state["manual"], state["reviewed"]) == (3, 2)
+    assert state["level"] == ""  # the todo bronze item still holds Bronze
+
+
+def test_a_repository_never_analysed_has_no_score_even_with_ticks():
+    items = [Spec("a", checks=["c.a"]), Spec("k", manual=True)]
+    state = checklist_state(
+        items,
+        check_statuses=None,
+        attestations={"k": AttestationFact(True, NOW)},
+        waivers={},
+        now=NOW,
+    )
+    assert state["overall"] is None and state["analysed"] is False
+    assert state["categories"]["security"]["score"] is None  # the ticked item's category too
 
 
 def test_state_with_nothing_applicable_has_no_score():
@@ -178,3 +215,31 @@ def test_items_that_do_not_apply_are_left_out_of_scores_and_levels():
         ).status
         == "todo"
     )
+
+
+def test_the_migration_rescores_stored_states_from_their_item_statuses():
+    """Stored states (live and snapshots) are rescored from their item statuses by the migration:
+    the manual item nobody reviewed leaves both sums, coverage is added, categories follow."""
+    import importlib
+
+    migration = importlib.import_module("readiness.checklists.migrations.0005_readiness_score")
+    items = [
+        Spec("a", level="bronze", checks=["c.a"]),
+        Spec("b", level="silver", checks=["c.b"], category_id="build", category_title="Build"),
+        Spec("t", level="silver", manual=True, category_id="build", category_title="Build"),
+    ]
+    old = {
+        "overall": 4.3,  # (3 + 0 + 0) / 7 with the todo item as a failure
+        "level": "bronze",
+        "categories": {
+            "security": {"title": "Security", "score": 10.0},
+            "build": {"title": "Build", "score": 0.0},
+        },
+        "items": {"a": "pass", "b": "fail", "t": "todo"},
+        "waived": 0,
+    }
+    new = migration._rescore(old, items, analysed=True)
+    assert new["overall"] == 6.0  # 3 / 5
+    assert new["categories"]["build"]["score"] == 0.0 and new["categories"]["security"]["score"] == 10.0
+    assert (new["analysed"], new["manual"], new["reviewed"], new["level"]) == (True, 1, 0, "bronze")
+    assert migration._rescore(old, items, analysed=False)["overall"] is None

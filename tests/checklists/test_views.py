@@ -225,7 +225,7 @@ def test_lead_waives_and_ends_a_waiver(client, setup):
     assert response.status_code == 200 and 'data-item-status="waived"' in html
     assert f"Waived by {lead.user.username} until {expires}" in html and "new base image in May" in html
     applied = AppliedChecklist.objects.get(repository=repository)
-    assert applied.state["items"]["non-root"] == "waived" and applied.overall == 5.0
+    assert applied.state["items"]["non-root"] == "waived" and applied.overall == 10.0
     bad = client.post(
         item_url("waive", repository, "non-root"), {"reason": "", "expires_on": expires}, headers=HX
     )
@@ -312,7 +312,7 @@ def test_badge_is_public_svg_with_cache_headers(client, setup):
     assert response["Content-Type"] == "image/svg+xml"
     assert "max-age=300" in response["Cache-Control"] and "public" in response["Cache-Control"]
     svg = response.content.decode()
-    assert svg.startswith("<svg") and "2.9/10" in svg and "#b3261e" in svg  # poor score: red
+    assert svg.startswith("<svg") and "4.0/10" in svg and "#b3261e" in svg  # poor score: red
     assert len(applied.badge_token) >= 32
     assert client.get(reverse("checklists:badge", args=["not-a-token"])).status_code == 404
 
@@ -377,13 +377,13 @@ def test_badge_follows_an_expired_waiver(client, setup):
         user=None,
     )
     applied = AppliedChecklist.objects.get(repository=repository)
-    assert applied.overall == 5.0
+    assert applied.overall == 10.0
     AppliedChecklist.objects.filter(pk=applied.pk).update(
         state_valid_until=timezone.now() - timedelta(seconds=1)
     )
     Waiver.objects.update(expires_on=timezone.localdate() - timedelta(days=1))
     svg = client.get(reverse("checklists:badge", args=[applied.badge_token])).content.decode()
-    assert "2.9/10" in svg
+    assert "4.0/10" in svg
 
 
 def test_seed_demo_applies_the_complete_checklist(tmp_path, settings):
@@ -395,6 +395,7 @@ def test_seed_demo_applies_the_complete_checklist(tmp_path, settings):
     call_command("seed_demo", stdout=__import__("io").StringIO())
     repository = Repository.objects.get(team__slug="demo-team")
     assert repository.checklists.get(primary=True).template.slug == "production-readiness-complete"
+    assert repository.checklists.filter(template__slug="docker-build-evaluation", primary=False).exists()
 
 
 def test_tick_with_an_evidence_link_and_required_evidence(client, setup):

@@ -124,7 +124,7 @@ def test_markdown_is_the_compare_table_then_the_fixes(project, tmp_path):
     (project / "api" / "Dockerfile").write_text(DOCKERFILE.replace("3.12-slim", "latest"))
     text = cli("scan", str(project), "--baseline", str(baseline), "--format", "markdown").stdout
     assert "| Category | Before | After | Status |" in text
-    assert "| **Overall** |" in text and "Regressed" in text
+    assert "| **Check score** |" in text and "Regressed" in text
     assert "#### New since the baseline (" in text
     assert "`dockerfile.base_image_pinned`" in text and "<details><summary>How to fix</summary>" in text
     plain = cli("scan", str(project), "--format", "markdown")

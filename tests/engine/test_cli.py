@@ -54,7 +54,7 @@ def test_text_scan_ends_with_the_score(project):
     result = cli("scan", str(project))
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.splitlines()[-1].startswith("Score ")
+    assert result.stdout.splitlines()[-1].startswith("Check score ")
     assert "\033[" not in result.stdout  # not a TTY: no colour
 
 
@@ -82,7 +82,7 @@ def test_fail_under_exits_one_with_a_line(project):
     result = cli("scan", str(project), "--only", "health", "--skip", "health.uptime", "--fail-under", "5")
     # Health facts never reach the CLI, so every health check is na: no score, which fails a gate.
     assert result.returncode == 1
-    assert result.stderr == "readiness: no score (no check applied) is under the required 5\n"
+    assert result.stderr == "readiness: no check score (no check applied) is under the required 5\n"
 
 
 def test_config_fail_under_is_a_gate_too(project):

@@ -58,7 +58,7 @@ def test_trailer_and_summary():
     assert "Skipped by .readiness.yml: health.readiness_up: no readiness yet (until 2027-01-31)" in text
     assert "Not read: big/Dockerfile: larger than 1024 KiB" in text
     assert "Note: .readiness.yml: skip of health.version_reported expired" in text
-    assert text.splitlines()[-1] == "Score 4.2/10  (1 error, 1 fail, 1 warn, 1 pass, 1 na)"
+    assert text.splitlines()[-1] == "Check score 4.2/10  (1 error, 1 fail, 1 warn, 1 pass, 1 na)"
 
 
 def test_lint_section_is_apart_and_says_it_is_not_scored():

@@ -92,8 +92,8 @@ def test_a_regression_week_names_the_regression_first_in_the_subject_and_the_bod
     message = smtp_server.to("lea@example.com")[0]
     text, html = parts(message)
 
-    # api fell 7.1 -> 2.9 and lost Bronze, while web rose: the regression is what the subject says.
-    assert subject(message) == "Payments team: 1 repository got worse: api 7.1 → 2.9 (lost Bronze)"
+    # api fell 10.0 -> 4.0 and lost Bronze, while web rose: the regression is what the subject says.
+    assert subject(message) == "Payments team: 1 repository got worse: api 10.0 → 4.0 (lost Bronze)"
     label = seeded["week"].label
     assert text.startswith(f"Payments team · week of {label}\n1 repository got worse")
     # The sections come in the issue's order, in both parts.
@@ -103,10 +103,10 @@ def test_a_regression_week_names_the_regression_first_in_the_subject_and_the_bod
     assert positions == sorted(positions)
 
     worse = section(text, "WHAT GOT WORSE")
-    assert worse.startswith("api: 7.1 → 2.9, lost Bronze · 1 check failing\n")
+    assert worse.startswith("api: 10.0 → 4.0, lost Bronze · 1 check failing\n")
     assert "\nweb:" not in worse and "\nworker:" not in worse  # the fixed one and the unchanged one
     better = section(text, "WHAT GOT BETTER")
-    assert better.startswith("web: 4.3 → 7.1\n")
+    assert better.startswith("web: 6.0 → 10.0\n")
     assert "  - Fixed: Image declares a HEALTHCHECK (dockerfile.healthcheck)" in better
     # The week side by side: the two runs the scores come from.
     api_runs = list(seeded["repositories"]["api"].runs.order_by("finished_at"))
@@ -176,7 +176,7 @@ def test_a_progress_week_and_a_no_change_week(db, smtp_server):
     (growth,) = smtp_server.to("lea-growth@example.com")
     assert (
         subject(growth)
-        == "Growth team: 2 repositories got better: app 2.9 → 7.1 (reached Bronze), cron 4.3 → 5.7"
+        == "Growth team: 2 repositories got better: app 4.0 → 10.0 (reached Bronze), cron 6.0 → 8.0"
     )
     text, _ = parts(growth)
     assert "WHAT GOT WORSE\nNothing got worse.\n" in text
@@ -214,10 +214,11 @@ def test_scores_are_the_dashboards_and_links_are_absolute_with_nothing_external(
     client.force_login(seeded["lead"])
     page = client.get(reverse("dashboard:team", kwargs={"team_slug": "payments"})).content.decode()
     every = section(text, "EVERY REPOSITORY: THE WEEK SIDE BY SIDE")
-    for name, score in {"api": "2.9", "web": "7.1", "worker": "1.4"}.items():
+    for name, score in {"api": "4.0", "web": "10.0", "worker": "2.0"}.items():
         assert f"{score}<small>/10</small>" in page  # the dashboard's figure...
         assert f"- {name}: {score}" in every  # ...is the e-mail's
-    assert "- web: 7.1 (Bronze), 0 checks failing" in every
+    # With its coverage: the manual item nobody has reviewed is not a failure, and is said.
+    assert "- web: 10.0 (Bronze) · 0 of 1 reviewed, 0 checks failing" in every
 
     hrefs = re.findall(r'href="([^"]+)"', html)
     assert hrefs and [h for h in hrefs if not h.startswith(settings.SITE_URL + "/")] == []
@@ -336,7 +337,7 @@ def test_the_week_is_seven_calendar_days_in_the_teams_time_zone_across_a_dst_cha
     worse = section(text, "WHAT GOT WORSE")
     assert "Newly failing: Container runs as a non-root user" in worse
     assert "Newly failing: Image declares a HEALTHCHECK" in worse
-    assert subject(message) == "Paris team: 1 repository got worse: site 7.1 → 0.0 (lost Bronze)"
+    assert subject(message) == "Paris team: 1 repository got worse: site 10.0 → 0.0 (lost Bronze)"
     report = WeeklyReport.objects.get(team=team)
     assert report.figures["label"] == "19 Oct - 25 Oct 2026"
 
@@ -392,7 +393,7 @@ def test_every_report_sent_is_kept_and_opens_in_the_browser(seeded, smtp_server,
     assert report.subject.startswith("Payments team: 1 repository got worse")
     assert report.figures == {
         "label": seeded["week"].label,
-        "summary": "1 repository got worse: api 7.1 → 2.9 (lost Bronze)",
+        "summary": "1 repository got worse: api 10.0 → 4.0 (lost Bronze)",
         "worse": 1,
         "better": 1,
     }
@@ -433,4 +434,4 @@ def test_any_django_backend_sends_it_unchanged(seeded, settings, mailoutbox):
     message = mailoutbox[0]
     assert message.alternatives[0][1] == "text/html"
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert message.subject == "Payments team: 1 repository got worse: api 7.1 → 2.9 (lost Bronze)"
+    assert message.subject == "Payments team: 1 repository got worse: api 10.0 → 4.0 (lost Bronze)"

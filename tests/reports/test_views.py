@@ -47,7 +47,7 @@ def test_a_lead_previews_then_sends_now_and_the_week_is_not_sent_again(
     preview = client.get(url("preview"))
     assert preview.status_code == 200
     page = preview.content.decode()
-    assert "Payments team: 1 repository got worse: api 7.1 → 2.9 (lost Bronze)" in page
+    assert "Payments team: 1 repository got worse: api 10.0 → 4.0 (lost Bronze)" in page
     assert f"the report of {seeded['week'].label}" in page
     body = client.get(url("preview_html"))
     assert body.status_code == 200 and b"Every repository: the week side by side" in body.content

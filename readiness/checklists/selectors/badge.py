@@ -10,7 +10,7 @@ from readiness.checklists.models import AppliedChecklist
 def applied_by_badge_token(*, token: str) -> AppliedChecklist:
     return get_object_or_404(
         AppliedChecklist.objects.select_related("repository").only(
-            "overall", "level", "badge_token", "state_valid_until", "repository"
+            "overall", "level", "state", "badge_token", "state_valid_until", "repository"
         ),
         badge_token=token,
         primary=True,

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from readiness.checklists.models import ChecklistSnapshot, ChecklistTemplate
+from readiness.checklists.score import score_from_state
 from readiness.checklists.selectors.items import STATUS_LABELS
 
 # The words for how a score moved live with the Markdown table in the engine (also the CLI's).
@@ -60,11 +61,27 @@ def default_compare_runs(*, repository) -> tuple[AnalysisRun | None, AnalysisRun
     return before, after
 
 
+NOT_APPLYING = {"na", "pending"}
+
+
 def _item_change(before: str | None, after: str | None) -> str:
+    """How one item moved between two runs. An item that starts to apply and passes is "Added"
+    (nothing was fixed); a manual item ticked for the first time is "Reviewed", since an item
+    nobody had reviewed was not failing (docs/scoring.md)."""
     if before is None:
         return "New"
     if after is None:
         return "Removed"
+    if before in NOT_APPLYING and after in GOOD:
+        return "Added"
+    if after in NOT_APPLYING and before not in NOT_APPLYING and before != "waived":
+        return "No longer applies"
+    if before == "todo" and after == "done":
+        return "Reviewed"
+    if before == "done" and after == "due":
+        return "Fell due"
+    if before == "done" and after == "todo":
+        return "Unticked"
     if after in GOOD and before not in GOOD:
         return "Fixed"
     if before in GOOD and after not in GOOD:
@@ -103,6 +120,9 @@ def compare_snapshots(
         "status": compare_status(b.get("overall"), a.get("overall")),
         "level_before": b.get("level", ""),
         "level_after": a.get("level", ""),
+        # The readiness score as of each run's end, as the pages write it (with its coverage).
+        "score_before": score_from_state(b),
+        "score_after": score_from_state(a),
     }
     titles = {i.key: i for i in template.items.all()}
     changes = []

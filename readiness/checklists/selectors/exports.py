@@ -21,7 +21,7 @@ def comparison_markdown(comparison: dict, *, repository, template) -> str:
         f"Before: {_run_label(before)} · After: {_run_label(after)}",
         "",
         # The same table as `readiness scan --format markdown` (the engine renders both).
-        *comparison_table(comparison["rows"], comparison["overall"]),
+        *comparison_table(comparison["rows"], comparison["overall"], overall_label="Readiness score"),
         "",
     ]
     if comparison["changes"]:
@@ -43,7 +43,9 @@ def comparison_csv_rows(comparison: dict) -> list[list[str]]:
             ["category", row["title"], "", _csv_score(row["before"]), _csv_score(row["after"]), row["status"]]
         )
     o = comparison["overall"]
-    rows.append(["overall", "Overall", "", _csv_score(o["before"]), _csv_score(o["after"]), o["status"]])
+    rows.append(
+        ["overall", "Readiness score", "", _csv_score(o["before"]), _csv_score(o["after"]), o["status"]]
+    )
     for c in comparison["changes"]:
         rows.append(["item", c["category"], c["title"], c["before"], c["after"], c["change"]])
     return rows

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from readiness.checklists import status as item_status
 from readiness.checklists.models import AppliedChecklist, Attestation, ItemNote, TemplateItem, Waiver
+from readiness.checklists.score import score_from_state
 from readiness.checklists.selectors.states import checklist_state_from_facts, facts_for_repository
 from readiness.engine.scoring import CATEGORY_TITLES
 from readiness.repos.models import CheckResult
@@ -83,6 +84,7 @@ def checklists_for_repository(
     applied_list = list(applied_qs)
     facts = facts_for_repository(repository=repository)
     run = facts["run"]
+    latest_run = repository.runs.newest_first().values("status", "error").first() or {}
     results = {}
     if run and with_results:
         rows = CheckResult.objects.filter(run=run)
@@ -146,6 +148,9 @@ def checklists_for_repository(
                 "applied": applied,
                 "template": applied.template,
                 "state": state,
+                "score": score_from_state(
+                    state, run_status=latest_run.get("status"), run_error=latest_run.get("error", "")
+                ),
                 "categories": list(categories.values()),
             }
         )

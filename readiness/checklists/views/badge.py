@@ -8,6 +8,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from readiness.checklists.badge import badge_svg
+from readiness.checklists.score import repository_score
 from readiness.checklists.selectors.badge import applied_by_badge_token
 from readiness.checklists.services.states import checklist_states_refresh
 
@@ -20,7 +21,7 @@ def badge(request, token):
         checklist_states_refresh(repository=applied.repository)  # a waiver or a tick expired
         applied.refresh_from_db()
     response = HttpResponse(
-        badge_svg(score=applied.overall, level=applied.level), content_type="image/svg+xml"
+        badge_svg(repository_score(repository=applied.repository)), content_type="image/svg+xml"
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"

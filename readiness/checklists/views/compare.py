@@ -8,10 +8,10 @@ from datetime import date
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
-from readiness.checklists.models import ChecklistSnapshot
+from readiness.checklists.score import run_scores
 from readiness.checklists.selectors import compare as selectors
 from readiness.checklists.selectors.exports import comparison_csv, comparison_markdown
-from readiness.checklists.services.states import checklist_snapshots_for_run, in_trend
+from readiness.checklists.services.states import checklist_snapshot_for
 from readiness.repos.access import repository_view
 from readiness.repos.models import AnalysisRun
 
@@ -39,14 +39,6 @@ def _pick_run(repository, run_id, day, commit=""):
 FULL_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
-def _snapshot(run, template) -> ChecklistSnapshot:
-    snapshot = ChecklistSnapshot.objects.filter(run=run, template=template).first()
-    if snapshot is None:  # a run from before the template was applied: computed as of the run, then kept
-        # (a run of another branch, tag or commit is computed only: it stays out of the trend)
-        snapshot = checklist_snapshots_for_run(run=run, templates=[template], keep=in_trend(run))[0]
-    return snapshot
-
-
 @repository_view()
 def compare(request, membership, repository):
     applied_list = list(repository.checklists.select_related("template"))
@@ -69,8 +61,8 @@ def compare(request, membership, repository):
     comparison = None
     if applied is not None and before is not None and after is not None:
         comparison = selectors.compare_snapshots(
-            before=_snapshot(before, applied.template),
-            after=_snapshot(after, applied.template),
+            before=checklist_snapshot_for(run=before, template=applied.template),
+            after=checklist_snapshot_for(run=after, template=applied.template),
             template=applied.template,
         )
     fmt = request.GET.get("format")
@@ -86,6 +78,11 @@ def compare(request, membership, repository):
         response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
         return response
     runs = list(selectors.runs_for_compare(repository=repository)[:200])
+    scores = run_scores(
+        repository=repository, runs=runs, template_slug=applied.template.slug if applied else None
+    )
+    for r in runs:
+        r.readiness = scores.get(r.pk)
     context = {
         "team": membership.team,
         "repository": repository,

@@ -42,15 +42,17 @@ def score_cell(score: float | None) -> str:
     return "n/a" if score is None else f"{score:.1f}/10"
 
 
-def comparison_table(rows: list[dict], overall: dict) -> list[str]:
-    """Rows of ``{"title", "before", "after", "status"}`` and the overall row, as table lines."""
+def comparison_table(rows: list[dict], overall: dict, *, overall_label: str = "Check score") -> list[str]:
+    """Rows of ``{"title", "before", "after", "status"}`` and the overall row, as table lines.
+    The overall row names its score: the CLI's "Check score" (the automated checks alone), the
+    compare page's "Readiness score" (docs/scoring.md)."""
     lines = ["| Category | Before | After | Status |", "|----------|--------|-------|--------|"]
     for row in rows:
         lines.append(
             f"| {row['title']} | {score_cell(row['before'])} | {score_cell(row['after'])} | {row['status']} |"
         )
     before, after = score_cell(overall["before"]), score_cell(overall["after"])
-    lines.append(f"| **Overall** | **{before}** | **{after}** | {overall['status']} |")
+    lines.append(f"| **{overall_label}** | **{before}** | **{after}** | {overall['status']} |")
     return lines
 
 

@@ -134,7 +134,8 @@ def _summary(report: ScanReport) -> str:
     for result in report.results:
         counts[result.status] += 1
     tally = ", ".join(f"{counts[s]} {s}" for s in STATUS_SEVERITY_ORDER if counts[s])
-    return f"Score {_score(report.score)}  ({tally or 'no checks run'})"
+    # The check score: the automated checks alone (docs/scoring.md), not the server's readiness score.
+    return f"Check score {_score(report.score)}  ({tally or 'no checks run'})"
 
 
 def _score(score: float | None) -> str:

@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from readiness.checklists.models import ChecklistTemplate
+from readiness.checklists.services.applied import checklist_apply
 from readiness.pipeline.registration import repository_register
 from readiness.repos.models import Repository
 from readiness.teams.models import Role, Team
@@ -50,10 +52,20 @@ class Command(BaseCommand):
         repo_dir = var_dir / "demo" / "sample-service"
         self._prepare_git_repository(repo_dir)
         known = Repository.objects.filter(team=team)
-        if not (
-            known.filter(url=str(repo_dir)).exists() or known.filter(name__iexact="sample-service").exists()
-        ):
-            repository_register(team=team, name="sample-service", url=str(repo_dir), branch="main")
+        repository = (
+            known.filter(url=str(repo_dir)).first() or known.filter(name__iexact="sample-service").first()
+        )
+        if repository is None:
+            repository = repository_register(
+                team=team, name="sample-service", url=str(repo_dir), branch="main"
+            )
+        # The seed's EVALUATION table (004) as a second checklist: its before/after reads
+        # ".dockerignore 0.0/10 → 10.0/10 Fixed" once a .dockerignore is added and analysed.
+        evaluation = ChecklistTemplate.objects.filter(
+            slug="docker-build-evaluation", team=None, is_current=True
+        ).first()
+        if evaluation is not None:
+            checklist_apply(repository=repository, template=evaluation)
 
         self.stdout.write(self.style.SUCCESS("Demo ready."))
         self.stdout.write(f"  Log in at {settings.SITE_URL}/accounts/login/")
