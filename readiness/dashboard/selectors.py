@@ -185,7 +185,6 @@ def dashboard_summary(*, team, now: datetime | None = None) -> dict:
     scored = summary["count"] - summary["levels"]["none"] if summary["count"] else 0
     return {
         "count": summary["count"],
-        "mean": summary["mean"],
         "lowest": summary["lowest"],
         "levels": [{"level": lvl, "count": n} for lvl, n in summary["levels"].items()],
         "with_level": scored,

@@ -116,10 +116,13 @@ def test_an_item_that_does_not_apply_is_hidden_left_out_and_explained(client, co
     ).content.decode()
     assert "Does not apply</strong> to api" in detail
     assert "Applies to repositories that depend on chromadb." in detail
-    # Ticked or not, it does not count; once the repository uses ChromaDB, it does.
+    # Ticked or not, it does not count; once the repository uses ChromaDB, it applies: to review
+    # (coverage beside the score, not a failure) and holding the level.
     before = applied.overall
+    manual_before = applied.state["manual"]
     applied = _refresh(repository, run, {"stacks": ["python"], "dependencies": {"python": ["chromadb"]}})
-    assert applied.state["items"]["chroma-persisted"] == "todo" and applied.overall < before
+    assert applied.state["items"]["chroma-persisted"] == "todo" and applied.overall == before
+    assert applied.state["manual"] == manual_before + 1
     assert applied.level == ""
     assert 'id="item-small-chroma-persisted"' in client.get(page_url).content.decode()
 

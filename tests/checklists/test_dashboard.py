@@ -110,7 +110,8 @@ def test_query_count_is_the_same_with_50_and_500_repositories(client, template):
     count_small, html_small = dashboard_queries(client, small)
     count_large, html_large = dashboard_queries(client, large)
     assert count_small == count_large
-    assert count_small <= 18  # the table, the summary cards (4), the trend (2), the team switcher (1)
+    # the table, the summary cards (4), the trend (2), the team switcher (1), the headline (1)
+    assert count_small <= 19
     assert b"50 repositories" in html_small and b"500 repositories" in html_large
     assert member_large.team == large
 
@@ -209,7 +210,9 @@ def test_summary_cards_name_regressions_levels_and_failing_endpoints(client, tem
     assert "Gold <strong>1</strong>" in cards and "No level <strong>1</strong>" in cards
     assert 'aria-label="Repositories by level: Gold 1, Silver 1, Bronze 1, No level 1"' in cards
     assert "2<small> of 4 down" in cards and "Failing endpoints" in cards
-    assert "Average score" in cards and ">1.5<small>/10" in cards  # (0 + 1 + 2 + 3) / 4
+    # No mean that hides a regression (issue #13): the lowest readiness scores, lowest first.
+    assert "Average score" not in cards and "Lowest scores" in cards
+    assert cards.index(">0.0<small>/10") < cards.index(">1.0<small>/10") < cards.index(">2.0<small>/10")
 
 
 def test_summary_cards_when_nothing_got_worse(client, template):
