@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from readiness.checklists.badge import sparkline_svg
@@ -18,7 +19,7 @@ from readiness.dashboard.charts import level_bar_svg, repository_trend_chart, te
 from readiness.endpoints.selectors import endpoint_cards
 from readiness.pipeline.registration import repository_register
 from readiness.repos.access import repository_view
-from readiness.repos.backfill import BACKFILL_DEFAULT, BACKFILL_MAX, backfill_progress
+from readiness.repos.backfill import BACKFILL_DEFAULT, BACKFILL_MAX, backfill_progress, backfill_request
 from readiness.repos.forms import RepositoryForm
 from readiness.repos.lifecycle import RepositoryNameTaken
 from readiness.repos.reachability import reachability_request
@@ -56,12 +57,23 @@ def team_detail(request, membership):
     if request.method == "POST":
         form = RepositoryForm(request.POST, team=team)
         if form.is_valid():
+            history = form.cleaned_data.pop("history", False)
             try:
                 repository = repository_register(team=team, actor=request.user, **form.cleaned_data)
             except RepositoryNameTaken as exc:  # a namesake registered since the form was checked
                 form.add_error("name", str(exc))
             else:
                 reachability_request(repository=repository)
+                if history:  # its last commits too: a trend and a before/after at once
+                    backfill_request(repository=repository, count=BACKFILL_DEFAULT, user=request.user)
+                    messages.success(
+                        request,
+                        f"Registered {repository.name}; analysing its last {BACKFILL_DEFAULT} commits.",
+                    )
+                    url = reverse(
+                        "repository_detail", kwargs={"team_slug": team.slug, "repo_slug": repository.slug}
+                    )
+                    return redirect(url + "#backfill")
                 messages.success(request, f"Registered {repository.name}; checking that it is reachable.")
                 return redirect("repository_detail", team_slug=team.slug, repo_slug=repository.slug)
     context = {

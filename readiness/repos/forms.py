@@ -18,6 +18,13 @@ def clean_repository_name(name: str, *, team, exclude_pk: int | None = None) -> 
 class RepositoryForm(forms.Form):
     name = forms.CharField(max_length=200)
 
+    # Registering only: a trend and a before/after at once (readiness/repos/backfill.py).
+    history = forms.BooleanField(
+        required=False,
+        label="Also analyse the last 10 commits of the branch",
+        help_text="Its trend and a before/after at once; each commit is analysed in the background.",
+    )
+
     def __init__(self, *args, team=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.team = team  # names are unique within it
@@ -52,6 +59,7 @@ class RepositoryForm(forms.Form):
 
 class SourceForm(RepositoryForm):
     name = None  # the name is not part of the source
+    history = None  # registering only
     subfolder = forms.CharField(
         max_length=500, required=False, help_text="Analyse only this folder of the repository (optional)."
     )

@@ -262,3 +262,26 @@ def test_the_api_analyses_a_ref_and_backfills(client, repo, django_capture_on_co
     )
     tag_run = client.get(response.json()["url"], headers=headers).json()
     assert (tag_run["ref"], tag_run["commit_sha"]) == ("v1.0", repo.history.commits[2])
+
+
+def test_registering_can_ask_for_the_history_at_once(client, git_server, django_capture_on_commit_callbacks):
+    # The form takes https or (where allowed, as in tests) a local git repository.
+    cart = make_history(git_server.root, "cart", [{"Dockerfile": BARE}, {"Dockerfile": BETTER}], start=START)
+    lead = MembershipFactory(role="lead")
+    client.force_login(lead.user)
+    team_url = reverse("team_detail", kwargs={"team_slug": lead.team.slug})
+    form = {"name": "cart", "url": str(cart.path), "branch": "main", "history": "on"}
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(team_url, form)
+    repository = lead.team.repositories.get(name="cart")
+    assert response.status_code == 302 and response["Location"].endswith(f"/r/{repository.slug}/#backfill")
+    assert repository.backfill["state"] == backfill.LISTING and repository.backfill["count"] == 10
+    assert OutboxMessage.objects.filter(dedup_key=f"backfill:{repository.pk}").exists()
+    with django_capture_on_commit_callbacks(execute=False):
+        backfill.backfill_execute(repository_id=repository.pk)
+    run_queued(repository)
+    assert sorted(repository.runs.values_list("status", flat=True)) == ["succeeded", "succeeded"]
+    assert repository.runs.of_head().count() == 1  # the newest commit gives the current score
+    # Without the box ticked, registering analyses nothing.
+    client.post(team_url, {"name": "cart-2", "url": str(cart.path), "branch": "main"})
+    assert lead.team.repositories.get(name="cart-2").backfill == {}
