@@ -174,7 +174,7 @@ def dashboard_summary(*, team, now: datetime | None = None) -> dict:
     summary = team_summaries(teams=[team])[0]
     names = {
         pk: (name, slug)
-        for pk, name, slug in Repository.objects.filter(team=team).values_list("pk", "name", "slug")
+        for pk, name, slug in Repository.objects.active().filter(team=team).values_list("pk", "name", "slug")
     }
     endpoints = endpoint_counts_for_repositories(names)
     down = sorted(
@@ -203,7 +203,9 @@ def team_regressions(*, team, since: datetime) -> list[dict]:
         repository=OuterRef("repository_id"), template_slug=OuterRef("template__slug"), taken_at__lt=since
     ).order_by("-taken_at", "-id")
     rows = (
-        AppliedChecklist.objects.filter(repository__team=team, primary=True)
+        AppliedChecklist.objects.filter(
+            repository__team=team, repository__archived_at__isnull=True, primary=True
+        )
         .annotate(
             before_overall=Subquery(before.values("overall")[:1]),
             before_level=Subquery(before.values("level")[:1]),
@@ -305,6 +307,7 @@ def team_trend(*, team, weeks: int = 12, now: datetime | None = None) -> dict:
         row["week"]: row
         for row in ChecklistSnapshot.objects.filter(
             repository__team=team,
+            repository__archived_at__isnull=True,
             taken_at__gte=start,
             taken_at__lt=start + timedelta(weeks=weeks - 1),
             overall__isnull=False,
@@ -318,7 +321,7 @@ def team_trend(*, team, weeks: int = 12, now: datetime | None = None) -> dict:
         .annotate(mean=Avg("overall"), lowest=Min("overall"), count=Count("repository_id", distinct=True))
     }
     by_week[weeks - 1] = AppliedChecklist.objects.filter(
-        repository__team=team, primary=True, overall__isnull=False
+        repository__team=team, repository__archived_at__isnull=True, primary=True, overall__isnull=False
     ).aggregate(mean=Avg("overall"), lowest=Min("overall"), count=Count("repository_id"))
     rows = []
     for i in range(weeks):

@@ -34,10 +34,12 @@ def endpoint_list_for_repository(*, repository):
 
 
 def endpoint_list_for_team(*, team) -> list[Endpoint]:
-    """Every endpoint of the team's repositories, failing first: down, not probed yet, up, then
+    """Every endpoint of the team's active repositories, failing first: down, not probed yet, up, then
     the disabled ones; within a state by repository and name (one query)."""
     rank = {State.DOWN: 0, State.UNKNOWN: 1, State.UP: 2}
-    endpoints = Endpoint.objects.filter(repository__team=team).select_related("repository")
+    endpoints = Endpoint.objects.filter(
+        repository__team=team, repository__archived_at__isnull=True
+    ).select_related("repository")
     return sorted(
         endpoints,
         key=lambda e: (not e.enabled, rank.get(e.state, 1), e.repository.name.lower(), e.name.lower()),

@@ -222,3 +222,15 @@ def test_summary_cards_when_nothing_got_worse(client, template):
     client.force_login(MembershipFactory(team=team).user)
     html = client.get(reverse("dashboard:team", args=[team.slug])).content.decode()
     assert "0<small> nothing got worse" in html and "stat stat-ok" in html
+
+
+def test_archived_repositories_are_left_out_of_the_cards_and_the_trend(client, template):
+    team = TeamFactory()
+    seed(team, 4, template)
+    Repository.objects.filter(team=team, slug__in=["svc-0001", "svc-0003"]).update(archived_at=timezone.now())
+    client.force_login(MembershipFactory(team=team).user)
+    html = client.get(reverse("dashboard:team", args=[team.slug])).content.decode()
+    cards = html[html.index('class="stats"') : html.index('class="filters')]
+    assert "No health endpoint registered." in cards  # both repositories with endpoints are archived
+    assert ">1.0<small>/10" in cards  # (0 + 2) / 2
+    assert "Average, now <strong>1.0</strong>" in cards

@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from readiness.teams.context_processors import nav_section
 from tests.factories import EndpointFactory, MembershipFactory, RepositoryFactory, TeamFactory
@@ -69,6 +70,8 @@ def test_nav_section_of_url_names():
     assert nav_section("reports:settings") == "settings"
     assert nav_section("endpoints:edit") == "endpoints"
     assert nav_section("checklists:compare") == "repositories"
+    assert nav_section("repositories_archived") == "repositories"
+    assert nav_section("alerts:list") == "settings"
     assert nav_section("checklists:attest") == ""
     assert nav_section("home") == ""
 
@@ -95,10 +98,12 @@ def test_team_endpoints_failing_first_and_only_the_teams(client):
     EndpointFactory(repository=repo, name="broken-one", state="down")
     EndpointFactory(repository=repo, name="paused-one", state="down", enabled=False)
     EndpointFactory(name="someone-elses", state="down")
+    archived = RepositoryFactory(team=member.team, archived_at=timezone.now())
+    EndpointFactory(repository=archived, name="archived-one", state="down")
     client.force_login(member.user)
     html = client.get(reverse("endpoints:team", args=[member.team.slug])).content.decode()
     order = [html.index(n) for n in ("broken-one", "new-one", "ok-one", "paused-one")]
     assert order == sorted(order)
-    assert "someone-elses" not in html
+    assert "someone-elses" not in html and "archived-one" not in html
     assert '<span class="status status-fail">1 down</span>' in html
     assert "1 up · 1 not probed yet · 1 paused" in html
