@@ -202,6 +202,7 @@ def _fill(compose: ComposeFile, loaded: safe_yaml.LoadedYAML, read: Reader | Non
     raw_services = data.get("services")
     if not isinstance(raw_services, dict):
         return
+    raw_services = {_key(name): service for name, service in raw_services.items()}  # `0:` is "0"
     key_lines = _lines_by_service(loaded.lines)
     for name, raw_service in raw_services.items():
         if not isinstance(raw_service, dict):
@@ -262,13 +263,15 @@ def _mapping(value) -> dict:
 
 
 def _interpolate_tree(value, path, compose: ComposeFile | None, loaded: safe_yaml.LoadedYAML | None):
-    """Copy of ``value`` with every string value interpolated; keys are left alone, as Compose does.
+    """Copy of ``value`` with every string value interpolated; keys are not interpolated, as Compose
+    does, but made strings as Compose reads them (``0:``, ``1.5:``, ``true:`` are YAML numbers and
+    booleans; a mapping key in JSON and in Compose is text).
 
     With ``compose`` given, variables and interpolation errors are recorded against it (by ``path``).
     """
     if isinstance(value, dict):
         return {
-            k: _interpolate_tree(v, (*path, str(k)) if path is not None else None, compose, loaded)
+            _key(k): _interpolate_tree(v, (*path, str(k)) if path is not None else None, compose, loaded)
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -289,6 +292,15 @@ def _interpolate_tree(value, path, compose: ComposeFile | None, loaded: safe_yam
         line = loaded.line_of(path)
         compose.variables.extend((v.name, v.has_default, line) for v in variables)
     return text
+
+
+def _key(key) -> str:
+    """A mapping key as text: YAML's ``true``/``null`` keys as Compose (Go) spells them."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return "null" if key is None else str(key)
 
 
 def _build_spec(service: ComposeService, compose_dir: str) -> BuildSpec | None:

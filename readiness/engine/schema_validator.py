@@ -243,14 +243,14 @@ def _pattern_properties(v: Validator, patterns, instance, schema):
     if isinstance(instance, dict):
         for pattern, subschema in patterns.items():
             for key, value in instance.items():
-                if re.search(pattern, key):
+                if re.search(pattern, str(key)):  # YAML can give number keys; JSON's are text
                     yield from v.descend(value, subschema, path=key)
 
 
 def _additional(instance: dict, schema) -> list:
     properties = schema.get("properties", {})
     patterns = "|".join(schema.get("patternProperties", {}))
-    return [k for k in instance if k not in properties and not (patterns and re.search(patterns, k))]
+    return [k for k in instance if k not in properties and not (patterns and re.search(patterns, str(k)))]
 
 
 def _additional_properties(v: Validator, allowed, instance, schema):
@@ -263,7 +263,7 @@ def _additional_properties(v: Validator, allowed, instance, schema):
     elif not allowed and extras:
         if "patternProperties" in schema:
             verb = "does" if len(extras) == 1 else "do"
-            joined = ", ".join(repr(each) for each in sorted(extras))
+            joined = ", ".join(repr(each) for each in sorted(extras, key=str))
             patterns = ", ".join(repr(each) for each in sorted(schema["patternProperties"]))
             yield SchemaError(f"{joined} {verb} not match any of the regexes: {patterns}")
         else:

@@ -384,3 +384,21 @@ def test_every_awesome_compose_file_loads():
         assert compose is not None, path
         assert compose.error is None, (path, compose.error)
         assert compose.services, path
+
+
+def test_number_and_boolean_keys_are_read_as_compose_reads_them():
+    """YAML makes `0:`, `1.5:` and `true:` numbers and booleans; Compose (and JSON) keys are text.
+    They reached the schema validator's regexes and stopped the loader (found by make fuzz)."""
+    top = load_compose("compose.yaml", b"0 : \n", None)
+    assert top.error is None
+    assert [e.message for e in top.schema_errors] == [
+        "(top level): '0' does not match any of the regexes: '^x-'"
+    ]
+    compose = load_compose(
+        "compose.yaml",
+        b"services:\n  0:\n    image: x:1\n    environment:\n      5: 2\n      true: yes\n",
+        None,
+    )
+    assert compose.error is None and compose.schema_errors == []
+    assert list(compose.services) == ["0"]
+    assert compose.services["0"].data["environment"] == {"5": 2, "true": "yes"}  # YAML 1.2, as Compose
