@@ -232,5 +232,6 @@ def test_archived_repositories_are_left_out_of_the_cards_and_the_trend(client, t
     html = client.get(reverse("dashboard:team", args=[team.slug])).content.decode()
     cards = html[html.index('class="stats"') : html.index('class="filters')]
     assert "No health endpoint registered." in cards  # both repositories with endpoints are archived
-    assert ">1.0<small>/10" in cards  # (0 + 2) / 2
+    assert "svc-0001" not in cards and "svc-0003" not in cards  # the lowest scores: active ones only
+    assert ">0.0<small>/10" in cards and ">2.0<small>/10" in cards
     assert "Average, now <strong>1.0</strong>" in cards
