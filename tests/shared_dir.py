@@ -2,7 +2,7 @@
 
 ``READINESS_SHARED_DIR`` names it; otherwise the nearest ``shared/`` folder holding ``checks.md`` in
 an ancestor of this checkout (``<parent>/shared`` for the main checkout, ``<grandparent>/shared`` for
-a worktree under ``wt/``); otherwise the copy vendored in ``tests/data/shared`` (checks.md, seeds/
+a worktree under ``wt/``); otherwise the copy vendored in ``tests/vendor/shared`` (checks.md, seeds/
 and corpus/awesome-compose/, CC0), so a clean checkout anywhere runs every comparison. No absolute
 path is assumed, and nothing skips: a missing file fails its module with the message below.
 """
@@ -29,7 +29,7 @@ def shared_dir() -> Path | None:
         candidate = ancestor / "shared"
         if (candidate / "checks.md").is_file():
             return candidate
-    vendored = REPO / "tests" / "data" / "shared"
+    vendored = REPO / "tests" / "vendor" / "shared"
     return vendored if (vendored / "checks.md").is_file() else None
 
 
