@@ -2,8 +2,9 @@
 
 ``READINESS_SHARED_DIR`` names it; otherwise the nearest ``shared/`` folder holding ``checks.md`` in
 an ancestor of this checkout (``<parent>/shared`` for the main checkout, ``<grandparent>/shared`` for
-a worktree under ``wt/``). No absolute path is assumed. When it is absent the tests that need it do
-not skip: their module fails to load with the message below, so a green run always compared.
+a worktree under ``wt/``); otherwise the copy vendored in ``tests/vendor/shared`` (checks.md, seeds/
+and corpus/awesome-compose/, CC0), so a clean checkout anywhere runs every comparison. No absolute
+path is assumed, and nothing skips: a missing file fails its module with the message below.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def shared_dir() -> Path | None:
         candidate = ancestor / "shared"
         if (candidate / "checks.md").is_file():
             return candidate
-    return None
+    vendored = REPO / "tests" / "vendor" / "shared"
+    return vendored if (vendored / "checks.md").is_file() else None
 
 
 SHARED = shared_dir()

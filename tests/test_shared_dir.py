@@ -26,3 +26,19 @@ def test_the_folder_is_found_beside_the_checkout_without_an_absolute_path(monkey
     (tmp_path / "shared" / "checks.md").write_text("# checks\n")
     monkeypatch.setattr(shared_dir, "REPO", tmp_path / "wt" / "habits")
     assert shared_dir.shared_dir() == tmp_path / "shared"
+
+
+def test_a_clean_checkout_elsewhere_uses_the_vendored_copy(monkeypatch, tmp_path):
+    monkeypatch.delenv("READINESS_SHARED_DIR", raising=False)
+    checkout = tmp_path / "ci" / "main"  # no shared/ in any ancestor
+    (checkout / "tests" / "vendor" / "shared").mkdir(parents=True)
+    (checkout / "tests" / "vendor" / "shared" / "checks.md").write_text("# checks\n")
+    monkeypatch.setattr(shared_dir, "REPO", checkout)
+    assert shared_dir.shared_dir() == checkout / "tests" / "vendor" / "shared"
+
+
+def test_the_vendored_copy_holds_what_the_tests_read():
+    vendored = shared_dir.REPO / "tests" / "vendor" / "shared"
+    assert (vendored / "checks.md").read_text().count("Version 2") >= 1
+    assert len(list((vendored / "seeds").glob("*.txt"))) == 5
+    assert (vendored / "corpus" / "awesome-compose" / "LICENSE").is_file()
