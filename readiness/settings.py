@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "readiness.repos",
     "readiness.checklists",
     "readiness.endpoints",
+    "readiness.alerts",
     "readiness.reports",
     "readiness.api",
     "readiness.pipeline",
@@ -311,6 +312,8 @@ CELERY_TASK_ROUTES = {
     "repos.*": {"queue": "analysis"},
     "probes.*": {"queue": "probes"},
     "reports.*": {"queue": "email"},
+    # Alerts are messages to people too: the e-mail queue's workers send them (docs/alerts.md).
+    "alerts.*": {"queue": "email"},
 }
 CELERY_BEAT_SCHEDULE = {
     "repos.sweep_stuck_runs": {"task": "repos.sweep_stuck_runs", "schedule": 60.0},
@@ -324,6 +327,8 @@ CELERY_BEAT_SCHEDULE = {
     "checklists.refresh_expired": {"task": "checklists.refresh_expired", "schedule": 900.0},
     # Audit entries older than AUDIT_RETENTION_DAYS are deleted once a day (docs/configuration.md).
     "teams.prune_activity": {"task": "teams.prune_activity", "schedule": 86400.0},
+    # Alerts (docs/alerts.md): re-ask for groups whose send was lost.
+    "alerts.sweep": {"task": "alerts.sweep", "schedule": 60.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE

@@ -30,5 +30,6 @@ urlpatterns = [
     path("", include("readiness.checklists.urls")),
     path("", include("readiness.endpoints.urls")),
     path("", include("readiness.reports.urls")),
+    path("", include("readiness.alerts.urls")),
     path("", include("readiness.dashboard.urls")),
 ]

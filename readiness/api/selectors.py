@@ -81,7 +81,8 @@ def token_team_access(*, token: ApiToken, team_slug: str) -> TeamAccess:
 def repository_list_for_teams(*, teams) -> QuerySet[Repository]:
     latest = AnalysisRun.objects.of_outer_repository()
     return (
-        Repository.objects.filter(team__in=teams)
+        Repository.objects.active()
+        .filter(team__in=teams)
         .select_related("team")
         .annotate(
             latest_run_id=Subquery(latest.values("id")[:1]),

@@ -105,9 +105,12 @@ def run_create(request, team_slug, repo_slug):
     if not access.can_trigger:
         return api_error(403, "Viewers cannot start analyses.")
     token = request.api_principal
-    run = repo_services.analysis_request(
-        repository=repository, trigger=Trigger.API, user=token.user, api_token=token
-    )
+    try:
+        run = repo_services.analysis_request(
+            repository=repository, trigger=Trigger.API, user=token.user, api_token=token
+        )
+    except repo_services.RepositoryArchived as exc:
+        return api_error(409, str(exc))
     body = payloads.run_payload(run)
     response = JsonResponse(body, status=202)
     response["Location"] = body["url"]

@@ -50,7 +50,7 @@ def dashboard_repository_ids(
 ) -> QuerySet:
     """The ids of the team's repositories, filtered, searched and sorted in the database. Only the
     columns a filter or the sort needs are computed, so paging deep into a large team stays cheap."""
-    qs = Repository.objects.filter(team=team)
+    qs = Repository.objects.active().filter(team=team)
     if level or sort in ("level", "-level"):
         qs = qs.annotate(primary_level=Subquery(_primary().values("level")[:1]), level_rank=LEVEL_RANK)
     if sort in ("score", "-score"):
@@ -149,7 +149,8 @@ def team_summaries(*, teams: list) -> list[dict]:
         t.pk: {"team": t, "count": 0, "scores": [], "levels": defaultdict(int), "lowest": []} for t in teams
     }
     rows = (
-        Repository.objects.filter(team__in=teams)
+        Repository.objects.active()
+        .filter(team__in=teams)
         .annotate(
             primary_overall=Subquery(_primary().values("overall")[:1]),
             primary_level=Subquery(_primary().values("level")[:1]),

@@ -17,6 +17,7 @@ from readiness.endpoints.selectors import endpoint_cards
 from readiness.pipeline.registration import repository_register
 from readiness.repos.access import repository_view
 from readiness.repos.forms import RepositoryForm
+from readiness.repos.lifecycle import RepositoryNameTaken
 from readiness.repos.reachability import reachability_request
 from readiness.repos.selectors import repository_list_for_team, run_latest, run_list
 from readiness.repos.views import RUNS_PER_PAGE, run_panel_context
@@ -47,14 +48,18 @@ def home(request):
 def team_detail(request, membership):
     team = membership.team
     can_register = membership.is_lead
-    form = RepositoryForm()
+    form = RepositoryForm(team=team)
     if request.method == "POST":
-        form = RepositoryForm(request.POST)
+        form = RepositoryForm(request.POST, team=team)
         if form.is_valid():
-            repository = repository_register(team=team, actor=request.user, **form.cleaned_data)
-            reachability_request(repository=repository)
-            messages.success(request, f"Registered {repository.name}; checking that it is reachable.")
-            return redirect("repository_detail", team_slug=team.slug, repo_slug=repository.slug)
+            try:
+                repository = repository_register(team=team, actor=request.user, **form.cleaned_data)
+            except RepositoryNameTaken as exc:  # a namesake registered since the form was checked
+                form.add_error("name", str(exc))
+            else:
+                reachability_request(repository=repository)
+                messages.success(request, f"Registered {repository.name}; checking that it is reachable.")
+                return redirect("repository_detail", team_slug=team.slug, repo_slug=repository.slug)
     context = {
         "team": team,
         "membership": membership,

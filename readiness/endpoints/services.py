@@ -231,8 +231,9 @@ def probes_dispatch_due(*, now: datetime | None = None, enqueue=None) -> list[in
     now = now or timezone.now()
     with transaction.atomic():
         due = list(
-            Endpoint.objects.select_for_update(skip_locked=True)
-            .filter(enabled=True, next_probe_at__lte=now)
+            Endpoint.objects.select_for_update(skip_locked=True, of=("self",))
+            # An archived repository's endpoints rest until it is restored.
+            .filter(enabled=True, next_probe_at__lte=now, repository__archived_at__isnull=True)
             .order_by("next_probe_at")
             .values_list("pk", "interval_s")[:MAX_DISPATCH_PER_TICK]
         )

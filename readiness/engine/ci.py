@@ -59,9 +59,10 @@ def ci_kind(rel: str) -> str:
     return "jenkins"
 
 
-def parse_ci(rel: str, raw: bytes | None, error: str | None) -> CIFile:
-    """Never raises: a file that cannot be read or parsed comes back with ``error`` set."""
-    ci = CIFile(path=rel, kind=ci_kind(rel))
+def parse_ci(rel: str, raw: bytes | None, error: str | None, *, kind: str | None = None) -> CIFile:
+    """Never raises: a file that cannot be read or parsed comes back with ``error`` set. ``kind``
+    defaults to what the path says (``ci_kind``)."""
+    ci = CIFile(path=rel, kind=kind or ci_kind(rel))
     if error is not None or raw is None:
         ci.error = error or "could not be read"
         return ci
@@ -141,10 +142,11 @@ def _matrix_values(job: dict) -> dict[str, list[str]]:
 
 
 def parse_action(rel: str, raw: bytes | None, error: str | None) -> CIFile:
-    """A local GitHub action (``uses: ./path`` reads ``path/action.yml``): its steps, like a workflow's."""
-    action = parse_ci(rel, raw, error)
-    action.kind = "action"
-    return action
+    """A local GitHub action (``uses: ./path`` reads ``path/action.yml``): its steps, like a workflow's.
+
+    It is YAML whatever its path (``action.yml`` at the root is no known pipeline path, and read as
+    one, its raw lines would keep their comments: ``uses: x@<sha>  # v1`` is pinned)."""
+    return parse_ci(rel, raw, error, kind="action")
 
 
 def _yaml_names(loaded: safe_yaml.LoadedYAML, kind: str) -> list[tuple[str, int | None]]:

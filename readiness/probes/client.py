@@ -112,6 +112,36 @@ def guarded_get(
                 return hops.response(hop, target)
 
 
+def guarded_request(
+    method: str,
+    url: str,
+    *,
+    policy: AddressPolicy,
+    timeout: float,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+    resolver: Resolver = socket.getaddrinfo,
+    ssl_context: ssl.SSLContext | None = None,
+) -> ProbeResponse:
+    """One request of any method through the guard (a webhook's POST, say): judged and connected
+    to the judged address like ``guarded_get``, but redirects are not followed (a 3xx is the
+    answer: a notification is not re-sent to wherever a server points)."""
+    _check_limits(timeout, max_body)
+    context = ssl_context or default_ssl_context()
+    hops = _Hops(url, headers)
+    with httpx.HTTPTransport(verify=context, limits=_LIMITS) as transport:
+        deadline = time.monotonic() + timeout
+        future = _DNS_POOL.submit(_judge, hops.url, policy, resolver)
+        try:
+            target = future.result(timeout=_remaining(deadline, timeout))
+        except FutureTimeout:
+            raise ProbeError("dns", f"resolving {hops.host} took longer than {timeout:g} s") from None
+        hop = _send(transport, target, hops.headers, deadline, timeout, max_body, context, method, content)
+        hops.elapsed_s += hop.elapsed_s
+        return hops.response(hop, target)
+
+
 async def guarded_get_async(
     url: str,
     *,
@@ -240,9 +270,11 @@ def _send(
     timeout: float,
     max_body: int,
     context: ssl.SSLContext,
+    method: str = "GET",
+    content: bytes | None = None,
 ) -> _Hop:
     for address in target.addresses:
-        request = _request(target, address, headers, _remaining(deadline, timeout))
+        request = _request(target, address, headers, _remaining(deadline, timeout), method, content)
         started = time.perf_counter()
         try:
             response = transport.handle_request(request)
@@ -293,7 +325,12 @@ async def _send_async(
 
 
 def _request(
-    target: JudgedURL, address: IPAddress, headers: Mapping[str, str], timeout: float
+    target: JudgedURL,
+    address: IPAddress,
+    headers: Mapping[str, str],
+    timeout: float,
+    method: str = "GET",
+    content: bytes | None = None,
 ) -> httpx.Request:
     request_headers = httpx.Headers({"User-Agent": USER_AGENT, "Accept": "*/*"})
     for name, value in headers.items():
@@ -302,9 +339,10 @@ def _request(
     request_headers["Host"] = target.url.netloc.decode("ascii")
     request_headers["Accept-Encoding"] = "identity"
     return httpx.Request(
-        "GET",
+        method,
         target.url.copy_with(host=str(address)),  # the judged IP: no second lookup
         headers=request_headers,
+        content=content,
         extensions={"timeout": httpx.Timeout(timeout).as_dict(), "sni_hostname": target.host},
     )
 

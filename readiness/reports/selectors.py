@@ -210,7 +210,8 @@ def _repositories(team, *, until: datetime) -> tuple[list, dict[int, AppliedChec
     """The team's repositories that existed by the week's end, by name; each one's primary
     checklist; their templates with items. Three queries."""
     repositories = list(
-        Repository.objects.filter(team=team, created_at__lt=until)
+        Repository.objects.active()
+        .filter(team=team, created_at__lt=until)
         .order_by(Lower("name"))
         .only("name", "slug", "created_at")
     )
@@ -393,7 +394,9 @@ def _endpoint_section(*, team, since: datetime, until: datetime, now: datetime, 
 
     endpoint_model = apps.get_model("endpoints", "Endpoint")
     endpoints = list(
-        endpoint_model.objects.filter(repository__team=team, enabled=True)
+        endpoint_model.objects.filter(
+            repository__team=team, repository__archived_at__isnull=True, enabled=True
+        )
         .select_related("repository")
         .order_by(Lower("repository__name"), "name")
     )
@@ -434,7 +437,11 @@ def _expiring(*, team, now: datetime, today: date, tz, repo_url) -> list[dict]:
     horizon = today + timedelta(days=EXPIRY_HORIZON_DAYS)
     waivers = list(
         Waiver.objects.filter(
-            repository__team=team, revoked_at__isnull=True, expires_on__gte=today, expires_on__lte=horizon
+            repository__team=team,
+            repository__archived_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_on__gte=today,
+            expires_on__lte=horizon,
         ).select_related("repository")
     )
     # Manual items with a re-attestation interval, on checklists applied to the team's repositories.
@@ -449,7 +456,7 @@ def _expiring(*, team, now: datetime, today: date, tz, repo_url) -> list[dict]:
         if days:
             intervals[(repo_id, slug, key)] = days
     latest_ids = (
-        Attestation.objects.filter(repository__team=team)
+        Attestation.objects.filter(repository__team=team, repository__archived_at__isnull=True)
         .values("repository_id", "template_slug", "item_key")
         .annotate(last=Max("id"))
         .values("last")
@@ -492,7 +499,11 @@ def _failed_runs(*, team, since: datetime, until: datetime, now: datetime, links
     it is still failing now (its latest finished run failed) or succeeded since. Two queries."""
     failed = (
         AnalysisRun.objects.filter(
-            repository__team=team, status=RunStatus.FAILED, finished_at__gte=since, finished_at__lt=until
+            repository__team=team,
+            repository__archived_at__isnull=True,
+            status=RunStatus.FAILED,
+            finished_at__gte=since,
+            finished_at__lt=until,
         )
         .select_related("repository")
         .order_by("repository__name", "-finished_at", "-id")

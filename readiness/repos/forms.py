@@ -1,11 +1,30 @@
 from django import forms
 from django.conf import settings
 
+from readiness.repos.lifecycle import repository_name_taken
 from readiness.repos.sourcing import local_path_of
+
+
+def clean_repository_name(name: str, *, team, exclude_pk: int | None = None) -> str:
+    """A repository name: not blank, and unique within the team whatever its case."""
+    name = name.strip()
+    if not name or any(ord(ch) < 32 for ch in name):
+        raise forms.ValidationError("Give the repository a name.")
+    if team is not None and repository_name_taken(team=team, name=name, exclude_pk=exclude_pk):
+        raise forms.ValidationError(f"The team already has a repository named “{name}”.")
+    return name
 
 
 class RepositoryForm(forms.Form):
     name = forms.CharField(max_length=200)
+
+    def __init__(self, *args, team=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = team  # names are unique within it
+
+    def clean_name(self):
+        return clean_repository_name(self.cleaned_data["name"], team=self.team)
+
     url = forms.CharField(
         label="Repository URL",
         max_length=2000,
@@ -69,3 +88,32 @@ class ScheduleForm(forms.Form):
         ],
         initial="*",
     )
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(max_length=200, label="New name")
+
+    def __init__(self, *args, repository, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.repository = repository
+
+    def clean_name(self):
+        return clean_repository_name(
+            self.cleaned_data["name"], team=self.repository.team, exclude_pk=self.repository.pk
+        )
+
+
+class DeleteForm(forms.Form):
+    """Deleting asks for the repository's name, typed: a slip of the mouse deletes nothing."""
+
+    confirm_name = forms.CharField(max_length=200, label="Type the repository's name to confirm")
+
+    def __init__(self, *args, repository, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.repository = repository
+
+    def clean_confirm_name(self):
+        typed = self.cleaned_data["confirm_name"].strip()
+        if typed != self.repository.name:
+            raise forms.ValidationError(f"Type “{self.repository.name}” exactly to delete it.")
+        return typed

@@ -1,12 +1,22 @@
 import secrets
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from readiness.teams.models import Team
 
 
 def new_webhook_id() -> str:
     return secrets.token_urlsafe(18)
+
+
+class RepositoryQuerySet(models.QuerySet):
+    def active(self):
+        """Repositories not archived: the ones dashboards, reports, lists and schedules show."""
+        return self.filter(archived_at__isnull=True)
+
+    def archived(self):
+        return self.filter(archived_at__isnull=False)
 
 
 class Repository(models.Model):
@@ -31,15 +41,26 @@ class Repository(models.Model):
     reachability_message = models.TextField(blank=True, default="")
     reachability_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Archived: hidden from the team's lists, dashboards, reports and schedules; its history is
+    # kept and a lead restores it (readiness/repos/lifecycle.py).
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RepositoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["team", "slug"], name="repository_slug_unique_in_team")
+            models.UniqueConstraint(fields=["team", "slug"], name="repository_slug_unique_in_team"),
+            # Names are unique within a team whatever their case ("API" and "api" are one name).
+            models.UniqueConstraint("team", Lower("name"), name="repository_name_unique_in_team"),
         ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class RunStatus(models.TextChoices):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet, Subquery
+from django.db.models import Count, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from readiness.repos.models import AnalysisRun, Repository, ScoreSnapshot
@@ -11,7 +11,8 @@ from readiness.repos.models import AnalysisRun, Repository, ScoreSnapshot
 def repository_list_for_team(*, team) -> QuerySet[Repository]:
     latest = AnalysisRun.objects.of_outer_repository()
     return (
-        Repository.objects.filter(team=team)
+        Repository.objects.active()
+        .filter(team=team)
         .annotate(
             latest_status=Subquery(latest.values("status")[:1]),
             latest_score=Subquery(latest.succeeded().values("score")[:1]),
@@ -19,6 +20,20 @@ def repository_list_for_team(*, team) -> QuerySet[Repository]:
         )
         .order_by("name")
     )
+
+
+def repository_list_archived(*, team) -> QuerySet[Repository]:
+    """The team's archived repositories, most recently archived first, with their run count."""
+    return (
+        Repository.objects.archived()
+        .filter(team=team)
+        .annotate(run_count=Count("runs"))
+        .order_by("-archived_at", "name")
+    )
+
+
+def repository_archived_count(*, team) -> int:
+    return Repository.objects.archived().filter(team=team).count()
 
 
 def repository_get(*, team, slug: str) -> Repository:

@@ -15,12 +15,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
-from django.utils.text import slugify
 
 from readiness.core.crypto import encrypt
 from readiness.core.models import OutboxMessage, OutboxState
 from readiness.core.outbox import outbox_enqueue
 from readiness.engine import ENGINE_VERSION
+from readiness.repos.lifecycle import RepositoryNameTaken, repository_name_taken, unique_slug
 from readiness.repos.models import AnalysisRun, CheckResult, Repository, RunStatus, ScoreSnapshot, Trigger
 from readiness.teams.activity import activity_record
 
@@ -35,16 +35,31 @@ def repository_create(
 ) -> Repository:
     """The repository row, its nightly schedule and the activity entry. Registering also applies
     the default checklist: readiness.pipeline.registration.repository_register does both."""
-    base = slugify(name) or "repository"
-    slug, n = base, 2
-    while Repository.objects.filter(team=team, slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    repository = Repository.objects.create(
-        team=team, name=name, slug=slug, url=url.strip(), branch=branch.strip() or "main", subfolder=subfolder
-    )
+    name = name.strip()
+    if repository_name_taken(team=team, name=name):
+        raise RepositoryNameTaken(name)
+    try:
+        with transaction.atomic():  # a savepoint: a racing namesake leaves the caller's transaction usable
+            repository = Repository.objects.create(
+                team=team,
+                name=name,
+                slug=unique_slug(team=team, name=name),
+                url=url.strip(),
+                branch=branch.strip() or "main",
+                subfolder=subfolder,
+            )
+    except IntegrityError:
+        raise RepositoryNameTaken(name) from None
     repository_schedule_set(repository=repository, crontab=DEFAULT_SCHEDULE)  # nightly by default
     activity_record(team=team, actor=actor, verb="repository.registered", target=repository.name)
     return repository
+
+
+class RepositoryArchived(Exception):
+    """An archived repository starts no analysis (restore it first)."""
+
+    def __init__(self, repository):
+        super().__init__(f"{repository.name} is archived; restore it to analyse it.")
 
 
 def analysis_request(
@@ -69,7 +84,9 @@ def analysis_request(
     message = None
     with transaction.atomic():
         # Lock the repository row so two simultaneous triggers cannot both create a queued run.
-        Repository.objects.select_for_update().filter(pk=repository.pk).first()
+        locked = Repository.objects.select_for_update().filter(pk=repository.pk).first()
+        if locked is not None and locked.archived_at is not None:
+            raise RepositoryArchived(locked)
         if schedule_slot is not None:
             fired = repository.runs.filter(schedule_slot=schedule_slot).first()
             if fired is not None:
@@ -287,7 +304,7 @@ def analysis_request_scheduled(*, repository_id: int, now=None) -> AnalysisRun |
     """A schedule fired: at most one run per repository and schedule slot (two beats, a redelivered
     message or a retried task all find the slot's run)."""
     repository = Repository.objects.select_related("schedule__crontab").filter(pk=repository_id).first()
-    if repository is None:  # deleted since the schedule fired
+    if repository is None or repository.archived_at is not None:  # deleted or archived since
         return None
     slot = schedule_slot(repository, now or timezone.now())
     try:

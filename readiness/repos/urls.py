@@ -1,7 +1,7 @@
 from django.urls import path
 
 from readiness.core.ratelimit import rate_limit_by_ip
-from readiness.repos import views, views_settings
+from readiness.repos import views, views_lifecycle, views_settings
 
 urlpatterns = [
     path(
@@ -26,4 +26,25 @@ urlpatterns = [
         views_settings.repository_check_now,
         name="repository_check_now",
     ),
+    path(
+        "t/<slug:team_slug>/r/<slug:repo_slug>/rename/",
+        views_lifecycle.repository_rename,
+        name="repository_rename",
+    ),
+    path(
+        "t/<slug:team_slug>/r/<slug:repo_slug>/archive/",
+        views_lifecycle.repository_archive,
+        name="repository_archive",
+    ),
+    path(
+        "t/<slug:team_slug>/r/<slug:repo_slug>/restore/",
+        views_lifecycle.repository_restore,
+        name="repository_restore",
+    ),
+    path(
+        "t/<slug:team_slug>/r/<slug:repo_slug>/delete/",
+        views_lifecycle.repository_delete,
+        name="repository_delete",
+    ),
+    path("t/<slug:team_slug>/archived/", views_lifecycle.repositories_archived, name="repositories_archived"),
 ]

@@ -4,9 +4,10 @@ page's partial. The team page and the repository page read other apps too: readi
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from readiness.repos import selectors, services
 from readiness.repos.access import repository_view
@@ -24,7 +25,7 @@ def run_panel_context(membership, repository, run):
         "team": membership.team,
         "repository": repository,
         "run": run,
-        "can_analyze": membership.can_edit,
+        "can_analyze": membership.can_edit and not repository.is_archived,
         "can_manage": membership.is_lead,
         "scorecard": selectors.scorecard_for_run(run=latest_ok),
     }
@@ -32,7 +33,14 @@ def run_panel_context(membership, repository, run):
 
 @repository_view(methods=["POST"], min_role=Role.ENGINEER, refusal="Viewers cannot start analyses.")
 def analysis_start(request, membership, repository):
-    run = services.analysis_request(repository=repository, trigger=Trigger.MANUAL, user=request.user)
+    try:
+        run = services.analysis_request(repository=repository, trigger=Trigger.MANUAL, user=request.user)
+    except services.RepositoryArchived as exc:
+        messages.error(request, str(exc))
+        url = reverse(
+            "repository_detail", kwargs={"team_slug": membership.team.slug, "repo_slug": repository.slug}
+        )
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.htmx:
         return render(request, "repos/_run_panel.html", run_panel_context(membership, repository, run))
     if getattr(run, "queued_offline", False):  # the broker is away; the outbox relay sends it later

@@ -1,4 +1,5 @@
-"""A repository's settings page (leads): source, access token, webhook secret, schedule."""
+"""A repository's settings page (leads): source, access token, webhook secret, schedule; its
+lifecycle card posts to readiness/repos/views_lifecycle.py."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -7,7 +8,7 @@ from django.urls import reverse
 from readiness.core.confirm import confirmation
 from readiness.repos import reachability, services
 from readiness.repos.access import repository_view
-from readiness.repos.forms import ScheduleForm, SourceForm, TokenForm
+from readiness.repos.forms import RenameForm, ScheduleForm, SourceForm, TokenForm
 from readiness.teams.models import Role
 
 
@@ -23,7 +24,8 @@ def _schedule_initial(repository) -> dict:
     }
 
 
-def _render(request, membership, repository, *, status=200, **forms):
+def settings_page(request, membership, repository, *, status=200, **forms):
+    """The settings page, with the forms given (a bound one shows its errors) or fresh ones."""
     context = {
         "team": membership.team,
         "repository": repository,
@@ -37,6 +39,7 @@ def _render(request, membership, repository, *, status=200, **forms):
             reverse("webhook", kwargs={"webhook_id": repository.webhook_id})
         ),
         "new_webhook_secret": forms.get("new_webhook_secret"),
+        "rename_form": forms.get("rename_form") or RenameForm(repository=repository),
     }
     return render(request, "repos/repository_settings.html", context, status=status)
 
@@ -46,19 +49,19 @@ def _render(request, membership, repository, *, status=200, **forms):
 )
 def repository_settings(request, membership, repository):
     if request.method == "GET":
-        return _render(request, membership, repository)
+        return settings_page(request, membership, repository)
     action = request.POST.get("action")
     if action == "source":
         form = SourceForm(request.POST)
         if not form.is_valid():
-            return _render(request, membership, repository, status=400, source_form=form)
+            return settings_page(request, membership, repository, status=400, source_form=form)
         services.repository_update_source(repository=repository, actor=request.user, **form.cleaned_data)
         reachability.reachability_request(repository=repository)
         messages.success(request, "Source saved; checking that it is reachable.")
     elif action == "token":
         form = TokenForm(request.POST)
         if not form.is_valid():
-            return _render(request, membership, repository, status=400, token_form=form)
+            return settings_page(request, membership, repository, status=400, token_form=form)
         services.repository_set_token(
             repository=repository, token=form.cleaned_data["token"], actor=request.user
         )
@@ -69,7 +72,7 @@ def repository_settings(request, membership, repository):
     elif action == "schedule":
         form = ScheduleForm(request.POST)
         if not form.is_valid():
-            return _render(request, membership, repository, status=400, schedule_form=form)
+            return settings_page(request, membership, repository, status=400, schedule_form=form)
         data = form.cleaned_data
         crontab = None
         if data["enabled"]:
@@ -97,9 +100,9 @@ def repository_settings(request, membership, repository):
             )
         secret = services.webhook_secret_rotate(repository=repository, actor=request.user)
         # Shown in this response only; never stored in plain text nor shown again.
-        return _render(request, membership, repository, new_webhook_secret=secret)
+        return settings_page(request, membership, repository, new_webhook_secret=secret)
     else:
-        return _render(request, membership, repository, status=400)
+        return settings_page(request, membership, repository, status=400)
     return redirect("repository_settings", team_slug=membership.team.slug, repo_slug=repository.slug)
 
 

@@ -90,6 +90,8 @@ def webhook_receive(*, webhook_id: str, headers, body: bytes) -> WebhookOutcome:
         return WebhookOutcome(200, "pong")
     if not _is_push(provider, event):
         return WebhookOutcome(200, f"ignored: event {event!r} is not a push")
+    if repository.archived_at is not None:
+        return WebhookOutcome(200, "ignored: the repository is archived")
     branch = _pushed_branch(body)
     if branch != repository.branch:
         return WebhookOutcome(200, f"ignored: push to {branch!r}, tracking {repository.branch!r}")

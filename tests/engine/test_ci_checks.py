@@ -157,6 +157,36 @@ def test_actions_of_the_repository_itself_need_no_pin(tmp_path):
     assert analyze_one("ci.actions_pinned", tmp_path).status == Status.PASS
 
 
+def test_a_pinned_sha_followed_by_its_version_comment_is_pinned_in_a_local_action(tmp_path):
+    """``action.yml`` is no pipeline path: read as raw lines, ``uses: x@<sha>  # v1`` kept its comment
+    and warned, and ``- uses: x@v1`` (a list item) was never checked."""
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text(
+        "on: push\njobs:\n  j:\n    steps:\n      - uses: ./\n"
+    )
+    action = tmp_path / "action.yml"
+    pinned = "actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065"
+    action.write_text(
+        "runs:\n  using: composite\n  steps:\n"
+        f"    - name: Set up Python\n      uses: {pinned}  # v5.6.0\n"
+        f"    - uses: {pinned} # v5.6.0\n"
+    )
+    result = analyze_one("ci.actions_pinned", tmp_path)
+    assert result.status == Status.PASS, result.evidence
+    assert result.evidence[0].message == "3 actions checked, all pinned"
+
+    action.write_text(action.read_text() + "    - uses: actions/cache@v4  # v4\n")
+    result = analyze_one("ci.actions_pinned", tmp_path)
+    assert result.status == Status.WARN
+    assert [(e.file, e.line, e.message) for e in result.evidence] == [
+        (
+            ".github/workflows/ci.yml",
+            5,
+            "uses actions/cache@v4: a tag or branch can move; pin the commit SHA (in action.yml)",
+        )
+    ]
+
+
 def test_scripts_are_read_one_level_deep_and_never_outside_the_root(tmp_path):
     outside = tmp_path / "outside.sh"
     outside.write_text("pytest\n")

@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from readiness.api.services import token_create
+from readiness.core.crypto import encrypt
 from readiness.teams.models import Role
 from tests.factories import (
     AnalysisRunFactory,
@@ -72,6 +73,11 @@ MATRIX = {
     "repository_settings": {"GET": L, "POST": L},
     "repository_reachability": {"GET": V},
     "repository_check_now": {"POST": E},
+    "repository_rename": {"POST": L},
+    "repository_archive": {"GET": L, "POST": L},
+    "repository_restore": {"POST": L},
+    "repository_delete": {"GET": L, "POST": L},
+    "repositories_archived": {"GET": V},
     "members": {"GET": V},
     "member_invite": {"POST": L},
     "member_role": {"POST": L},
@@ -109,6 +115,12 @@ MATRIX = {
     "reports:detail": {"GET": V},
     "reports:html": {"GET": V},
     "reports:retry": {"POST": L},
+    "alerts:list": {"GET": V, "POST": L},
+    "alerts:settings": {"GET": L, "POST": L},
+    "alerts:dismiss": {"POST": L},
+    "alerts:edit": {"GET": L, "POST": L},
+    "alerts:delete": {"GET": L, "POST": L},
+    "alerts:test": {"POST": L},
     "api_pages:team_tokens": {"GET": L, "POST": L},
     "api_pages:team_token_revoke": {"GET": L, "POST": L},
     "api:run_create": {"POST": E},
@@ -180,6 +192,12 @@ def build_world():
     from readiness.teams.invitations import invitation_create
 
     invitation = invitation_create(team=team, email="invited@example.com", role=V, invited_by=members[L].user)
+    from readiness.alerts.models import Channel
+
+    # An e-mail channel: "Send test" hits the console backend, never the network.
+    channel = Channel.objects.create(
+        team=team, name="mail", kind="email", url_encrypted=encrypt("mailto:a@example.com")
+    )
     kwargs = {
         "team_slug": team.slug,
         "repo_slug": repo.slug,
@@ -193,6 +211,7 @@ def build_world():
         "report_id": report.pk,
         "token_id": team_token.pk,
         "invitation_id": invitation.pk,
+        "channel_id": channel.pk,
     }
     users = {"outsider": outsider, **{role: m.user for role, m in members.items()}}
     return kwargs, users

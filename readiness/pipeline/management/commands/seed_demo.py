@@ -49,7 +49,10 @@ class Command(BaseCommand):
         call_command("sync_templates")  # built-in checklists (a new YAML version adds a version)
         repo_dir = var_dir / "demo" / "sample-service"
         self._prepare_git_repository(repo_dir)
-        if not Repository.objects.filter(team=team, url=str(repo_dir)).exists():
+        known = Repository.objects.filter(team=team)
+        if not (
+            known.filter(url=str(repo_dir)).exists() or known.filter(name__iexact="sample-service").exists()
+        ):
             repository_register(team=team, name="sample-service", url=str(repo_dir), branch="main")
 
         self.stdout.write(self.style.SUCCESS("Demo ready."))
