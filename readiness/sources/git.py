@@ -129,6 +129,17 @@ def fetch_repository(
         raise
 
 
+def _remote_refs(target, token, timeout_s, kinds: list[str], wanted: list[str], *, name: str) -> set[str]:
+    """The refs among ``wanted`` that the remote has (``git ls-remote``); FetchError when it cannot
+    be asked. ls-remote prints refs only, but an old server lists every ref of a repository with
+    many: hence the byte limit."""
+    with _git_session(target, token, timeout_s, max_bytes=50 * MiB) as (git, scratch):
+        result = git.run(["ls-remote", *kinds, "--", target.url, *wanted], cwd=scratch)
+        if result.returncode:
+            raise classify(result.stderr, has_token=bool(token), branch=name)
+    return {line.split("\t", 1)[-1] for line in result.stdout.decode("utf-8", "replace").splitlines()}
+
+
 def check_reachable(
     *,
     url: str,
@@ -150,12 +161,7 @@ def check_reachable(
     )
     branch = validate_branch(branch)
     ref = f"refs/heads/{branch}"
-    # ls-remote prints refs only, but an old server lists every ref of a repository with many.
-    with _git_session(target, token, timeout_s, max_bytes=50 * MiB) as (git, scratch):
-        result = git.run(["ls-remote", "--heads", "--", target.url, ref], cwd=scratch)
-        if result.returncode:
-            raise classify(result.stderr, has_token=bool(token), branch=branch)
-    refs = {line.split("\t", 1)[-1] for line in result.stdout.decode("utf-8", "replace").splitlines()}
+    refs = _remote_refs(target, token, timeout_s, ["--heads"], [ref], name=branch)
     if ref not in refs:
         raise FetchError("branch_missing", f"The branch {branch!r} does not exist in the repository")
 
@@ -185,11 +191,7 @@ def check_ref(
     if kind == "commit":
         return kind, name
     wanted = [f"refs/heads/{name}", f"refs/tags/{name}"]
-    with _git_session(target, token, timeout_s, max_bytes=50 * MiB) as (git, scratch):
-        result = git.run(["ls-remote", "--heads", "--tags", "--", target.url, *wanted], cwd=scratch)
-        if result.returncode:
-            raise classify(result.stderr, has_token=bool(token), branch=name)
-    refs = {line.split("\t", 1)[-1] for line in result.stdout.decode("utf-8", "replace").splitlines()}
+    refs = _remote_refs(target, token, timeout_s, ["--heads", "--tags"], wanted, name=name)
     if not refs & set(wanted):
         raise FetchError("ref_missing", _missing_message(kind, name))
     return kind, name
