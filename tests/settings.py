@@ -25,7 +25,7 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # An empty folder that exists: WhiteNoise warns about a missing STATIC_ROOT at every request handler
 # it builds (the tests serve static files through the finders, as `runserver` does).
 STATIC_ROOT = VAR_DIR / "staticfiles"  # noqa: F405
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # a bench may name a var dir not made yet
 # One test database per pytest process, so parallel runs on one machine cannot wipe each other's rows.
 DATABASES["default"]["TEST"] = {"NAME": f"test_readiness_{os.getpid()}"}  # noqa: F405
 SECURE_SSL_REDIRECT = False  # the test client speaks plain http
