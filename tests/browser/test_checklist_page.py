@@ -43,8 +43,13 @@ def count(page, key):
     return int(tab(page, key).locator(".count").inner_text())
 
 
-def focused_item_id(page):
-    return page.evaluate("document.activeElement && document.activeElement.closest('li.item')?.id")
+def wait_for_focus_in(page, item_id: str):
+    """The focus lands once htmx has settled the swap (autofocus after settle): wait for it."""
+    page.wait_for_function(
+        "(id) => document.activeElement && document.activeElement.closest('li.item')?.id === id",
+        arg=item_id,
+        timeout=10_000,
+    )
 
 
 @pytest.mark.parametrize("role", ["engineer", "lead"])
@@ -137,7 +142,7 @@ def test_focus_stays_on_the_item_and_errors_show_in_place(page, live_server, ana
     row.get_by_label("Add a note").fill("Secrets live in the platform's vault")
     row.get_by_role("button", name="Save note").click()
     expect(row.locator(".latest-note")).to_contain_text("platform's vault")
-    assert focused_item_id(page) == f"item-{TEMPLATE}-graceful-shutdown"
+    wait_for_focus_in(page, f"item-{TEMPLATE}-graceful-shutdown")
     assert row.get_by_role("alert").count() == 0
 
     if role == "lead":
