@@ -47,6 +47,15 @@ def django_db_setup(_test_database_always_dropped, django_db_setup):
         databases.disconnect(database, database["NAME"])
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: what one test's pages kept (the dashboard's team
+    figures) is not another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def sample_repo_dir(tmp_path) -> Path:
     """A copy of the shipped sample service, as a local folder source."""

@@ -167,20 +167,11 @@ REGRESSION_DAYS = 7
 
 
 def dashboard_summary(*, team, now: datetime | None = None) -> dict:
-    """The cards above the dashboard's table: the team's score, its level distribution, the
-    repositories that got worse in the last week and the endpoints that are down. Four queries,
-    whatever the team's size."""
+    """The cards above the dashboard's table that read the team's history: its score, its level
+    distribution, the week's headline and the repositories that got worse in the last week. Four
+    queries, whatever the team's size (readiness.dashboard.figures keeps them in the cache)."""
     now = now or timezone.now()
     summary = team_summaries(teams=[team])[0]
-    names = {
-        pk: (name, slug)
-        for pk, name, slug in Repository.objects.active().filter(team=team).values_list("pk", "name", "slug")
-    }
-    endpoints = endpoint_counts_for_repositories(names)
-    down = sorted(
-        ((counts["down"], *names[rid]) for rid, counts in endpoints.items() if counts["down"]),
-        key=lambda row: (-row[0], row[1].lower()),
-    )
     regressions = team_regressions(team=team, since=now - timedelta(days=REGRESSION_DAYS))
     scored = summary["count"] - summary["levels"]["none"] if summary["count"] else 0
     return {
@@ -188,8 +179,27 @@ def dashboard_summary(*, team, now: datetime | None = None) -> dict:
         "lowest": summary["lowest"],
         "levels": [{"level": lvl, "count": n} for lvl, n in summary["levels"].items()],
         "with_level": scored,
+        "headline": summary["headline"],
         "regressions": regressions,
         "regression_days": REGRESSION_DAYS,
+    }
+
+
+def dashboard_endpoints(*, team) -> dict:
+    """The endpoints card, live (probes change it between runs): how many are down, where. Two
+    queries."""
+    endpoints = endpoint_counts_for_repositories(Repository.objects.active().filter(team=team).values("pk"))
+    names = {
+        pk: (name, slug)
+        for pk, name, slug in Repository.objects.filter(
+            pk__in=[rid for rid, counts in endpoints.items() if counts["down"]]
+        ).values_list("pk", "name", "slug")
+    }
+    down = sorted(
+        ((counts["down"], *names[rid]) for rid, counts in endpoints.items() if counts["down"]),
+        key=lambda row: (-row[0], row[1].lower()),
+    )
+    return {
         "endpoints_down": sum(n for n, _, _ in down),
         "endpoints_total": sum(c["total"] for c in endpoints.values()),
         "down_repositories": [{"down": n, "name": name, "slug": slug} for n, name, slug in down],

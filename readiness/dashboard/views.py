@@ -16,6 +16,7 @@ from readiness.checklists.score import repository_score, repository_scores, run_
 from readiness.checklists.services.states import checklist_states_refresh_expired
 from readiness.dashboard import selectors
 from readiness.dashboard.charts import level_bar_svg, repository_trend_chart, team_trend_chart
+from readiness.dashboard.figures import team_figures
 from readiness.endpoints.selectors import endpoint_cards
 from readiness.pipeline.registration import repository_register
 from readiness.repos.access import repository_view
@@ -190,11 +191,12 @@ def dashboard(request, membership):
     }
     if request.htmx:
         return render(request, "checklists/_dashboard_table.html", context)
-    summary = selectors.dashboard_summary(team=team)
+    figures = team_figures(team=team)
+    summary = {**figures["summary"], **selectors.dashboard_endpoints(team=team)}
     context.update(
         summary=summary,
         level_bar=level_bar_svg(summary["levels"]),
-        trend=team_trend_chart(selectors.team_trend(team=team)),
-        headline=selectors.team_week(team=team),  # the page's, not the table's
+        trend=team_trend_chart(figures["trend"]),
+        headline=figures["headline"],  # the page's, not the table's
     )
     return render(request, "checklists/dashboard.html", context)

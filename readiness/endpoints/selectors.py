@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.db import connection
-from django.db.models import Aggregate, Count, FloatField, OuterRef, Q, Subquery, Sum
+from django.db.models import Aggregate, Count, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncHour
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -76,10 +76,13 @@ def endpoint_states_for_repositories(repository_ids) -> dict[int, str]:
 
 
 def endpoint_counts_for_repositories(repository_ids) -> dict[int, dict]:
-    """Per repository: how many enabled endpoints are up, down and not probed yet (one query)."""
+    """Per repository: how many enabled endpoints are up, down and not probed yet (one query).
+    ``repository_ids``: ids, or a queryset of them (a subquery: a team's thousands stay in SQL)."""
     states: dict[int, dict] = {}
+    if not isinstance(repository_ids, QuerySet):
+        repository_ids = list(repository_ids)
     rows = (
-        Endpoint.objects.filter(repository_id__in=list(repository_ids), enabled=True)
+        Endpoint.objects.filter(repository_id__in=repository_ids, enabled=True)
         .order_by()
         .values_list("repository_id", "state")
         .annotate(n=Count("id"))

@@ -11,6 +11,7 @@ from django.utils import timezone
 from readiness.checklists.models import AppliedChecklist, ChecklistSnapshot, ChecklistTemplate, TemplateItem
 from readiness.endpoints.models import Endpoint
 from readiness.repos.models import AnalysisRun, Repository, RunStatus
+from readiness.teams.activity import activity_record
 from tests.factories import MembershipFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +236,44 @@ def test_archived_repositories_are_left_out_of_the_cards_and_the_trend(client, t
     assert "svc-0001" not in cards and "svc-0003" not in cards  # the lowest scores: active ones only
     assert ">0.0<small>/10" in cards and ">2.0<small>/10" in cards
     assert "Average, now <strong>1.0</strong>" in cards
+
+
+# Team figures in the cache (readiness/dashboard/figures.py) ---------------------------------------
+
+
+def cards_of(client, team) -> str:
+    html = client.get(reverse("dashboard:team", args=[team.slug])).content.decode()
+    return html[html.index('class="stats"') : html.index('class="filters')]
+
+
+def test_team_figures_come_from_the_cache_until_what_they_are_computed_from_changes(client, template):
+    team = TeamFactory()
+    seed(team, 6, template)
+    client.force_login(MembershipFactory(team=team).user)
+    first, _ = dashboard_queries(client, team)
+    again, _ = dashboard_queries(client, team)
+    assert again <= first - 5  # the summary, regressions, headline and trend queries are skipped
+
+    # A write that bypasses the services (no state update, no activity entry) is not seen...
+    quiet = Repository.objects.get(team=team, slug="svc-0000")
+    AppliedChecklist.objects.filter(repository=quiet).update(overall=9.9)
+    assert ">9.9<small>/10" not in cards_of(client, team) and ">0.0<small>/10" in cards_of(client, team)
+    # ...a live state stored by a run or a tick is (they set state_updated_at).
+    AppliedChecklist.objects.filter(repository=quiet).update(overall=0.4, state_updated_at=timezone.now())
+    assert ">0.4<small>/10" in cards_of(client, team)
+
+
+def test_team_figures_follow_archives_new_repositories_and_the_activity_log(client, template):
+    team = TeamFactory()
+    seed(team, 4, template)
+    member = MembershipFactory(team=team)
+    client.force_login(member.user)
+    assert "3<small> of 4 reach a level" in cards_of(client, team)
+    Repository.objects.filter(team=team, slug="svc-0003").update(archived_at=timezone.now())  # no level
+    assert "3<small> of 3 reach a level" in cards_of(client, team)
+    Repository.objects.create(team=team, name="fresh", slug="fresh", url="/x")
+    assert "3<small> of 4 reach a level" in cards_of(client, team)
+    # A rename is recorded in the activity log: the cards name the repository by its new name.
+    Repository.objects.filter(team=team, slug="svc-0000").update(name="renamed-api")
+    activity_record(team=team, actor=member.user, verb="repository.renamed", target="renamed-api")
+    assert "renamed-api" in cards_of(client, team)
