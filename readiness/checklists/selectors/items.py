@@ -64,14 +64,15 @@ def checklists_for_repository(
     now: datetime | None = None,
     only_slug: str | None = None,
     only_key: str | None = None,
-    with_results: bool = True,
+    details: bool = True,
 ) -> dict:
     """Every applied checklist of a repository with each item's live status, evidence, fix,
     attestation, waiver and note count (computed now, not read from the stored state).
 
     ``only_slug`` / ``only_key``: one checklist / one item of it (an item's details);
-    ``with_results=False`` leaves out the check results (evidence, fixes), which the list of items
-    does not show (their statuses come from the facts either way)."""
+    ``details=False`` leaves out what only an item's details show (check results with their
+    evidence and fixes, attestation and waiver records, notes): the list of items shows each item's
+    status, which comes from the facts either way (four queries fewer on the checklist page)."""
     now = now or timezone.now()
     items_qs = TemplateItem.objects.all() if only_key is None else TemplateItem.objects.filter(key=only_key)
     applied_qs = (
@@ -86,7 +87,7 @@ def checklists_for_repository(
     run = facts["run"]
     latest_run = repository.runs.newest_first().values("status", "error").first() or {}
     results = {}
-    if run and with_results:
+    if run and details:
         rows = CheckResult.objects.filter(run=run)
         if only_key is not None:
             rows = rows.filter(
@@ -94,22 +95,8 @@ def checklists_for_repository(
             )
         results = {r.check_id: r for r in rows}
     mine = {"repository": repository, **({"item_key": only_key} if only_key is not None else {})}
-    current_attestations = {}
-    latest = Attestation.objects.filter(
-        repository=repository, template_slug=OuterRef("template_slug"), item_key=OuterRef("item_key")
-    ).order_by("-id")
-    for a in Attestation.objects.filter(**mine, id=Subquery(latest.values("id")[:1])).select_related("by"):
-        current_attestations[(a.template_slug, a.item_key)] = a
-    waivers = {
-        (w.template_slug, w.item_key): w
-        for w in Waiver.objects.filter(**mine, revoked_at__isnull=True).select_related("granted_by")
-    }
-    note_counts: dict = defaultdict(int)
-    latest_notes: dict = {}
-    for note in ItemNote.objects.filter(**mine).select_related("author").order_by("-created_at", "-id"):
-        ref = (note.template_slug, note.item_key)
-        note_counts[ref] += 1
-        latest_notes.setdefault(ref, note)
+    records = _item_records(mine) if details else ({}, {}, {}, {})
+    current_attestations, waivers, note_counts, latest_notes = records
 
     checklists = []
     for applied in applied_list:
@@ -130,7 +117,7 @@ def checklists_for_repository(
                 "waiver": waiver if status == "waived" else None,
                 "notes": note_counts.get(ref, 0),
                 "latest_note": latest_notes.get(ref),
-                "underlying": _underlying(item, facts, slug, now),
+                "underlying": _underlying(item, facts, slug, now) if details else "",
                 "group": STATUS_GROUPS.get(status, "review"),
             }
             category = categories.setdefault(
@@ -157,6 +144,29 @@ def checklists_for_repository(
     return {"run": run, "checklists": checklists}
 
 
+def _item_records(mine: dict) -> tuple[dict, dict, dict, dict]:
+    """The people's records behind items (``mine``: a repository, maybe one item key), each per
+    (slug, key): current attestations, current waivers, note counts, latest notes."""
+    latest = Attestation.objects.filter(
+        repository=mine["repository"], template_slug=OuterRef("template_slug"), item_key=OuterRef("item_key")
+    ).order_by("-id")
+    attestations = {
+        (a.template_slug, a.item_key): a
+        for a in Attestation.objects.filter(**mine, id=Subquery(latest.values("id")[:1])).select_related("by")
+    }
+    waivers = {
+        (w.template_slug, w.item_key): w
+        for w in Waiver.objects.filter(**mine, revoked_at__isnull=True).select_related("granted_by")
+    }
+    note_counts: dict = defaultdict(int)
+    latest_notes: dict = {}
+    for note in ItemNote.objects.filter(**mine).select_related("author").order_by("-created_at", "-id"):
+        ref = (note.template_slug, note.item_key)
+        note_counts[ref] += 1
+        latest_notes.setdefault(ref, note)
+    return attestations, waivers, note_counts, latest_notes
+
+
 def _matches(entry: dict, terms: list[str]) -> bool:
     if not terms:
         return True
@@ -174,7 +184,7 @@ def checklist_page(*, repository, show: str = "all", query: str = "") -> dict:
     passing entries, folded away); ``counts`` has the number of matching items per tab."""
     show = show if show in SHOW_CHOICES else "all"
     terms = query.lower().split()
-    data = checklists_for_repository(repository=repository, with_results=False)
+    data = checklists_for_repository(repository=repository, details=False)
     counts = dict.fromkeys([*(key for key, _ in TABS), "na"], 0)
     for checklist in data["checklists"]:
         for category in checklist["categories"]:
