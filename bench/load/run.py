@@ -3,7 +3,7 @@ it) on the 2,000-repository data set, in a PostgreSQL cluster of its own (port 1
 afterwards). Prints, per page, the client-side p50/p95/p99 from Locust and the server-side ones from
 gunicorn's access log, with error counts and requests per second.
 
-    .venv/bin/python bench/load/run.py [--users 50] [--seconds 60] [--repos 2000] [--keep]
+    .venv/bin/python bench/load/run.py [--users 50] [--seconds 60] [--wait 0.5,1.5] [--repos 2000] [--keep]
 
 (make load). The machine's load average is printed before and after: quote it with the figures.
 """
@@ -64,6 +64,9 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--repos", type=int, default=2000)
+    parser.add_argument(
+        "--wait", type=_wait, default="0.5,1.5", help="seconds between a user's pages: MIN,MAX"
+    )
     parser.add_argument("--workdir", type=Path, help="reuse a seeded cluster kept with --keep")
     parser.add_argument("--keep", action="store_true", help="keep the seeded cluster for another run")
     options = parser.parse_args()
@@ -118,7 +121,8 @@ def main() -> int:
             [str(BIN / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")), "--headless",
              "-u", str(options.users), "-r", str(max(1, options.users // 5)), "-t", f"{options.seconds}s",
              "--host", f"http://127.0.0.1:{WEB_PORT}", "--csv", str(csv_prefix), "--only-summary"],
-            cwd=ROOT, env={**env, "LOAD_SESSION": session, "LOAD_REPOS": str(options.repos)}, check=False,
+            cwd=ROOT, check=False,
+            env={**env, "LOAD_SESSION": session, "LOAD_REPOS": str(options.repos), "LOAD_WAIT": options.wait},
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         print(f"load average after: {os.getloadavg()}", flush=True)
@@ -136,6 +140,18 @@ def main() -> int:
     else:
         print(f"kept the seeded cluster: --workdir {workdir}")
     return 0
+
+
+def _wait(text: str) -> str:
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected MIN,MAX in seconds, such as 0.5,1.5; got {text!r}"
+        ) from None
+    if not 0 <= low <= high:
+        raise argparse.ArgumentTypeError(f"expected 0 <= MIN <= MAX; got {text!r}")
+    return f"{low},{high}"
 
 
 def _up(urllib_request, port: int) -> bool:
@@ -161,7 +177,9 @@ def report(csv_prefix: Path, access_log: Path, options) -> None:
         server[page].append(entry["duration_ms"])
         if entry.get("status", 200) >= 400:
             server_errors[page] += 1
-    print(f"\n{options.users} users, {options.seconds} s, {options.repos} repositories")
+    print(
+        f"\n{options.users} users waiting {options.wait} s, {options.seconds} s, {options.repos} repositories"
+    )
     print(f"{'page':<11} {'reqs':>6} {'err':>4} {'req/s':>6} | client p50/p95/p99 ms | server p50/p95/p99 ms")
     with open(f"{csv_prefix}_stats.csv") as handle:
         for row in csv.DictReader(handle):
