@@ -116,6 +116,7 @@ def main() -> int:
 
         wait_until(lambda: _up(urllib.request, WEB_PORT), 60, what="gunicorn up")
         print(f"load average before: {os.getloadavg()}", flush=True)
+        cpu_before = {"web": _tree_cpu(gunicorn.pid), "db": _tree_cpu(pg.pid())}
         csv_prefix = workdir / "locust"
         subprocess.run(
             [str(BIN / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")), "--headless",
@@ -126,12 +127,16 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         print(f"load average after: {os.getloadavg()}", flush=True)
+        cpu = {
+            "web": _tree_cpu(gunicorn.pid) - cpu_before["web"],
+            "db": _tree_cpu(pg.pid()) - cpu_before["db"],
+        }
     finally:
         if gunicorn is not None:
             gunicorn.terminate()
             gunicorn.wait(30)
         pg.stop("fast")
-    report(csv_prefix, access_log, options)
+    report(csv_prefix, access_log, options, cpu)
     if not options.keep:
         import shutil
 
@@ -162,7 +167,28 @@ def _up(urllib_request, port: int) -> bool:
         return False
 
 
-def report(csv_prefix: Path, access_log: Path, options) -> None:
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds used by a process and its children, the live ones and those already reaped (a
+    gunicorn worker recycled after max_requests, a PostgreSQL backend that closed): what the run cost
+    the machine, whatever else shared it."""
+    import psutil  # Locust's own dependency
+
+    try:
+        root = psutil.Process(pid)
+        user, system, children_user, children_system = root.cpu_times()[:4]
+        total = user + system + children_user + children_system
+        children = root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return 0.0
+    for child in children:
+        try:
+            total += sum(child.cpu_times()[:2])
+        except psutil.NoSuchProcess:  # exited meanwhile: counted in the parent's children times
+            continue
+    return total
+
+
+def report(csv_prefix: Path, access_log: Path, options, cpu: dict) -> None:
     server: dict[str, list[float]] = defaultdict(list)
     server_errors: dict[str, int] = defaultdict(int)
     for line in access_log.read_text(errors="replace").splitlines():
@@ -195,6 +221,14 @@ def report(csv_prefix: Path, access_log: Path, options) -> None:
                 "     |"
                 f" {p50:>5.0f} / {p95:>5.0f} / {p99:>5.0f}  (server errors {server_errors[name]})"
             )
+    served = sum(len(times) for times in server.values())
+    if served:
+        per_request = {name: seconds * 1000 / served for name, seconds in cpu.items()}
+        both = sum(per_request.values())
+        print(
+            f"CPU per request: {both:.1f} ms (gunicorn {per_request['web']:.1f} + PostgreSQL"
+            f" {per_request['db']:.1f}) over {served} requests: {2000 / both:.0f} requests/s fill 2 cores"
+        )
 
 
 if __name__ == "__main__":
