@@ -167,9 +167,24 @@ def repository_scores(*, repository_ids: Iterable[int]) -> dict[int, ReadinessSc
     }
 
 
-def repository_score(*, repository) -> ReadinessScore:
-    """The live readiness score of one repository."""
-    return repository_scores(repository_ids=[repository.pk])[repository.pk]
+_UNREAD = object()
+
+
+def repository_score(*, repository, latest_run=_UNREAD) -> ReadinessScore:
+    """The live readiness score of one repository. ``latest_run``: its latest run (``run_latest``'s,
+    None for none), when the caller has read it already: one query instead of two."""
+    if latest_run is _UNREAD:
+        return repository_scores(repository_ids=[repository.pk])[repository.pk]
+    state = (
+        AppliedChecklist.objects.filter(repository=repository, primary=True)
+        .values_list("state", flat=True)
+        .first()
+    )
+    return score_from_state(
+        state,
+        run_status=latest_run.status if latest_run else None,
+        run_error=(latest_run.error if latest_run else "") or "",
+    )
 
 
 def run_scores(*, repository, runs: Iterable[AnalysisRun], template_slug: str | None = None) -> dict:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import hashlib
 
 from django.core.cache import cache
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, Max, Subquery
 
-from readiness.checklists.models import AppliedChecklist
 from readiness.dashboard.selectors import dashboard_summary, team_trend, team_week
 from readiness.repos.models import Repository
-from readiness.teams.models import ActivityEvent, Team
+from readiness.teams.models import ActivityEvent
 
 FIGURES_TTL_S = 60
 SHOWN = 3  # regressions named on the card
@@ -26,36 +25,21 @@ SHOWN = 3  # regressions named on the card
 
 def team_fingerprint(*, team) -> tuple:
     """What the team figures are computed from, in one query: the number of active repositories
-    and of their applied checklists, the last update of those checklists' live states, and the
-    team's latest activity entry."""
-    applied = (
-        AppliedChecklist.objects.filter(repository__team=OuterRef("pk"), repository__archived_at__isnull=True)
-        .order_by()
-        .values("repository__team")
-    )
+    and of their applied checklists, the last update of those checklists' live states (a run, a
+    tick, an expiry; applying a checklist computes one too), and the team's latest activity entry
+    (removing a checklist, renaming, archiving...)."""
+    latest_activity = ActivityEvent.objects.filter(team=team).order_by("-created_at", "-id").values("id")[:1]
     row = (
-        Team.objects.filter(pk=team.pk)
-        .annotate(
-            repository_count=Subquery(
-                Repository.objects.active()
-                .filter(team=OuterRef("pk"))
-                .order_by()
-                .values("team")
-                .annotate(n=Count("pk"))
-                .values("n")[:1]
-            ),
-            applied_count=Subquery(applied.annotate(n=Count("pk")).values("n")[:1]),
-            states_updated=Subquery(applied.annotate(last=Max("state_updated_at")).values("last")[:1]),
-            last_activity=Subquery(
-                ActivityEvent.objects.filter(team=OuterRef("pk"))
-                .order_by("-created_at", "-id")
-                .values("id")[:1]
-            ),
+        Repository.objects.active()
+        .filter(team=team)
+        .aggregate(
+            repositories=Count("pk", distinct=True),
+            applied=Count("checklists"),
+            states_updated=Max("checklists__state_updated_at"),
+            last_activity=Max(Subquery(latest_activity)),
         )
-        .values_list("repository_count", "applied_count", "states_updated", "last_activity")
-        .first()
     )
-    return tuple(row or ())
+    return tuple(row.values())
 
 
 def team_figures(*, team) -> dict:

@@ -359,7 +359,7 @@ def repository_trend(*, repository, weeks: int = 12, now: datetime | None = None
         .first()
     )
     if applied is None:
-        return {"start": start, "end": now, "points": [], "title": ""}
+        return {"start": start, "end": now, "points": [], "title": "", "slug": None}
     slug, title = applied
     snapshots = ChecklistSnapshot.objects.filter(
         repository=repository, template_slug=slug, overall__isnull=False
@@ -379,4 +379,4 @@ def repository_trend(*, repository, weeks: int = 12, now: datetime | None = None
     points += [
         {"at": at, "score": overall, "run_id": run_id, "carried": False} for at, overall, run_id in rows
     ]
-    return {"start": start, "end": now, "points": points, "title": title}
+    return {"start": start, "end": now, "points": points, "title": title, "slug": slug}

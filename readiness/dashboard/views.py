@@ -110,9 +110,10 @@ def repository_detail(request, membership, repository):
         return render(request, "repos/_run_panel.html", context)
     page = Paginator(run_list(repository=repository), RUNS_PER_PAGE).get_page(request.GET.get("page"))
     context["runs_page"] = page
-    context["score"] = repository_score(repository=repository)
+    context["score"] = repository_score(repository=repository, latest_run=run)
     page.object_list = list(page.object_list)
-    scores = run_scores(repository=repository, runs=page.object_list)
+    trend = selectors.repository_trend(repository=repository)
+    scores = run_scores(repository=repository, runs=page.object_list, template_slug=trend["slug"])
     for r in page.object_list:
         r.readiness = scores.get(r.pk)
     # The live side beside the configuration: each endpoint's state, sparkline and incidents.
@@ -122,7 +123,7 @@ def repository_detail(request, membership, repository):
         backfill_max=BACKFILL_MAX,
         backfill_default=BACKFILL_DEFAULT,
     )
-    context["trend"] = repository_trend_chart(selectors.repository_trend(repository=repository))
+    context["trend"] = repository_trend_chart(trend)
     return render(request, "repos/repository_detail.html", context)
 
 
