@@ -31,7 +31,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 run: $(VENV)/.runtime-installed
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
-	$(RUN_ENV) exec $(VENV)/bin/honcho -f Procfile.dev start
+	$(RUN_ENV) VENV=$(VENV) exec $(VENV)/bin/honcho -f Procfile.dev start
 
 test: $(VENV)/.dev-installed
 	$(TEST_ENV) $(PY) -m tests.check_services

@@ -8,6 +8,8 @@ import random
 from locust import HttpUser, between, task
 
 REPOS = int(os.environ.get("LOAD_REPOS", "2000"))
+# Seconds each user waits between pages, "MIN,MAX" (run.py --wait).
+WAIT_MIN, WAIT_MAX = (float(part) for part in os.environ.get("LOAD_WAIT", "0.5,1.5").split(","))
 TEAM = "bench"
 
 
@@ -16,7 +18,7 @@ def _repo() -> str:
 
 
 class Member(HttpUser):
-    wait_time = between(0.5, 1.5)
+    wait_time = between(WAIT_MIN, WAIT_MAX)
 
     def on_start(self):
         self.client.cookies.set("sessionid", os.environ["LOAD_SESSION"])

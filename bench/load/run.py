@@ -3,7 +3,7 @@ it) on the 2,000-repository data set, in a PostgreSQL cluster of its own (port 1
 afterwards). Prints, per page, the client-side p50/p95/p99 from Locust and the server-side ones from
 gunicorn's access log, with error counts and requests per second.
 
-    .venv/bin/python bench/load/run.py [--users 50] [--seconds 60] [--repos 2000] [--keep]
+    .venv/bin/python bench/load/run.py [--users 50] [--seconds 60] [--wait 0.5,1.5] [--repos 2000] [--keep]
 
 (make load). The machine's load average is printed before and after: quote it with the figures.
 """
@@ -64,6 +64,9 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--repos", type=int, default=2000)
+    parser.add_argument(
+        "--wait", type=_wait, default="0.5,1.5", help="seconds between a user's pages: MIN,MAX"
+    )
     parser.add_argument("--workdir", type=Path, help="reuse a seeded cluster kept with --keep")
     parser.add_argument("--keep", action="store_true", help="keep the seeded cluster for another run")
     options = parser.parse_args()
@@ -113,21 +116,27 @@ def main() -> int:
 
         wait_until(lambda: _up(urllib.request, WEB_PORT), 60, what="gunicorn up")
         print(f"load average before: {os.getloadavg()}", flush=True)
+        cpu_before = {"web": _tree_cpu(gunicorn.pid), "db": _tree_cpu(pg.pid())}
         csv_prefix = workdir / "locust"
         subprocess.run(
             [str(BIN / "locust"), "-f", str(Path(__file__).with_name("locustfile.py")), "--headless",
              "-u", str(options.users), "-r", str(max(1, options.users // 5)), "-t", f"{options.seconds}s",
              "--host", f"http://127.0.0.1:{WEB_PORT}", "--csv", str(csv_prefix), "--only-summary"],
-            cwd=ROOT, env={**env, "LOAD_SESSION": session, "LOAD_REPOS": str(options.repos)}, check=False,
+            cwd=ROOT, check=False,
+            env={**env, "LOAD_SESSION": session, "LOAD_REPOS": str(options.repos), "LOAD_WAIT": options.wait},
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         print(f"load average after: {os.getloadavg()}", flush=True)
+        cpu = {
+            "web": _tree_cpu(gunicorn.pid) - cpu_before["web"],
+            "db": _tree_cpu(pg.pid()) - cpu_before["db"],
+        }
     finally:
         if gunicorn is not None:
             gunicorn.terminate()
             gunicorn.wait(30)
         pg.stop("fast")
-    report(csv_prefix, access_log, options)
+    report(csv_prefix, access_log, options, cpu)
     if not options.keep:
         import shutil
 
@@ -138,6 +147,18 @@ def main() -> int:
     return 0
 
 
+def _wait(text: str) -> str:
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected MIN,MAX in seconds, such as 0.5,1.5; got {text!r}"
+        ) from None
+    if not 0 <= low <= high:
+        raise argparse.ArgumentTypeError(f"expected 0 <= MIN <= MAX; got {text!r}")
+    return f"{low},{high}"
+
+
 def _up(urllib_request, port: int) -> bool:
     try:
         with urllib_request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
@@ -146,7 +167,28 @@ def _up(urllib_request, port: int) -> bool:
         return False
 
 
-def report(csv_prefix: Path, access_log: Path, options) -> None:
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds used by a process and its children, the live ones and those already reaped (a
+    gunicorn worker recycled after max_requests, a PostgreSQL backend that closed): what the run cost
+    the machine, whatever else shared it."""
+    import psutil  # Locust's own dependency
+
+    try:
+        root = psutil.Process(pid)
+        user, system, children_user, children_system = root.cpu_times()[:4]
+        total = user + system + children_user + children_system
+        children = root.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return 0.0
+    for child in children:
+        try:
+            total += sum(child.cpu_times()[:2])
+        except psutil.NoSuchProcess:  # exited meanwhile: counted in the parent's children times
+            continue
+    return total
+
+
+def report(csv_prefix: Path, access_log: Path, options, cpu: dict) -> None:
     server: dict[str, list[float]] = defaultdict(list)
     server_errors: dict[str, int] = defaultdict(int)
     for line in access_log.read_text(errors="replace").splitlines():
@@ -161,7 +203,9 @@ def report(csv_prefix: Path, access_log: Path, options) -> None:
         server[page].append(entry["duration_ms"])
         if entry.get("status", 200) >= 400:
             server_errors[page] += 1
-    print(f"\n{options.users} users, {options.seconds} s, {options.repos} repositories")
+    print(
+        f"\n{options.users} users waiting {options.wait} s, {options.seconds} s, {options.repos} repositories"
+    )
     print(f"{'page':<11} {'reqs':>6} {'err':>4} {'req/s':>6} | client p50/p95/p99 ms | server p50/p95/p99 ms")
     with open(f"{csv_prefix}_stats.csv") as handle:
         for row in csv.DictReader(handle):
@@ -177,6 +221,14 @@ def report(csv_prefix: Path, access_log: Path, options) -> None:
                 "     |"
                 f" {p50:>5.0f} / {p95:>5.0f} / {p99:>5.0f}  (server errors {server_errors[name]})"
             )
+    served = sum(len(times) for times in server.values())
+    if served:
+        per_request = {name: seconds * 1000 / served for name, seconds in cpu.items()}
+        both = sum(per_request.values())
+        print(
+            f"CPU per request: {both:.1f} ms (gunicorn {per_request['web']:.1f} + PostgreSQL"
+            f" {per_request['db']:.1f}) over {served} requests: {2000 / both:.0f} requests/s fill 2 cores"
+        )
 
 
 if __name__ == "__main__":

@@ -172,6 +172,25 @@ class SlowGit:
         return f"http://127.0.0.1:{self.port}/{name}.git"
 
 
+STACK_PORT_OFFSETS = (25, 32, 79, 80, 90)  # SMTP, PostgreSQL, Redis, gunicorn, git over HTTP
+
+
+def free_base_port(first: int = 17200, last: int = 17900, step: int = 100) -> int:
+    """A base port whose stack ports are all free now (each bound and released here), so that two
+    test runs on one machine, or a test run and ``make load``'s PostgreSQL, never share one."""
+    import socket
+
+    for base in range(first, last + 1, step):
+        try:
+            for offset in STACK_PORT_OFFSETS:
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no free slot of stack ports between {first} and {last + 99}")
+
+
 @dataclass
 class Stack:
     base_port: int = 17100

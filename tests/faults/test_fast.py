@@ -2,20 +2,18 @@
 own Redis and PostgreSQL on ports 17200-17999, gunicorn and a prefork worker); make faults runs them
 all, longer."""
 
-import os
-
 import pytest
 
 from tests.faults import experiments
-from tests.faults.stack import Stack
+from tests.faults.stack import Stack, free_base_port
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def stack():
-    # One slot of ports per test process, so two suites on this machine do not collide.
-    stack = Stack(base_port=17200 + (os.getpid() % 8) * 100).up()
+    # A slot of ports free now: two suites on this machine, or make load, do not collide.
+    stack = Stack(base_port=free_base_port()).up()
     yield stack
     stack.down()
 
