@@ -288,3 +288,50 @@ def test_a_send_taken_over_mid_loop_reaches_each_recipient_once(seeded, smtp_ser
     assert sorted(r["address"] for r in report.recipients if r["status"] == "sent") == addresses
     row.refresh_from_db()
     assert row.state == OutboxState.DONE and row.attempts == 2  # done by B, its holder
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_takeover_while_an_e_mail_is_in_flight_costs_at_most_that_one(seeded, smtp_server, settings):
+    """The claim is taken over while the SMTP server accepts A's second e-mail: A cannot record it
+    (the successor will send it again: the documented at-least-once) and sends nothing more."""
+    import asyncio
+
+    from readiness.core.models import OutboxMessage, OutboxState
+    from readiness.reports.models import ReportSchedule
+
+    settings.OUTBOX_LEASE = 600
+    team, week = seeded["team"], this_week(seeded["team"])
+    ReportSchedule.objects.create(team=team, external_addresses=["cto@example.org", "ops@example.org"])
+    services.report_claim(team_id=team.pk, week_start=week)
+    args = [team.pk, week.isoformat()]
+    row = OutboxMessage.objects.create(
+        dedup_key=f"weekly-report:{team.pk}:{week.isoformat()}",
+        task="reports.send_weekly",
+        args=args,
+        available_at=timezone.now(),
+        relay_after=timezone.now(),
+    )
+    accept = smtp_server.handle_DATA
+
+    def take_over():
+        try:
+            OutboxMessage.objects.filter(pk=row.pk).update(claim_token="new-holder")
+        finally:
+            connection.close()
+
+    async def taken_over_during_the_second(server, session, envelope):
+        answer = await accept(server, session, envelope)
+        if len(smtp_server.messages) == 2:
+            await asyncio.to_thread(take_over)
+        return answer
+
+    smtp_server.handle_DATA = taken_over_during_the_second
+    assert send_weekly_task(*args, outbox_id=row.pk) is None
+
+    assert [m["To"] for m in smtp_server.messages] == ["eng@example.com", "lea@example.com"]
+    report = WeeklyReport.objects.get()
+    sent = [r["address"] for r in report.recipients if r["status"] == "sent"]
+    assert sent == ["eng@example.com"]  # lea's e-mail went out but was not recorded: resent later
+    assert report.status == ReportStatus.SENDING  # the new holder's to finish
+    row.refresh_from_db()
+    assert row.state == OutboxState.CLAIMED and row.claim_token == "new-holder"
