@@ -41,7 +41,7 @@ from readiness.alerts.models import (
 )
 from readiness.core.crypto import encrypt
 from readiness.core.egress import address_policy
-from readiness.core.outbox import outbox_commit_point, outbox_enqueue
+from readiness.core.outbox import ClaimLost, outbox_commit_point, outbox_enqueue, outbox_ensure_held
 from readiness.probes.guard import BlockedAddress, UnresolvableHost, judge_url
 from readiness.repos.models import Repository
 from readiness.teams.activity import activity_record
@@ -378,8 +378,9 @@ def alert_send(*, channel_id: int, repository_id: int, now: datetime | None = No
     # What is still waiting (joined while sending, or more than one message's worth) gets its turn.
     rest = pending.aggregate(due=Min("due_at"))["due"]
     if rest is not None and outcome.retry_in is None:
+        # Not a row claimed again meanwhile (taken over while this one sent): its holder has the rest.
         with transaction.atomic():
-            _enqueue_send(channel_id, repository_id, rest, timezone.now())
+            _enqueue_send(channel_id, repository_id, rest, timezone.now(), rearm_claimed=False)
     return outcome
 
 
@@ -407,6 +408,7 @@ def _send_group(channel: Channel, repository_id: int, due: list[AlertDelivery], 
     message = messages.render(repository_name=repository.name, events=events)
     tone = "success" if all(e.kind in TONE_SUCCESS for e in events) else "warning"
     delivery_id = f"{channel.pk}-{repository_id}-{due[0].pk}"
+    outbox_ensure_held()  # a group taken over (this worker froze past its lease) is its new holder's
     answer = senders.send(
         channel=channel,
         message=message,
@@ -419,8 +421,10 @@ def _send_group(channel: Channel, repository_id: int, due: list[AlertDelivery], 
     attempts = max(d.attempts for d in due) + 1
     outcome = SendOutcome(answer=answer)
     with transaction.atomic():
-        if not outbox_commit_point():  # taken over meanwhile: what we sent is recorded all the same
-            logger.warning(
+        if not outbox_commit_point():  # taken over while sending
+            if not answer.ok:
+                raise ClaimLost  # the failure is the new holder's to retry or report, not ours
+            logger.warning(  # it went out: recorded all the same, so the new holder does not resend
                 "alert send %s: the outbox claim was taken over", _send_key(channel.pk, repository_id)
             )
         if answer.ok:

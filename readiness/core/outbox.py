@@ -25,6 +25,12 @@ lease runs out and the relay brings it back): the request is never dropped with 
 
 Retrying later from inside the task: call ``outbox_enqueue`` again with the same ``dedup_key`` and a
 ``delay``; the row goes back to pending and the decorator leaves it so.
+
+A claim can be lost while its task runs: a process frozen longer than the lease (or judged dead by
+``holder_gone``) is taken over by another delivery. Its renewals then fail and set the keeper's
+``lost`` flag; before each side effect that cannot be undone (an e-mail, a webhook) the task calls
+``outbox_ensure_held()``, which raises ``ClaimLost`` when the flag is set or the database says the
+claim is someone else's. The decorator ends such a task quietly and leaves the row to its new holder.
 """
 
 from __future__ import annotations
@@ -60,8 +66,9 @@ from readiness.core.models import OutboxMessage, OutboxState
 
 logger = logging.getLogger(__name__)
 
-# The claim the running task holds (set by @outbox_task), for outbox_commit_point().
-_current: contextvars.ContextVar[OutboxMessage | None] = contextvars.ContextVar("outbox", default=None)
+# The keeper of the claim the running task holds (set by @outbox_task), for outbox_commit_point()
+# and outbox_ensure_held().
+_current: contextvars.ContextVar[LeaseKeeper | None] = contextvars.ContextVar("outbox", default=None)
 
 # The first publish happens on commit; the relay steps in if the row is still pending this long after.
 FIRST_RELAY_GRACE = timedelta(seconds=5)
@@ -73,6 +80,11 @@ DB_RETRY_BACKOFF_MAX_S = 60
 # cycle for ever.
 TRANSIENT_DB_ERRORS = (OperationalError, InterfaceError, InternalError)
 MAX_ATTEMPTS_AFTER_OTHER_DB_ERRORS = 5
+
+
+class ClaimLost(Exception):
+    """This delivery no longer holds its outbox claim (taken over after its lease ran out, or given
+    back): the work is someone else's now. ``@outbox_task`` ends the task quietly on it."""
 
 
 def _lease() -> timedelta:
@@ -122,6 +134,9 @@ def outbox_enqueue(
             for name, value in fields.items():
                 setattr(message, name, value)
             message.save(update_fields=list(fields))
+            keeper = _current.get()
+            if keeper is not None and keeper.message.pk == message.pk:
+                keeper.stop.set()  # the task gave its own claim back: nothing left to renew
         message.published = None  # set after commit: True, or False when the broker was unreachable
         transaction.on_commit(lambda: _publish_after_commit(message))
     return message
@@ -316,7 +331,31 @@ def outbox_done(message: OutboxMessage) -> bool:
 
 def outbox_current() -> OutboxMessage | None:
     """The outbox claim the running task holds; None outside an ``@outbox_task`` (a direct call)."""
-    return _current.get()
+    keeper = _current.get()
+    return keeper.message if keeper is not None else None
+
+
+def outbox_claim_held() -> bool:
+    """Does this delivery still hold its claim? The keeper's flag answers at once when a renewal
+    found the claim gone; otherwise the database does (the flag is only as fresh as the last
+    renewal), by renewing the lease on the claim's token. Inside a transaction that renewal locks
+    the row until commit, so a takeover waits for the caller's writes. True outside an outbox task."""
+    keeper = _current.get()
+    if keeper is None:
+        return True
+    if keeper.lost.is_set():
+        return False
+    if outbox_renew(keeper.message):
+        return True
+    keeper.lose()
+    return False
+
+
+def outbox_ensure_held() -> None:
+    """Call before each side effect that cannot be undone (an e-mail, a webhook): ``ClaimLost``
+    when this delivery's claim was taken over, so the work is done by its new holder alone."""
+    if not outbox_claim_held():
+        raise ClaimLost
 
 
 def outbox_commit_point() -> bool:
@@ -324,10 +363,13 @@ def outbox_commit_point() -> bool:
     same transaction, so the outcome and "done" commit together (a delivery dying between the two
     cannot make the work happen twice). False when this delivery no longer holds the claim (it was
     taken over): the caller should roll back. True outside an outbox task (nothing to mark)."""
-    message = _current.get()
-    if message is None:
+    keeper = _current.get()
+    if keeper is None:
         return True
-    return outbox_done(message)
+    if not outbox_done(keeper.message):
+        return False
+    keeper.stop.set()  # the claim ends with this transaction: a renewal would find it done, not lost
+    return True
 
 
 def outbox_release(message: OutboxMessage, *, error: str, delay: float) -> bool:
@@ -352,19 +394,36 @@ def outbox_release(message: OutboxMessage, *, error: str, delay: float) -> bool:
 class LeaseKeeper:
     """Renews a claim every third of the lease from a thread of its own (with its own database
     connection) while the task runs, and calls ``renew`` (say, to push a run's lease too). When the
-    process dies the renewals stop, and the lease runs out within OUTBOX_LEASE seconds."""
+    process dies the renewals stop, and the lease runs out within OUTBOX_LEASE seconds. A renewal
+    that finds the claim gone (taken over) sets ``lost`` and stops."""
 
     def __init__(self, message: OutboxMessage, renew: Callable[[], None] | None = None):
         self.message, self.renew = message, renew
-        self.stop = threading.Event()
+        self.stop, self.lost = threading.Event(), threading.Event()
+        self._lock = threading.Lock()
         self.thread = threading.Thread(target=self._loop, name=f"lease-{message.pk}", daemon=True)
+
+    def lose(self) -> None:
+        """Mark the claim lost; logged once, whichever thread finds it first."""
+        with self._lock:
+            if self.lost.is_set() or self.stop.is_set():  # stopped: the task ended its claim itself
+                return
+            self.lost.set()
+        logger.warning(
+            "outbox %s: this delivery no longer holds its claim (taken over after its lease ran out); "
+            "it stops before its next side effect",
+            self.message.dedup_key,
+        )
 
     def _loop(self) -> None:
         interval = max(0.2, settings.OUTBOX_LEASE / 3)
         try:
             while not self.stop.wait(interval):
                 try:
-                    if outbox_renew(self.message) and self.renew is not None:
+                    if not outbox_renew(self.message):
+                        self.lose()
+                        return
+                    if self.renew is not None:
                         self.renew()
                 except DatabaseError:  # the database may be away for a moment; the next beat retries
                     logger.warning("could not renew the lease of %s", self.message.dedup_key)
@@ -405,12 +464,16 @@ def outbox_task(renew: Callable[..., None] | None = None):
                 return None
             try:
                 keeper = LeaseKeeper(message, (lambda: renew(*args)) if renew else None)
-                token = _current.set(message)
+                token = _current.set(keeper)
                 try:
                     with keeper:
                         result = fn(*args, **kwargs)
                 finally:
                     _current.reset(token)
+            except ClaimLost:
+                # Not an error: the row is its new holder's, who finishes it (and marks it done).
+                logger.info("outbox %s: claim lost; stopped and left to its new holder", message.dedup_key)
+                return None
             except (DatabaseError, InterfaceError) as exc:
                 if not isinstance(exc, TRANSIENT_DB_ERRORS) and (
                     message.attempts >= MAX_ATTEMPTS_AFTER_OTHER_DB_ERRORS

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from readiness.alerts.detect import alerts_run_finished
 from readiness.checklists.services.states import checklist_run_finished
+from readiness.core.outbox import ClaimLost, outbox_ensure_held
 from readiness.endpoints.healthchecks import healthcheck_notes
 from readiness.endpoints.selectors import health_facts_for_repository
 from readiness.engine import analyze
@@ -83,6 +84,7 @@ def analysis_execute(*, run_id: int, takeover: bool = False) -> ExecuteOutcome:
                 skip_expiry_limit=timezone.localdate() + timedelta(days=run.repository.team.waiver_max_days),
             )
             attach_diffs(source.path, report)  # each fix's diff, read while the files exist
+        outbox_ensure_held()  # taken over (this worker froze past its lease): the run is the new holder's
         run_store_report(
             run,
             report,
@@ -92,19 +94,22 @@ def analysis_execute(*, run_id: int, takeover: bool = False) -> ExecuteOutcome:
         )
         checklist_run_finished(run=run)
     except SourceError as exc:
+        outbox_ensure_held()  # how a run taken over ends is its new holder's to decide
         if exc.transient:
             return ExecuteOutcome(run=run, retry_in=run_requeue_or_fail(run, str(exc)))
         run_fail(run, str(exc))
     except SoftTimeLimitExceeded:
+        outbox_ensure_held()
         run_fail(
             run, f"The analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s and was stopped."
         )
     except RunTakenOver:
         logger.warning("run %s was taken over by another worker; this attempt's results dropped", run.pk)
         return ExecuteOutcome(run=run)
-    except DatabaseError:
+    except (DatabaseError, ClaimLost):
         raise
     except Exception:
+        outbox_ensure_held()
         logger.exception("analysis of run %s failed", run.pk)
         run_fail(run, INTERNAL_ERROR_MESSAGE)
     run.refresh_from_db()

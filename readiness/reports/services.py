@@ -29,7 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from readiness.core.outbox import outbox_enqueue
+from readiness.core.outbox import ClaimLost, outbox_enqueue, outbox_ensure_held
 from readiness.reports import selectors
 from readiness.reports.models import (
     MAX_EXTERNAL_ADDRESSES,
@@ -325,9 +325,11 @@ def _start(team_id: int, week_start: date, now: datetime, takeover: bool = False
     dead worker and is resumed (its recipients marked sent are not sent again)."""
     lease = now + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
     statuses = [ReportStatus.CLAIMED, ReportStatus.RETRYING] + ([ReportStatus.SENDING] if takeover else [])
-    won = WeeklyReport.objects.filter(team_id=team_id, week_start=week_start, status__in=statuses).update(
-        status=ReportStatus.SENDING, attempts=F("attempts") + 1, lease_until=lease, updated_at=now
-    )
+    with transaction.atomic():
+        outbox_ensure_held()
+        won = WeeklyReport.objects.filter(team_id=team_id, week_start=week_start, status__in=statuses).update(
+            status=ReportStatus.SENDING, attempts=F("attempts") + 1, lease_until=lease, updated_at=now
+        )
     if won != 1:
         return None
     return WeeklyReport.objects.select_related("team", "team__report_schedule").get(
@@ -343,7 +345,8 @@ def _prepare(report: WeeklyReport, now: datetime) -> None:
     report.subject, report.body_text, report.body_html = report_render(data=data)
     report.figures = data["figures"]
     report.recipients = [{**r, "status": "pending"} for r in selectors.report_recipients(team=report.team)]
-    report.save(update_fields=["subject", "body_text", "body_html", "figures", "recipients", "updated_at"])
+    fields = ["subject", "body_text", "body_html", "figures", "recipients"]
+    _update_held(report, **{name: getattr(report, name) for name in fields})
 
 
 def _message(report: WeeklyReport, recipient: dict, domain: str) -> EmailMultiAlternatives:
@@ -368,11 +371,22 @@ def _message(report: WeeklyReport, recipient: dict, domain: str) -> EmailMultiAl
     return message
 
 
+def _update_held(report: WeeklyReport, **fields) -> None:
+    """Write to the row only while this delivery holds the week's outbox claim, checked in the same
+    transaction (which holds the claim's row lock until commit). A delivery taken over (its lease
+    ran out while it was frozen) gets ClaimLost instead: it cannot overwrite what the new holder
+    recorded, and the new holder, which claims after this commits, reads every recipient sent so far
+    as sent. A plain write outside an outbox task."""
+    with transaction.atomic():
+        outbox_ensure_held()
+        WeeklyReport.objects.filter(pk=report.pk).update(**fields, updated_at=timezone.now())
+
+
 def _record_recipients(report: WeeklyReport) -> None:
     """Each recipient's outcome is saved as it happens: a worker dying mid-send leaves the row
     knowing who has it, and the retry sends only to the others (the one being sent at the crash
     may get a second copy, with the same Message-ID)."""
-    WeeklyReport.objects.filter(pk=report.pk).update(recipients=report.recipients)
+    _update_held(report, recipients=report.recipients)
 
 
 def _permanently_refused(exc: Exception) -> bool:
@@ -402,7 +416,8 @@ def report_deliver(
 
     Returns the sent (or failed) row, or ``report=None`` when another call has it or it is done.
     On a transient failure the row becomes "retrying" and ``retry_in`` says when to try again;
-    after MAX_ATTEMPTS it becomes "failed", which leads see on the team page.
+    after MAX_ATTEMPTS it becomes "failed", which leads see on the team page. Raises ClaimLost when
+    the week's outbox claim is taken over meanwhile: the new holder sends to those left.
     """
     now = now or timezone.now()
     report = _start(team_id, week_start, now, takeover=takeover)
@@ -418,8 +433,10 @@ def report_deliver(
         if pending:
             with get_connection(fail_silently=False) as connection:
                 for recipient in pending:
+                    message = _message(report, recipient, domain)
+                    outbox_ensure_held()  # last check before an e-mail that cannot be taken back
                     try:
-                        connection.send_messages([_message(report, recipient, domain)])
+                        connection.send_messages([message])
                     except smtplib.SMTPRecipientsRefused as exc:
                         if not _permanently_refused(exc):
                             raise
@@ -429,12 +446,14 @@ def report_deliver(
                         continue
                     recipient["status"] = "sent"
                     _record_recipients(report)
+    except ClaimLost:
+        raise  # taken over: the new holder sends the rest and decides how the row ends
     except Exception as exc:  # recorded on the row; retried or left failed for a lead
         error = exc
     if error is None:
         done = {"status": ReportStatus.SENT, "recipients": report.recipients, "sent_at": timezone.now()}
-        done.update(error="", lease_until=None, updated_at=timezone.now())
-        WeeklyReport.objects.filter(pk=report.pk).update(**done)
+        done.update(error="", lease_until=None)
+        _update_held(report, **done)
         for field, value in done.items():
             setattr(report, field, value)
         logger.info("weekly report %s sent to %s recipients", report.pk, report.sent_count)
@@ -448,13 +467,13 @@ def report_deliver(
             maximum=RETRY_BACKOFF_MAX,
             full_jitter=True,
         )
-    WeeklyReport.objects.filter(pk=report.pk).update(
+    _update_held(
+        report,
         status=ReportStatus.RETRYING if retryable else ReportStatus.FAILED,
         recipients=report.recipients,
         error=_readable(error),
         # A retrying row whose retry message is lost is picked up by the sweep after this.
         lease_until=now + timedelta(seconds=retry_in) + CLAIM_STALE_AFTER if retryable else None,
-        updated_at=timezone.now(),
     )
     report.refresh_from_db()
     level = logging.WARNING if retryable else logging.ERROR

@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from readiness.core.outbox import outbox_enqueue
+from readiness.core.outbox import outbox_enqueue, outbox_ensure_held
 from readiness.teams.activity import activity_record
 from readiness.teams.models import Invitation, Membership
 from readiness.teams.services import membership_add
@@ -119,8 +119,10 @@ def invitation_email_send(*, invitation_id: int, stamp: int, attempt: int = 1) -
     if _send_stamp(invitation) != stamp or invitation.expires_at < timezone.now():
         logger.info("invitation %s was resent or expired; this request's e-mail is not sent", invitation_id)
         return None
+    message = _message(invitation, stamp)
+    outbox_ensure_held()  # a request taken over (this worker froze past its lease) is sent by its new holder
     try:
-        _message(invitation, stamp).send(fail_silently=False)
+        message.send(fail_silently=False)
     except RETRYABLE as exc:
         refused = isinstance(exc, smtplib.SMTPRecipientsRefused) and all(
             code >= 500 for code, _ in exc.recipients.values()

@@ -500,3 +500,36 @@ def test_an_event_joining_while_its_group_is_being_sent_is_not_sent_twice(team_s
     assert row.state == OutboxState.CLAIMED and row.claim_token == held.claim_token
     assert alert_send_task(channel.pk, repository.pk, outbox_id=row.pk) is None  # a redelivery: taken
     assert receiver.requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_group_whose_claim_was_taken_over_is_left_to_its_new_holder(
+    team_setup, receiver, allow_local, monkeypatch
+):
+    from readiness.alerts.models import AlertSettings
+    from readiness.core.outbox import outbox_claim
+
+    team, _, repository = team_setup
+    AlertSettings.objects.create(team=team, group_window_s=0)
+    channel = webhook(team, receiver)
+    services.alert_events_record(events=[event(team, repository)])
+    row = OutboxMessage.objects.get(dedup_key=f"alert-send:{channel.pk}:{repository.pk}")
+    past = timezone.now() - timedelta(seconds=1)
+    OutboxMessage.objects.filter(pk=row.pk).update(available_at=past)
+    AlertDelivery.objects.update(due_at=past)
+    render, taken = services.messages.render, []
+
+    def frozen_past_the_lease(**kwargs):
+        # This worker froze while rendering: its lease ran out and a redelivery claimed the row.
+        OutboxMessage.objects.filter(pk=row.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+        taken.append(outbox_claim(outbox_id=row.pk))
+        return render(**kwargs)
+
+    monkeypatch.setattr(services.messages, "render", frozen_past_the_lease)
+    assert alert_send_task(channel.pk, repository.pk, outbox_id=row.pk) is None
+
+    assert receiver.requests == []  # not sent by the worker that lost the claim
+    assert AlertDelivery.objects.get().status == DeliveryStatus.PENDING  # the new holder's to send
+    row.refresh_from_db()
+    assert taken[0] is not None and row.state == OutboxState.CLAIMED
+    assert row.claim_token == taken[0].claim_token  # still the new holder's, not marked done

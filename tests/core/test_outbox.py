@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
@@ -33,6 +34,10 @@ def outbox_probe_task(label: str) -> str:
     if action == "rearm":
         BEHAVIOUR.pop(label)
         outbox.outbox_enqueue(task="tests.outbox_probe", args=[label], dedup_key=f"t:{label}", delay=60)
+    if action == "taken_over":  # another delivery takes the row over while this one works
+        OutboxMessage.objects.filter(dedup_key=f"t:{label}").update(claim_token="new-holder")
+        outbox.outbox_ensure_held()
+        CALLS.append(("after the loss", label))
     if isinstance(action, float):
         time.sleep(action)
     return label
@@ -324,3 +329,51 @@ def test_a_bound_task_is_matched_on_its_arguments_without_self():
     outbox_bound_task("bound", outbox_id=message.pk)
     assert CALLS == [("bound", "tests.outbox_bound")]
     assert OutboxMessage.objects.get(pk=message.pk).state == OutboxState.DONE
+
+
+# --- a claim lost while its task runs ------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_renewal_that_finds_the_claim_taken_over_sets_lost_and_warns_once(settings, caplog):
+    settings.OUTBOX_LEASE = 1  # a renewal every third of a second
+    caplog.set_level(logging.INFO, logger="readiness.core.outbox")  # a test worker may have set ERROR
+    message = outbox.outbox_claim(outbox_id=_enqueue("renewed").pk)
+    with outbox.LeaseKeeper(message) as keeper:
+        time.sleep(0.5)
+        assert not keeper.lost.is_set(), "renewed while it holds the claim"
+        OutboxMessage.objects.filter(pk=message.pk).update(claim_token="new-holder")
+        assert keeper.lost.wait(5)
+        time.sleep(1)  # renewals after the loss would warn again
+    warnings = [r for r in caplog.records if "no longer holds its claim" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+    assert OutboxMessage.objects.get(pk=message.pk).claim_token == "new-holder"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claim_is_checked_against_the_database_not_only_the_last_renewal(settings):
+    message = outbox.outbox_claim(outbox_id=_enqueue("checked").pk)
+    assert outbox.outbox_claim_held(), "outside an outbox task there is no claim to lose"
+    keeper = outbox.LeaseKeeper(message)  # not started: no renewal has run, the flag is not set
+    token = outbox._current.set(keeper)
+    try:
+        assert outbox.outbox_claim_held()
+        OutboxMessage.objects.filter(pk=message.pk).update(claim_token="new-holder")
+        assert not keeper.lost.is_set()
+        with pytest.raises(outbox.ClaimLost):
+            outbox.outbox_ensure_held()
+        assert keeper.lost.is_set()
+    finally:
+        outbox._current.reset(token)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_claim_is_lost_stops_and_leaves_the_row_to_its_new_holder(caplog):
+    caplog.set_level(logging.INFO, logger="readiness.core.outbox")
+    BEHAVIOUR["lost"] = "taken_over"
+    message = _enqueue("lost")
+    assert outbox_probe_task("lost", outbox_id=message.pk) is None
+    assert ("after the loss", "lost") not in CALLS, "stopped at the check: nothing done after the loss"
+    row = OutboxMessage.objects.get(pk=message.pk)
+    assert row.state == OutboxState.CLAIMED and row.claim_token == "new-holder" and row.done_at is None
+    assert not [r for r in caplog.records if r.levelno >= 40], "not an error"

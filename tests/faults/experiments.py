@@ -11,6 +11,7 @@ import os
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from tests.faults.stack import Stack, runs_state, sample_repo, seed, wait_terminal, wait_until
 
@@ -151,6 +152,23 @@ def _git_running(marker: str) -> bool:
     return not gone_within(0, marker)
 
 
+def _git_pids(marker: str) -> set[int]:
+    """The live processes with ``marker`` in their command line: the git of this repository now."""
+    pids = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            alive = (proc / "stat").read_text().rpartition(")")[2].split()[0] != "Z"
+            if alive and marker.encode() in (proc / "cmdline").read_bytes():
+                pids.add(int(proc.name))
+    return pids
+
+
+def _git_gone(marker: str, pids: set[int]) -> bool:
+    """The killed attempt's git is gone. Only its processes count: the attempt that takes the run
+    over fetches the same repository at once, and its git is no orphan."""
+    return not (_git_pids(marker) & pids)
+
+
 def kill_pool_process(stack: Stack) -> dict:
     """kill -9 of the pool process running an analysis mid-fetch: its git dies with it, and the run
     is taken over and succeeds within a minute."""
@@ -158,10 +176,10 @@ def kill_pool_process(stack: Stack) -> dict:
     _post_runs(stack, setup, setup["repos"])
     wait_until(lambda: _git_running(slow_pool), 60, what="git fetching")
     time.sleep(1)
-    pids = stack.pool_pids()
+    pids, git = stack.pool_pids(), _git_pids(slow_pool)
     killed_at = time.monotonic()
     _kill_pool(stack)  # the one running the task among them
-    git_gone = wait_until(lambda: not _git_running(slow_pool) or None, 10, what="git gone") is not None
+    git_gone = wait_until(lambda: _git_gone(slow_pool, git) or None, 10, what="git gone") is not None
     state, _ = wait_terminal(stack, setup["team"], 120)
     figures = {"killed": len(pids), "git_orphan": not git_gone, "attempts": state["attempts"]}
     figures["ok"] = git_gone and state["attempts"] == [2]
@@ -196,9 +214,10 @@ def kill_three_times(stack: Stack) -> dict:
     kills = 0
     for _ in range(3):
         wait_until(lambda: _git_running(slow_three), 90, what="git fetching")
+        git = _git_pids(slow_three)
         _kill_pool(stack)
         kills += 1
-        wait_until(lambda: not _git_running(slow_three) or None, 10, what="git gone")
+        wait_until(lambda: _git_gone(slow_three, git) or None, 10, what="git gone")  # noqa: B023
     state, _ = wait_terminal(stack, setup["team"], 120)
     figures = {"kills": kills, "runs_by_status": state["by_status"], "errors": state["errors"],
                "elapsed_s": round(time.monotonic() - started, 1)}  # fmt: skip

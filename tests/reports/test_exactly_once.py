@@ -236,3 +236,102 @@ def _due_now(team):
 
     week = this_week(team)
     return max(timezone.now(), due_at(selectors.schedule_for_team(team=team), week))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_taken_over_mid_loop_reaches_each_recipient_once(seeded, smtp_server, settings, monkeypatch):
+    """Worker A is frozen between two recipients for longer than its lease; B's delivery takes the
+    week over and sends the rest. A, thawed, must not send a single e-mail more."""
+    from readiness.core.models import OutboxMessage, OutboxState
+    from readiness.reports.models import ReportSchedule
+
+    settings.OUTBOX_LEASE = 600  # no renewal of A's in the test: only the takeover moves the claim
+    team, week = seeded["team"], this_week(seeded["team"])
+    ReportSchedule.objects.create(team=team, external_addresses=["cto@example.org", "ops@example.org"])
+    services.report_claim(team_id=team.pk, week_start=week)
+    args = [team.pk, week.isoformat()]
+    row = OutboxMessage.objects.create(  # the week's request, as the beat's enqueue leaves it
+        dedup_key=f"weekly-report:{team.pk}:{week.isoformat()}",
+        task="reports.send_weekly",
+        args=args,
+        available_at=timezone.now(),
+        relay_after=timezone.now(),
+    )
+    render = services._message
+    outcomes = {}
+
+    def delivery(name):
+        try:
+            outcomes[name] = send_weekly_task(*args, outbox_id=row.pk)
+        finally:
+            if name == "B":
+                connection.close()
+
+    def freeze_a_then_take_over(report, recipient, domain):
+        if threading.current_thread().name != "B" and len(smtp_server.messages) == 2:
+            # A's lease runs out while it is frozen here; the message redelivered meanwhile (the
+            # relay's) claims the row and sends to those not yet sent.
+            OutboxMessage.objects.filter(pk=row.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+            b = threading.Thread(target=delivery, args=["B"], name="B")
+            b.start()
+            b.join(60)
+        return render(report, recipient, domain)
+
+    monkeypatch.setattr(services, "_message", freeze_a_then_take_over)
+    delivery("A")
+
+    addresses = ["cto@example.org", "eng@example.com", "lea@example.com", "ops@example.org"]
+    assert sorted(m["To"] for m in smtp_server.messages) == addresses  # each once: none from A after
+    assert outcomes == {"B": ReportStatus.SENT, "A": None}  # A stopped, quietly, at its next check
+    report = WeeklyReport.objects.get()
+    assert report.status == ReportStatus.SENT and report.attempts == 2
+    assert sorted(r["address"] for r in report.recipients if r["status"] == "sent") == addresses
+    row.refresh_from_db()
+    assert row.state == OutboxState.DONE and row.attempts == 2  # done by B, its holder
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_takeover_while_an_e_mail_is_in_flight_costs_at_most_that_one(seeded, smtp_server, settings):
+    """The claim is taken over while the SMTP server accepts A's second e-mail: A cannot record it
+    (the successor will send it again: the documented at-least-once) and sends nothing more."""
+    import asyncio
+
+    from readiness.core.models import OutboxMessage, OutboxState
+    from readiness.reports.models import ReportSchedule
+
+    settings.OUTBOX_LEASE = 600
+    team, week = seeded["team"], this_week(seeded["team"])
+    ReportSchedule.objects.create(team=team, external_addresses=["cto@example.org", "ops@example.org"])
+    services.report_claim(team_id=team.pk, week_start=week)
+    args = [team.pk, week.isoformat()]
+    row = OutboxMessage.objects.create(
+        dedup_key=f"weekly-report:{team.pk}:{week.isoformat()}",
+        task="reports.send_weekly",
+        args=args,
+        available_at=timezone.now(),
+        relay_after=timezone.now(),
+    )
+    accept = smtp_server.handle_DATA
+
+    def take_over():
+        try:
+            OutboxMessage.objects.filter(pk=row.pk).update(claim_token="new-holder")
+        finally:
+            connection.close()
+
+    async def taken_over_during_the_second(server, session, envelope):
+        answer = await accept(server, session, envelope)
+        if len(smtp_server.messages) == 2:
+            await asyncio.to_thread(take_over)
+        return answer
+
+    smtp_server.handle_DATA = taken_over_during_the_second
+    assert send_weekly_task(*args, outbox_id=row.pk) is None
+
+    assert [m["To"] for m in smtp_server.messages] == ["eng@example.com", "lea@example.com"]
+    report = WeeklyReport.objects.get()
+    sent = [r["address"] for r in report.recipients if r["status"] == "sent"]
+    assert sent == ["eng@example.com"]  # lea's e-mail went out but was not recorded: resent later
+    assert report.status == ReportStatus.SENDING  # the new holder's to finish
+    row.refresh_from_db()
+    assert row.state == OutboxState.CLAIMED and row.claim_token == "new-holder"

@@ -231,3 +231,58 @@ def test_a_run_stores_each_findings_automatic_fix_as_a_diff(tmp_path):
     # A finding without a mechanical fix stores none; a passing one neither.
     assert run.check_results.get(check_id="dockerfile.base_image_minimal").fixes == []
     assert run.check_results.get(check_id="dockerfile.exec_form").fixes == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_lost_its_claim_mid_analysis_leaves_the_run_to_its_new_holder(
+    sample_repo_dir, settings, monkeypatch, caplog
+):
+    """Worker A froze past its lease while analysing; a redelivery (B) took the run over and
+    finished it. A, thawed, then hits an error: it must not end the run its own way (failed)."""
+    import logging
+    import threading
+
+    from django.db import connection
+
+    from readiness.core.models import OutboxState
+    from readiness.pipeline.tasks import analysis_run_task
+    from readiness.repos.models import CheckResult
+
+    settings.OUTBOX_LEASE = 600  # no renewal of A's in the test: only the takeover moves the claim
+    caplog.set_level(logging.INFO)
+    repo = RepositoryFactory(url=str(sample_repo_dir))
+    run = AnalysisRun.objects.create(repository=repo)
+    row = OutboxMessage.objects.create(
+        dedup_key=f"analysis-run:{run.pk}",
+        task="repos.analysis_run",
+        args=[run.pk],
+        available_at=timezone.now(),
+        relay_after=timezone.now(),
+    )
+    analyze, outcomes = analysis.analyze, {}
+
+    def delivery(name):
+        try:
+            outcomes[name] = analysis_run_task(run.pk, outbox_id=row.pk)
+        finally:
+            if name == "B":
+                connection.close()
+
+    def frozen_then_broken(*args, **kwargs):
+        if threading.current_thread().name == "B":
+            return analyze(*args, **kwargs)
+        OutboxMessage.objects.filter(pk=row.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+        b = threading.Thread(target=delivery, args=["B"], name="B")
+        b.start()
+        b.join(60)
+        raise RuntimeError("A's analysis breaks after the thaw")
+
+    monkeypatch.setattr(analysis, "analyze", frozen_then_broken)
+    delivery("A")
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.attempts == 2, run.error  # as B ended it
+    assert CheckResult.objects.filter(run=run).exists()
+    row.refresh_from_db()
+    assert row.state == OutboxState.DONE and row.attempts == 2
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "no traceback for the loss"

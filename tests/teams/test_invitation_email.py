@@ -111,3 +111,28 @@ def test_a_resend_while_the_first_e_mail_waits_sends_one_and_a_revoked_one_sends
     invitations.invitation_revoke(invitation=other, actor=lead.user)
     assert deliver_due() == 1
     assert [m["To"] for m in smtp_server.messages] == ["erin@example.com"]
+
+
+def test_an_e_mail_whose_claim_was_taken_over_is_left_to_its_new_holder(
+    lead, smtp_server, settings, monkeypatch
+):
+    from readiness.core.outbox import outbox_claim
+    from readiness.teams.tasks import invitation_email_task
+
+    settings.OUTBOX_LEASE = 600  # no renewal in the test: only the takeover moves the claim
+    invite(lead)
+    row = OutboxMessage.objects.get(task=invitations.EMAIL_TASK)
+    render, taken = invitations._message, []
+
+    def frozen_past_the_lease(*args):
+        # This worker froze while rendering: its lease ran out and a redelivery claimed the row.
+        OutboxMessage.objects.filter(pk=row.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+        taken.append(outbox_claim(outbox_id=row.pk))
+        return render(*args)
+
+    monkeypatch.setattr(invitations, "_message", frozen_past_the_lease)
+    assert invitation_email_task(*row.args, outbox_id=row.pk) is None
+
+    assert smtp_server.messages == []  # the new holder sends it, not this worker
+    row.refresh_from_db()
+    assert row.state == OutboxState.CLAIMED and row.claim_token == taken[0].claim_token
