@@ -243,20 +243,9 @@ def test_a_send_taken_over_mid_loop_reaches_each_recipient_once(seeded, smtp_ser
     """Worker A is frozen between two recipients for longer than its lease; B's delivery takes the
     week over and sends the rest. A, thawed, must not send a single e-mail more."""
     from readiness.core.models import OutboxMessage, OutboxState
-    from readiness.reports.models import ReportSchedule
 
     settings.OUTBOX_LEASE = 600  # no renewal of A's in the test: only the takeover moves the claim
-    team, week = seeded["team"], this_week(seeded["team"])
-    ReportSchedule.objects.create(team=team, external_addresses=["cto@example.org", "ops@example.org"])
-    services.report_claim(team_id=team.pk, week_start=week)
-    args = [team.pk, week.isoformat()]
-    row = OutboxMessage.objects.create(  # the week's request, as the beat's enqueue leaves it
-        dedup_key=f"weekly-report:{team.pk}:{week.isoformat()}",
-        task="reports.send_weekly",
-        args=args,
-        available_at=timezone.now(),
-        relay_after=timezone.now(),
-    )
+    args, row = _week_requested(seeded)
     render = services._message
     outcomes = {}
 
@@ -297,20 +286,9 @@ def test_a_takeover_while_an_e_mail_is_in_flight_costs_at_most_that_one(seeded, 
     import asyncio
 
     from readiness.core.models import OutboxMessage, OutboxState
-    from readiness.reports.models import ReportSchedule
 
     settings.OUTBOX_LEASE = 600
-    team, week = seeded["team"], this_week(seeded["team"])
-    ReportSchedule.objects.create(team=team, external_addresses=["cto@example.org", "ops@example.org"])
-    services.report_claim(team_id=team.pk, week_start=week)
-    args = [team.pk, week.isoformat()]
-    row = OutboxMessage.objects.create(
-        dedup_key=f"weekly-report:{team.pk}:{week.isoformat()}",
-        task="reports.send_weekly",
-        args=args,
-        available_at=timezone.now(),
-        relay_after=timezone.now(),
-    )
+    args, row = _week_requested(seeded)
     accept = smtp_server.handle_DATA
 
     def take_over():
@@ -335,3 +313,23 @@ def test_a_takeover_while_an_e_mail_is_in_flight_costs_at_most_that_one(seeded, 
     assert report.status == ReportStatus.SENDING  # the new holder's to finish
     row.refresh_from_db()
     assert row.state == OutboxState.CLAIMED and row.claim_token == "new-holder"
+
+
+def _week_requested(seeded):
+    """A schedule with two external addresses, the week's report claimed, and its outbox row as the
+    beat's enqueue leaves it: (the message's args, the row)."""
+    from readiness.core.models import OutboxMessage
+    from readiness.reports.models import ReportSchedule
+
+    team, week = seeded["team"], this_week(seeded["team"])
+    ReportSchedule.objects.create(team=team, external_addresses=["cto@example.org", "ops@example.org"])
+    services.report_claim(team_id=team.pk, week_start=week)
+    args = [team.pk, week.isoformat()]
+    row = OutboxMessage.objects.create(
+        dedup_key=f"weekly-report:{team.pk}:{week.isoformat()}",
+        task="reports.send_weekly",
+        args=args,
+        available_at=timezone.now(),
+        relay_after=timezone.now(),
+    )
+    return args, row
