@@ -8,6 +8,7 @@ compose's ``stop_grace_period`` for the web is longer, so Docker's SIGKILL never
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -86,7 +87,9 @@ logger_class = JsonAccessLogger
 
 # Metrics: each worker process writes its counters here and /metrics sums them (prometheus
 # multiprocess mode). Set before any worker imports prometheus_client.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="readiness-prometheus-"))
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="readiness-prometheus-")
 
 
 def on_starting(server):
@@ -106,3 +109,9 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    # The folder made above for this master goes with it (a restart makes a new one).
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

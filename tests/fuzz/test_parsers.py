@@ -7,9 +7,11 @@ A short run is part of ``make test``; ``make fuzz`` runs 100,000 inputs (HYPOTHE
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -114,6 +116,7 @@ def test_dockerignore_parser_never_raises(raw):
 
 
 CONFIG_ROOT = Path(tempfile.mkdtemp(prefix="readiness-fuzz-config-"))
+atexit.register(shutil.rmtree, CONFIG_ROOT, ignore_errors=True)
 
 
 @given(st.one_of(yaml_documents(), st.binary(max_size=300)))
