@@ -142,21 +142,26 @@ def _first_line(text: str) -> str:
     return (text or "").strip().splitlines()[0][:200] if (text or "").strip() else ""
 
 
-def repository_scores(*, repository_ids: Iterable[int]) -> dict[int, ReadinessScore]:
-    """The live readiness score of each repository, ``{id: ReadinessScore}``, in two queries."""
+def repository_scores(
+    *, repository_ids: Iterable[int], latest_runs: dict[int, tuple] | None = None
+) -> dict[int, ReadinessScore]:
+    """The live readiness score of each repository, ``{id: ReadinessScore}``, in two queries; one
+    when the caller has read their latest runs already (``latest_runs``: ``{id: (status, error)}``)."""
     ids = list(repository_ids)
     states = dict(
         AppliedChecklist.objects.filter(repository_id__in=ids, primary=True).values_list(
             "repository_id", "state"
         )
     )
-    latest = AnalysisRun.objects.of_outer_repository()  # the repository's latest run (of its branch)
-    runs = {
-        pk: (status, error)
-        for pk, status, error in Repository.objects.filter(pk__in=ids)
-        .annotate(s=Subquery(latest.values("status")[:1]), e=Subquery(latest.values("error")[:1]))
-        .values_list("pk", "s", "e")
-    }
+    runs = latest_runs
+    if runs is None:
+        latest = AnalysisRun.objects.of_outer_repository()  # the repository's latest run (of its branch)
+        runs = {
+            pk: (status, error)
+            for pk, status, error in Repository.objects.filter(pk__in=ids)
+            .annotate(s=Subquery(latest.values("status")[:1]), e=Subquery(latest.values("error")[:1]))
+            .values_list("pk", "s", "e")
+        }
     return {
         pk: score_from_state(
             states.get(pk),
@@ -173,18 +178,10 @@ _UNREAD = object()
 def repository_score(*, repository, latest_run=_UNREAD) -> ReadinessScore:
     """The live readiness score of one repository. ``latest_run``: its latest run (``run_latest``'s,
     None for none), when the caller has read it already: one query instead of two."""
-    if latest_run is _UNREAD:
-        return repository_scores(repository_ids=[repository.pk])[repository.pk]
-    state = (
-        AppliedChecklist.objects.filter(repository=repository, primary=True)
-        .values_list("state", flat=True)
-        .first()
-    )
-    return score_from_state(
-        state,
-        run_status=latest_run.status if latest_run else None,
-        run_error=(latest_run.error if latest_run else "") or "",
-    )
+    latest_runs = None
+    if latest_run is not _UNREAD:
+        latest_runs = {repository.pk: (latest_run.status, latest_run.error) if latest_run else (None, "")}
+    return repository_scores(repository_ids=[repository.pk], latest_runs=latest_runs)[repository.pk]
 
 
 def run_scores(*, repository, runs: Iterable[AnalysisRun], template_slug: str | None = None) -> dict:
