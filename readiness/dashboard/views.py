@@ -31,6 +31,10 @@ from readiness.teams.models import Role
 from readiness.teams.selectors import team_list_for_user
 
 DASHBOARD_PER_PAGE = 25
+# The team page's repository list: a page of them, scored, whatever the team's size.
+REPOSITORIES_PER_PAGE = 50
+# The home page lists a team's repositories only up to this many (its summary covers the rest).
+HOME_LIST_MAX = 20
 
 
 @login_required
@@ -40,12 +44,15 @@ def home(request):
     teams = list(team_list_for_user(user=request.user))
     if len(teams) == 1:
         return redirect("team_detail", team_slug=teams[0].slug)
-    overview = [{"team": team, "repositories": list(repository_list_for_team(team=team))} for team in teams]
-    _with_scores([repo for entry in overview for repo in entry["repositories"]])
     summaries = {entry["team"].pk: entry for entry in selectors.team_summaries(teams=teams)}  # across teams
-    for entry in overview:
-        entry["summary"] = summaries[entry["team"].pk]
-    return render(request, "teams/home.html", {"overview": overview})
+    overview = []
+    for team in teams:
+        summary = summaries[team.pk]
+        # A small team's repositories are listed; a larger one has its summary and a link.
+        listed = list(repository_list_for_team(team=team)) if summary["count"] <= HOME_LIST_MAX else []
+        overview.append({"team": team, "summary": summary, "repositories": listed})
+    _with_scores([repo for entry in overview for repo in entry["repositories"]])
+    return render(request, "teams/home.html", {"overview": overview, "home_list_max": HOME_LIST_MAX})
 
 
 @team_view(
@@ -77,10 +84,12 @@ def team_detail(request, membership):
                     return redirect(url + "#backfill")
                 messages.success(request, f"Registered {repository.name}; checking that it is reachable.")
                 return redirect("repository_detail", team_slug=team.slug, repo_slug=repository.slug)
+    page = Paginator(repository_list_for_team(team=team), REPOSITORIES_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "team": team,
         "membership": membership,
-        "repositories": _with_scores(list(repository_list_for_team(team=team))),
+        "page": page,
+        "repositories": _with_scores(list(page.object_list)),
         "form": form,
         "can_register": can_register,
     }

@@ -109,6 +109,44 @@ def test_team_page_lists_only_own_repositories(client):
     assert b"theirs-svc" not in page.content
 
 
+def test_team_page_lists_repositories_a_page_at_a_time(client, django_assert_max_num_queries):
+    from readiness.dashboard.views import REPOSITORIES_PER_PAGE
+
+    member = login(client, MembershipFactory(role="viewer"))
+    RepositoryFactory.create_batch(REPOSITORIES_PER_PAGE + 1, team=member.team)
+    names = sorted(member.team.repositories.values_list("name", flat=True))
+    url = reverse("team_detail", kwargs={"team_slug": member.team.slug})
+    with django_assert_max_num_queries(12):
+        first = client.get(url).content.decode()
+    assert f">{names[0]}</a>" in first and f">{names[-2]}</a>" in first and f">{names[-1]}</a>" not in first
+    assert f"{len(names)} repositories, by name" in first and "Page 1 of 2" in first
+    assert 'href="?page=2"' in first
+    last = client.get(url, {"page": 2}).content.decode()
+    assert f">{names[-1]}</a>" in last and f">{names[0]}</a>" not in last and 'href="?page=1"' in last
+    assert f">{names[-1]}</a>" in client.get(url, {"page": "999"}).content.decode()  # out of range: the last
+
+
+def test_home_lists_the_repositories_of_small_teams_only(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from readiness.dashboard.views import HOME_LIST_MAX
+
+    small, large = TeamFactory(name="Small"), TeamFactory(name="Large")
+    member = login(client, MembershipFactory(team=small))
+    MembershipFactory(team=large, user=member.user)
+    RepositoryFactory(team=small, name="small-svc", slug="small-svc")
+    RepositoryFactory.create_batch(HOME_LIST_MAX + 1, team=large)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("home")).content.decode()
+    assert ">small-svc</a>" in html
+    assert f"<strong>{HOME_LIST_MAX + 1}</strong> repositories" in html
+    assert html.count('<table class="table">') == 1  # the large team: its summary, not its list
+    # Its rows are not even read: one listing query, the small team's.
+    listings = [q["sql"] for q in queries.captured_queries if '"latest_status"' in q["sql"]]
+    assert len(listings) == 1 and f"= {small.pk}" in listings[0]
+
+
 def test_lead_registers_repository_and_bad_url_is_rejected(client, settings):
     settings.READINESS_ALLOW_LOCAL_SOURCES = False
     member = login(client, MembershipFactory(role="lead"))
