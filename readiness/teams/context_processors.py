@@ -48,7 +48,8 @@ def nav_section(view_name: str) -> str:
 
 def team_nav(request) -> dict:
     """``request.membership`` is set by the access decorator (readiness/teams/access.py) once the user's
-    membership of the URL's team is known; the team list is read only when a page shows it."""
+    membership of the URL's team is known, with the user's number of teams; the team list is read only
+    for the switcher, which a member of one team does not get."""
     membership = getattr(request, "membership", None)
     if membership is None:
         return {}
@@ -56,5 +57,6 @@ def team_nav(request) -> dict:
     return {
         "nav_membership": membership,
         "nav_section": nav_section(match.view_name if match else ""),
+        "nav_switcher": getattr(membership, "team_count", 2) > 1,
         "nav_teams": SimpleLazyObject(lambda: list(team_list_for_user(user=request.user))),
     }

@@ -2,7 +2,7 @@
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -22,8 +22,16 @@ def membership_get(*, user, team_slug: str) -> Membership:
     """The user's membership of a team, or 404: another team's existence is never confirmed."""
     if not user.is_authenticated:
         raise Http404
+    # With the number of the user's teams, so the navigation reads the team list only to offer a switch.
+    team_count = (
+        Membership.objects.filter(user=OuterRef("user")).order_by().values("user").annotate(n=Count("pk"))
+    )
     try:
-        return Membership.objects.select_related("team").get(user=user, team__slug=team_slug)
+        return (
+            Membership.objects.select_related("team")
+            .annotate(team_count=Subquery(team_count.values("n")))
+            .get(user=user, team__slug=team_slug)
+        )
     except Membership.DoesNotExist:
         raise Http404 from None
 
