@@ -19,7 +19,7 @@ from readiness.checklists.selectors.templates import template_get_for_team, temp
 from readiness.checklists.selectors.waivers import waiver_active
 from readiness.checklists.services import applied as applied_services
 from readiness.checklists.services import records
-from readiness.checklists.views.common import checklist_url
+from readiness.checklists.views.common import checklist_url, item_url, with_item_urls
 from readiness.core.confirm import confirmation
 from readiness.repos.access import repository_view
 from readiness.teams.models import Role
@@ -47,6 +47,8 @@ def repository_checklists(request, membership, repository):
         show=request.GET.get("show", "all"),
         query=request.GET.get("q", "")[:200],
     )
+    checklists_url = checklist_url(membership.team.slug, repository.slug)
+    with_item_urls(data["checklists"], checklists_url)
     context = {
         "team": membership.team,
         "membership": membership,
@@ -59,8 +61,7 @@ def repository_checklists(request, membership, repository):
         "tabs": data["tabs"],
         "query_param": data["query_param"],
         "shown_any": data["shown_any"],
-        # Item URLs start with it.
-        "checklists_url": checklist_url(membership.team.slug, repository.slug),
+        "checklists_url": checklists_url,
         **_perms(membership),
     }
     if target == "checklist-items":
@@ -92,6 +93,8 @@ def _item_context(membership, repository, template_slug, item_key, **extra) -> d
     checklist, entry = checklist_item_entry(
         repository=repository, template_slug=template_slug, item_key=item_key
     )
+    checklists_url = checklist_url(membership.team.slug, repository.slug)
+    entry["url"] = item_url(checklists_url, template_slug, item_key)
     return {
         "team": membership.team,
         "repository": repository,
@@ -101,7 +104,7 @@ def _item_context(membership, repository, template_slug, item_key, **extra) -> d
             repository=repository, template_slug=template_slug, item_key=item_key, limit=DETAIL_EVENTS
         ),
         "events_limit": DETAIL_EVENTS,
-        "checklists_url": checklist_url(membership.team.slug, repository.slug),
+        "checklists_url": checklists_url,
         "today": timezone.localdate(),
         "waiver_latest": records.waiver_latest_expiry(team=membership.team),
         **_perms(membership),
