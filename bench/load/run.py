@@ -140,7 +140,8 @@ def main() -> int:
         pg.stop("fast")
     report(csv_prefix, access_log, options, cpu)
     # Locust shares the cores it measures: what it took is capacity the server did not have.
-    print(f"Locust itself (same machine): {generator:.1f} CPU s, {100 * generator / options.seconds / 2:.0f} % of 2 cores")
+    share = 100 * generator / options.seconds / 2
+    print(f"Locust itself (same machine): {generator:.1f} CPU s, {share:.0f} % of 2 cores")
     if not options.keep:
         import shutil
 

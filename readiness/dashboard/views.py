@@ -84,7 +84,8 @@ def team_detail(request, membership):
                     return redirect(url + "#backfill")
                 messages.success(request, f"Registered {repository.name}; checking that it is reachable.")
                 return redirect("repository_detail", team_slug=team.slug, repo_slug=repository.slug)
-    page = Paginator(repository_list_for_team(team=team), REPOSITORIES_PER_PAGE).get_page(request.GET.get("page"))
+    repositories = repository_list_for_team(team=team)
+    page = Paginator(repositories, REPOSITORIES_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "team": team,
         "membership": membership,
