@@ -95,14 +95,17 @@ def dashboard_repository_ids(
 
 
 def dashboard_repositories_by_ids(*, ids: list[int]) -> list[Repository]:
-    """One page of repositories with the latest run and the primary checklist's score and level."""
-    rows = Repository.objects.filter(pk__in=ids).annotate(
-        latest_status=Subquery(_latest_run().values("status")[:1]),
-        latest_finished_at=Subquery(_latest_run().values("finished_at")[:1]),
-        latest_commit=Subquery(_latest_run().values("commit_sha")[:1]),
-        latest_error=Subquery(_latest_run().values("error")[:1]),
-        primary_overall=Subquery(_primary().values("overall")[:1]),
-        primary_level=Subquery(_primary().values("level")[:1]),
+    """One page of repositories, the columns the table shows, with their latest run's status, commit
+    and error (the primary checklist comes with ``dashboard_rows``)."""
+    latest = _latest_run()
+    rows = (
+        Repository.objects.filter(pk__in=ids)
+        .only("team_id", "name", "slug")
+        .annotate(
+            latest_status=Subquery(latest.values("status")[:1]),
+            latest_commit=Subquery(latest.values("commit_sha")[:1]),
+            latest_error=Subquery(latest.values("error")[:1]),
+        )
     )
     by_id = {r.pk: r for r in rows}
     return [by_id[pk] for pk in ids if pk in by_id]
