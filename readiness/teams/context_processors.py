@@ -48,15 +48,16 @@ def nav_section(view_name: str) -> str:
 
 def team_nav(request) -> dict:
     """``request.membership`` is set by the access decorator (readiness/teams/access.py) once the user's
-    membership of the URL's team is known, with the user's number of teams; the team list is read only
-    for the switcher, which a member of one team does not get."""
+    membership of the URL's team is known, with the user's teams (``user_teams``)."""
     membership = getattr(request, "membership", None)
     if membership is None:
         return {}
     match = getattr(request, "resolver_match", None)
+    teams = getattr(membership, "user_teams", None)
+    if teams is None:
+        teams = SimpleLazyObject(lambda: list(team_list_for_user(user=request.user)))
     return {
         "nav_membership": membership,
         "nav_section": nav_section(match.view_name if match else ""),
-        "nav_switcher": getattr(membership, "team_count", 2) > 1,
-        "nav_teams": SimpleLazyObject(lambda: list(team_list_for_user(user=request.user))),
+        "nav_teams": teams,
     }
