@@ -7,13 +7,15 @@ from datetime import date
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils import dateformat, timezone
+from django.utils.text import Truncator
 
 from readiness.checklists.score import run_scores
 from readiness.checklists.selectors import compare as selectors
 from readiness.checklists.selectors.exports import comparison_csv, comparison_markdown
 from readiness.checklists.services.states import checklist_snapshot_for
 from readiness.repos.access import repository_view
-from readiness.repos.models import AnalysisRun
+from readiness.repos.models import AnalysisRun, Trigger
 
 
 def _pick_run(repository, run_id, day, commit=""):
@@ -34,6 +36,22 @@ def _pick_run(repository, run_id, day, commit=""):
             raise Http404 from None
         return selectors.run_at_end_of_day(repository=repository, day=parsed)
     return None
+
+
+def _run_label(run) -> str:
+    """A run as the two pickers list it: "#12 · 2026-05-01 14:00 · v2.0 · 1a2b3c4 · 8.2". Made once
+    per run here: as an included template, repeated in both pickers, it cost 2-3 ms a page."""
+    backfilled = run.trigger == Trigger.BACKFILL and run.commit_date
+    moment = run.commit_date if backfilled else run.finished_at
+    when = dateformat.format(timezone.localtime(moment), "Y-m-d H:i") if moment else ""
+    parts = [f"#{run.pk}", f"{when} (commit)" if backfilled else when]
+    if run.ref and run.trigger != Trigger.BACKFILL:
+        parts.append(Truncator(run.ref).chars(24))
+    if run.commit_sha:
+        parts.append(run.commit_sha[:7])
+    if run.readiness is not None and run.readiness.scored:
+        parts.append(run.readiness.short)
+    return " · ".join(parts)
 
 
 FULL_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
@@ -83,6 +101,7 @@ def compare(request, membership, repository):
     )
     for r in runs:
         r.readiness = scores.get(r.pk)
+        r.label = _run_label(r)
     context = {
         "team": membership.team,
         "repository": repository,
