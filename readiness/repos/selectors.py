@@ -55,8 +55,14 @@ def run_latest_succeeded(*, repository) -> AnalysisRun | None:
 
 def run_list(*, repository) -> QuerySet[AnalysisRun]:
     """Every run in history order, newest first: a backfilled commit at its commit date (queued or
-    not), other runs when they finished (unfinished ones when they were queued)."""
-    return repository.runs.annotate(at=Coalesce(HISTORY_AT, "queued_at")).order_by("-at", "-id")
+    not), other runs when they finished (unfinished ones when they were queued). Without the
+    engine's facts and notes, which a list does not show (a real repository's facts run to
+    kilobytes of dependency names)."""
+    return (
+        repository.runs.defer("facts", "notes")
+        .annotate(at=Coalesce(HISTORY_AT, "queued_at"))
+        .order_by("-at", "-id")
+    )
 
 
 def scorecard_for_run(*, run: AnalysisRun | None) -> dict | None:

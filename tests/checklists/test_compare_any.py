@@ -136,3 +136,28 @@ def test_the_api_compares_commits(client, world):
     assert client.get(f"{base}?before_commit=ffff&after=1", headers=headers).status_code == 404
     bad = client.get(f"{base}?before_commit=xyz&after=1", headers=headers)
     assert bad.status_code == 400 and "hex digits" in bad.json()["detail"]
+
+
+def test_run_lists_leave_the_engine_facts_out_and_compared_runs_are_not_read_again(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _member, repository, runs = world
+    with CaptureQueriesContext(connection) as compare_queries:
+        html = client.get(url(repository, before=runs["old"].pk, after=runs["tag"].pk)).content.decode()
+    assert 'id="comparison"' in html
+    kwargs = {"team_slug": repository.team.slug, "repo_slug": repository.slug}
+    page = reverse("repository_detail", kwargs=kwargs)
+    with CaptureQueriesContext(connection) as page_queries:
+        client.get(page)
+    run_reads = [
+        q["sql"]
+        for q in [*compare_queries.captured_queries, *page_queries.captured_queries]
+        if q["sql"].startswith('SELECT "repos_analysisrun"."id"')
+    ]
+    # The lists (the pickers' runs, the run history) do not carry the facts (kilobytes a run)...
+    history = 'AS "at" FROM "repos_analysisrun"'
+    lists = [sql for sql in run_reads if sql.endswith("LIMIT 200") or history in sql]
+    assert len(lists) == 2 and not any('"facts"' in sql for sql in lists)
+    # ...and the two runs compared are read once, not again through their snapshots.
+    assert not [sql for sql in run_reads if 'WHERE "repos_analysisrun"."id" =' in sql and "LIMIT 21" in sql]

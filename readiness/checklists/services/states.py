@@ -108,7 +108,9 @@ def checklist_snapshot_for(*, run: AnalysisRun, template) -> ChecklistSnapshot:
     """The run's snapshot of ``template``; for a run from before the template was applied, computed
     as of the run's end and kept (comparisons read it)."""
     snapshot = ChecklistSnapshot.objects.filter(run=run, template=template).first()
-    if snapshot is None:  # a run of another branch, tag or commit is computed only: it stays out of the trend
+    if snapshot is not None:
+        snapshot.run = run  # the caller's: comparisons name it, and reading it again costs a query
+    else:  # a run of another branch, tag or commit is computed only: it stays out of the trend
         snapshot = checklist_snapshots_for_run(run=run, templates=[template], keep=in_trend(run))[0]
     return snapshot
 

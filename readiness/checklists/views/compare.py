@@ -95,7 +95,8 @@ def compare(request, membership, repository):
             response = HttpResponse(comparison_csv(comparison), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
         return response
-    runs = list(selectors.runs_for_compare(repository=repository)[:200])
+    # The pickers' runs: up to 200, without the engine's facts and notes they do not show.
+    runs = list(selectors.runs_for_compare(repository=repository).defer("facts", "notes")[:200])
     scores = run_scores(
         repository=repository, runs=runs, template_slug=applied.template.slug if applied else None
     )
