@@ -80,22 +80,7 @@ def main() -> int:
         pg.start()
     else:
         pg.init()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_", "TEST_"))}
-    env.update(
-        BENCH_DATABASE_URL=pg.url,
-        DATABASE_URL=pg.url,
-        SECRET_KEY="load-secret-key",  # noqa: S106 - a throwaway server's
-        DEBUG="false",
-        SECURE_SSL_REDIRECT="false",
-        ALLOWED_HOSTS="127.0.0.1",
-        CELERY_BROKER_URL="redis://127.0.0.1:1/0",  # nothing on these pages publishes
-        RATE_LIMIT_REDIS_URL="redis://127.0.0.1:1/0",
-        FIELD_ENCRYPTION_KEYS="wDWfX_R29AxV4zuox8DHGa7BZHFVf0Q-t2uJkhVgbT4=",
-        STATIC_ROOT=str(workdir / "static"),
-        LOG_FORMAT="json",
-        PORT=str(WEB_PORT),
-        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
-    )
+    env = server_env(pg.url, workdir / "static", WEB_PORT)
     gunicorn = None
     try:
         subprocess.run(
@@ -150,6 +135,27 @@ def main() -> int:
     else:
         print(f"kept the seeded cluster: --workdir {workdir}")
     return 0
+
+
+def server_env(database_url: str, static_root: Path, port: int) -> dict:
+    """The environment of a web process on the load cluster (also bench/load/paired.py's)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_", "TEST_"))}
+    env.update(
+        BENCH_DATABASE_URL=database_url,
+        DATABASE_URL=database_url,
+        SECRET_KEY="load-secret-key",  # noqa: S106 - a throwaway server's
+        DEBUG="false",
+        SECURE_SSL_REDIRECT="false",
+        ALLOWED_HOSTS="127.0.0.1",
+        CELERY_BROKER_URL="redis://127.0.0.1:1/0",  # nothing on these pages publishes
+        RATE_LIMIT_REDIS_URL="redis://127.0.0.1:1/0",
+        FIELD_ENCRYPTION_KEYS="wDWfX_R29AxV4zuox8DHGa7BZHFVf0Q-t2uJkhVgbT4=",
+        STATIC_ROOT=str(static_root),
+        LOG_FORMAT="json",
+        PORT=str(port),
+        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    )
+    return env
 
 
 def _wait(text: str) -> str:

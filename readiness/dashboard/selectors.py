@@ -111,8 +111,11 @@ def dashboard_repositories_by_ids(*, ids: list[int]) -> list[Repository]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def dashboard_rows(*, repositories: list, weeks: int = 12, now: datetime | None = None) -> dict:
-    """Heat map and sparkline data for one page of repositories: two queries, whatever its size."""
+def dashboard_rows(
+    *, repositories: list, weeks: int = 12, now: datetime | None = None, endpoint_counts: dict | None = None
+) -> dict:
+    """Heat map and sparkline data for one page of repositories: three queries, whatever its size;
+    two when the caller has the team's ``endpoint_counts`` already (``dashboard_endpoints``)."""
     now = now or timezone.now()
     ids = [r.pk for r in repositories]
     states = {
@@ -131,7 +134,7 @@ def dashboard_rows(*, repositories: list, weeks: int = 12, now: datetime | None 
     ):
         if template_of.get(rid) == tid:
             points[rid].append((taken_at, overall))
-    endpoints = endpoint_counts_for_repositories(ids)
+    endpoints = endpoint_counts if endpoint_counts is not None else endpoint_counts_for_repositories(ids)
     category_ids: list[str] = []
     titles: dict[str, str] = {}
     for a in states.values():
@@ -196,8 +199,8 @@ def dashboard_summary(*, team, now: datetime | None = None) -> dict:
 
 
 def dashboard_endpoints(*, team) -> dict:
-    """The endpoints card, live (probes change it between runs): how many are down, where. Two
-    queries."""
+    """The endpoints card, live (probes change it between runs): how many are down, where; with
+    each repository's counts (``endpoint_counts``), which the table's rows take too. Two queries."""
     endpoints = endpoint_counts_for_repositories(Repository.objects.active().filter(team=team).values("pk"))
     names = {
         pk: (name, slug)
@@ -213,6 +216,7 @@ def dashboard_endpoints(*, team) -> dict:
         "endpoints_down": sum(n for n, _, _ in down),
         "endpoints_total": sum(c["total"] for c in endpoints.values()),
         "down_repositories": [{"down": n, "name": name, "slug": slug} for n, name, slug in down],
+        "endpoint_counts": endpoints,
     }
 
 

@@ -174,7 +174,11 @@ def dashboard(request, membership):
     ids = selectors.dashboard_repository_ids(team=team, **filters)
     page = Paginator(ids, DASHBOARD_PER_PAGE).get_page(request.GET.get("page"))
     repositories = selectors.dashboard_repositories_by_ids(ids=list(page.object_list))
-    data = selectors.dashboard_rows(repositories=repositories)
+    # The whole page shows the team's endpoints card: its counts serve the rows too.
+    endpoints = None if request.htmx else selectors.dashboard_endpoints(team=team)
+    data = selectors.dashboard_rows(
+        repositories=repositories, endpoint_counts=endpoints["endpoint_counts"] if endpoints else None
+    )
     for row in data["rows"]:
         row["sparkline"] = sparkline_svg(row["weekly"])
     params = request.GET.copy()
@@ -203,7 +207,7 @@ def dashboard(request, membership):
     if request.htmx:
         return render(request, "checklists/_dashboard_table.html", context)
     figures = team_figures(team=team)
-    summary = {**figures["summary"], **selectors.dashboard_endpoints(team=team)}
+    summary = {**figures["summary"], **endpoints}
     context.update(
         summary=summary,
         level_bar=level_bar_svg(summary["levels"]),

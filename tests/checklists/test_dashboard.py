@@ -113,6 +113,10 @@ def test_query_count_is_the_same_with_50_and_500_repositories(client, template):
     assert count_small == count_large
     # the table, the summary cards (4), the trend (2), the team switcher (1), the headline (1)
     assert count_small <= 19
+    # The endpoints card's counts serve the table's rows: the endpoints are read once.
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("dashboard:team", args=[large.slug]))
+    assert len([q for q in queries.captured_queries if 'FROM "endpoints_endpoint"' in q["sql"]]) == 1
     assert b"50 repositories" in html_small and b"500 repositories" in html_large
     assert member_large.team == large
 

@@ -125,5 +125,9 @@ def test_a_repository_never_analysed_shows_not_analysed_never_zero(client, scene
     AnalysisRun.objects.create(repository=never, status="failed", error="git clone failed: not found")
     html = client.get(reverse("dashboard:team", kwargs={"team_slug": team.slug})).content.decode()
     assert "analysis failed" in _shown(html) and "git clone failed: not found" in html
+    # The checklist page too (it reads the latest run only when the checklist was not analysed).
+    assert "analysis failed" in _shown(
+        client.get(reverse("checklists:repository", kwargs=kwargs)).content.decode()
+    )
     badge = client.get(reverse("checklists:badge", args=[applied.badge_token])).content.decode()
     assert "analysis failed" in badge

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from readiness.checklists import status as item_status
 from readiness.checklists.models import AppliedChecklist, Attestation, ItemNote, TemplateItem, Waiver
-from readiness.checklists.score import score_from_state
+from readiness.checklists.score import NOT_ANALYSED, ReadinessScore, score_from_state
 from readiness.checklists.selectors.states import checklist_state_from_facts, facts_for_repository
 from readiness.engine.scoring import CATEGORY_TITLES
 from readiness.repos.models import CheckResult
@@ -85,7 +85,6 @@ def checklists_for_repository(
     applied_list = list(applied_qs)
     facts = facts_for_repository(repository=repository)
     run = facts["run"]
-    latest_run = repository.runs.newest_first().values("status", "error").first() or {}
     results = {}
     if run and details:
         rows = CheckResult.objects.filter(run=run)
@@ -135,13 +134,21 @@ def checklists_for_repository(
                 "applied": applied,
                 "template": applied.template,
                 "state": state,
-                "score": score_from_state(
-                    state, run_status=latest_run.get("status"), run_error=latest_run.get("error", "")
-                ),
+                "score": _score(state, repository),
                 "categories": list(categories.values()),
             }
         )
     return {"run": run, "checklists": checklists}
+
+
+def _score(state: dict, repository) -> ReadinessScore:
+    """The checklist's score; without an analysis, the latest run says why (failed, or not yet), so
+    it is read only then."""
+    score = score_from_state(state)
+    if score.status != NOT_ANALYSED:
+        return score
+    latest_run = repository.runs.newest_first().values("status", "error").first() or {}
+    return score_from_state(state, run_status=latest_run.get("status"), run_error=latest_run.get("error", ""))
 
 
 def _item_records(mine: dict) -> tuple[dict, dict, dict, dict]:
