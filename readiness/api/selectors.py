@@ -188,10 +188,8 @@ def gate_base_run(*, repository, run: AnalysisRun, new_since: str) -> AnalysisRu
     earlier = repository.runs.filter(status=RunStatus.SUCCEEDED).exclude(pk=run.pk)
     if new_since.isdigit():
         return earlier.filter(pk=int(new_since)).first()
-    if new_since == repository.branch:
-        earlier = earlier.of_head()  # runs of the branch's head, not of other refs or backfills
-        before = earlier.filter(finished_at__lte=run.finished_at) if run.finished_at else earlier
-        return before.order_by("-finished_at", "-id").first()
+    if new_since == repository.branch:  # its head's runs, not other refs' nor backfills'
+        return repository.runs.exclude(pk=run.pk).latest_succeeded(at=run.finished_at)
     return earlier.filter(commit_sha__startswith=new_since.lower()).order_by("-finished_at", "-id").first()
 
 

@@ -493,7 +493,7 @@ def _expiring(*, team, now: datetime, today: date, tz, repo_url) -> list[dict]:
 
 def _failed_runs(*, team, since: datetime, until: datetime, now: datetime, links) -> list[dict]:
     """Per repository whose analyses failed during the week: how many, the last error, and whether
-    it is still failing now (its latest finished run failed) or succeeded since. Two queries."""
+    it is still failing now (its branch's latest finished run failed) or succeeded since. Two queries."""
     failed = (
         AnalysisRun.objects.filter(
             repository__team=team,
@@ -520,8 +520,11 @@ def _failed_runs(*, team, since: datetime, until: datetime, now: datetime, links
         entry["count"] += 1
     if not by_repo:
         return []
+    # The tracked branch's latest finished run: a backfilled old commit or a tag's run that failed
+    # since does not make the repository "still failing".
     latest = (
-        AnalysisRun.objects.filter(repository_id=OuterRef("repository_id"), finished_at__isnull=False)
+        AnalysisRun.objects.of_head()
+        .filter(repository_id=OuterRef("repository_id"), finished_at__isnull=False)
         .order_by("-finished_at", "-id")
         .values("status")[:1]
     )

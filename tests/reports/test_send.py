@@ -258,6 +258,20 @@ def test_failed_analyses_expiring_waivers_and_reviews(seeded):
     )
 
 
+def test_a_failed_backfill_of_an_old_commit_does_not_make_a_repository_still_failing(seeded):
+    from readiness.repos.models import AnalysisRun, Trigger
+
+    worker = seeded["repositories"]["worker"]
+    AnalysisRun.objects.create(
+        repository=worker, status="failed", trigger=Trigger.BACKFILL, ref="a" * 40, commit_sha="a" * 40,
+        error="no Dockerfile at that commit", finished_at=timezone.now(),
+    )  # fmt: skip
+    failing = section(
+        services.report_render(data=selectors.report_build(team=seeded["team"]))[1], "ANALYSES FAILING"
+    )
+    assert "- worker: 1 failed run this week, succeeded since" in failing  # its branch succeeded last
+
+
 @pytest.mark.skipif(not apps.is_installed("readiness.endpoints"), reason="no endpoints app")
 def test_uptime_says_how_much_probing_backs_it_and_incidents_their_durations(seeded, smtp_server):
     from readiness.endpoints.models import Endpoint, HourlyRollup, Incident
