@@ -17,12 +17,17 @@ RECIPIENTS = 6
 
 SEED = r"""
 import json
+from datetime import timedelta
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from readiness.reports.services import report_send_now
-from readiness.teams.models import Role
+from readiness.teams.models import Role, Team
 from readiness.teams.services import membership_add, team_create
 User = get_user_model()
 team = team_create(name="Faults mail")
+# Made long ago: a team's first report covers only its own days, so a new one could not send yet.
+Team.objects.filter(pk=team.pk).update(created_at=timezone.now() - timedelta(days=60))
+team.refresh_from_db()
 lead = None
 for n in range(COUNT):
     user = User.objects.create(username=f"mail{n}", email=f"mail{n}@example.com")
