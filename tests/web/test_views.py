@@ -126,6 +126,22 @@ def test_team_page_lists_repositories_a_page_at_a_time(client, django_assert_max
     assert f">{names[-1]}</a>" in client.get(url, {"page": "999"}).content.decode()  # out of range: the last
 
 
+def test_run_history_pages_go_newer_and_older(client):
+    from readiness.repos.views import RUNS_PER_PAGE
+
+    member = login(client, MembershipFactory(role="viewer"))
+    repo = RepositoryFactory(team=member.team)
+    AnalysisRunFactory.create_batch(RUNS_PER_PAGE + 1, repository=repo)
+    first = client.get(repo_url("repository_detail", repo)).content.decode()
+    assert (
+        'aria-label="Run pages"' in first
+        and '<a href="?page=2">Older →</a>' in first
+        and "Newer" not in first
+    )
+    last = client.get(repo_url("repository_detail", repo), {"page": 2}).content.decode()
+    assert '<a href="?page=1">← Newer</a>' in last and "Page 2 of 2" in last
+
+
 def test_home_lists_the_repositories_of_small_teams_only(client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
