@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from run import PG_PORT, SESSION, _tree_cpu, server_env  # noqa: E402
+from run import PG_PORT, SESSION, _tree_cpu, _up, server_env  # noqa: E402
 
 from tests.faults.stack import BIN, Postgres, wait_until  # noqa: E402
 
@@ -76,7 +76,7 @@ def main() -> int:
                              capture_output=True, text=True).stdout  # fmt: skip
         session = json.loads(out.strip().splitlines()[-1])["session"]
         for name in servers:
-            wait_until(lambda name=name: _up(PORTS[name]), 60, what=f"{name} gunicorn up")
+            wait_until(lambda name=name: _up(urllib.request, PORTS[name]), 60, what=f"{name} gunicorn up")
         rng = random.Random(7)  # noqa: S311 - which pages, not security
         _send(_mix(rng, 60), session, options.clients, rng)  # warm both: templates, connections
         ratios = []
@@ -146,14 +146,6 @@ def _send(paths: list[str], session: str, clients: int, rng: random.Random) -> N
         thread.join()
     if failures:
         raise SystemExit(f"{len(failures)} requests failed, the first: {failures[0]}")
-
-
-def _up(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

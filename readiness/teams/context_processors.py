@@ -3,10 +3,6 @@ team switcher and the team's sections, with the current one marked."""
 
 from __future__ import annotations
 
-from django.utils.functional import SimpleLazyObject
-
-from readiness.teams.selectors import team_list_for_user
-
 # The section of the navigation each team page belongs to, by URL name (namespaced names match on
 # their namespace too). Pages not listed mark no section.
 SECTIONS = {
@@ -48,16 +44,14 @@ def nav_section(view_name: str) -> str:
 
 def team_nav(request) -> dict:
     """``request.membership`` is set by the access decorator (readiness/teams/access.py) once the user's
-    membership of the URL's team is known, with the user's teams (``user_teams``)."""
+    membership of the URL's team is known, with the user's teams (``user_teams``, read by
+    ``membership_get`` in the same query)."""
     membership = getattr(request, "membership", None)
     if membership is None:
         return {}
     match = getattr(request, "resolver_match", None)
-    teams = getattr(membership, "user_teams", None)
-    if teams is None:
-        teams = SimpleLazyObject(lambda: list(team_list_for_user(user=request.user)))
     return {
         "nav_membership": membership,
         "nav_section": nav_section(match.view_name if match else ""),
-        "nav_teams": teams,
+        "nav_teams": membership.user_teams,
     }

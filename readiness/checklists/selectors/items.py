@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
 
@@ -85,6 +87,12 @@ def checklists_for_repository(
     applied_list = list(applied_qs)
     facts = facts_for_repository(repository=repository)
     run = facts["run"]
+
+    @functools.cache
+    def latest_run() -> dict:
+        # Read only for a checklist not analysed (its score says why: failed, or not yet), and once.
+        return repository.runs.newest_first().values("status", "error").first() or {}
+
     results = {}
     if run and details:
         rows = CheckResult.objects.filter(run=run)
@@ -134,21 +142,20 @@ def checklists_for_repository(
                 "applied": applied,
                 "template": applied.template,
                 "state": state,
-                "score": _score(state, repository),
+                "score": _score(state, latest_run),
                 "categories": list(categories.values()),
             }
         )
     return {"run": run, "checklists": checklists}
 
 
-def _score(state: dict, repository) -> ReadinessScore:
-    """The checklist's score; without an analysis, the latest run says why (failed, or not yet), so
-    it is read only then."""
+def _score(state: dict, latest_run: Callable[[], dict]) -> ReadinessScore:
+    """The checklist's score; without an analysis, the latest run says why (failed, or not yet)."""
     score = score_from_state(state)
     if score.status != NOT_ANALYSED:
         return score
-    latest_run = repository.runs.newest_first().values("status", "error").first() or {}
-    return score_from_state(state, run_status=latest_run.get("status"), run_error=latest_run.get("error", ""))
+    run = latest_run()
+    return score_from_state(state, run_status=run.get("status"), run_error=run.get("error", ""))
 
 
 def _item_records(mine: dict) -> tuple[dict, dict, dict, dict]:
